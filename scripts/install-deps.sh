@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Brings everything baton's build, demo and tests need onto a Debian 12 machine.
+# Idempotent and quick when all is present: it asks dpkg first and calls apt only
+# for what is missing. Runs as root (CI, chroot) or through sudo.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ccache pkg-config git
+  # core engine, run store, CLI
+  libsqlite3-dev sqlite3 libfmt-dev nlohmann-json3-dev libcli11-dev libxxhash-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev procps
+  # results: compression
+  libzstd-dev
+  # table and Parquet codecs
+  libsnappy-dev zlib1g-dev liblz4-dev
+  # object storage
+  libcurl4-openssl-dev libssl-dev libpugixml-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node and npm run the reference tools (DuckDB, s3rver); any node >= 18 will do.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages pinned by tools/package-lock.json (reference readers and servers for tests).
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -f "$here/tools/package.json" ]; then
+  if [ ! -d "$here/tools/node_modules" ] || [ "$here/tools/package-lock.json" -nt "$here/tools/node_modules/.package-lock.json" ]; then
+    echo "install-deps: npm ci in tools/"
+    (cd "$here/tools" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

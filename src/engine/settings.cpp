@@ -1,0 +1,123 @@
+#include "engine/settings.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+namespace baton::settings {
+
+const std::vector<Definition>& definitions() {
+  static const std::vector<Definition> defs = {
+      {"home", "~/.baton", "directory for the run history database and local results"},
+      {"database", "", "run history database file (default: $BATON_HOME/baton.db)"},
+      {"history", "true", "record flow and task runs, states and logs in the run store"},
+      {"log_level", "INFO", "lowest level shown and recorded: DEBUG, INFO, WARNING, ERROR, CRITICAL"},
+      {"log_prints", "false", "capture std::cout/std::cerr of every flow and task into its log"},
+      {"task_runner", "thread", "task runner used by submit and map: thread | immediate"},
+      {"workers", "", "worker threads of the thread pool (default: hardware threads)"},
+      {"default_retries", "0", "retries of tasks that do not set their own"},
+      {"default_retry_delay_seconds", "0", "retry delay of tasks that do not set their own"},
+      {"heartbeat_seconds", "5", "how often a running flow process proves it is alive"},
+  };
+  return defs;
+}
+
+std::string env_name(std::string_view name) {
+  std::string out = "BATON_";
+  for (char c : name) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return out;
+}
+
+Value get(std::string_view name) {
+  const std::string var = env_name(name);
+  if (const char* v = std::getenv(var.c_str()); v != nullptr && *v != '\0') {
+    return {v, Source::Environment};
+  }
+  for (const auto& d : definitions()) {
+    if (d.name == name) return {std::string(d.default_value), Source::Default};
+  }
+  return {};
+}
+
+bool parse_bool(std::string_view text, bool& out) {
+  std::string t(text);
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (t == "1" || t == "true" || t == "yes" || t == "on") return out = true, true;
+  if (t == "0" || t == "false" || t == "no" || t == "off") return out = false, true;
+  return false;
+}
+
+namespace {
+
+[[noreturn]] void bad_value(std::string_view name, const std::string& text, std::string_view expected) {
+  throw std::invalid_argument(env_name(name) + "=" + text + ": expected " + std::string(expected));
+}
+
+bool get_bool(std::string_view name) {
+  Value v = get(name);
+  bool out = false;
+  if (!parse_bool(v.text, out)) bad_value(name, v.text, "true or false");
+  return out;
+}
+
+long get_int(std::string_view name, long fallback, long min) {
+  Value v = get(name);
+  if (v.text.empty()) return fallback;
+  char* end = nullptr;
+  long n = std::strtol(v.text.c_str(), &end, 10);
+  if (end == v.text.c_str() || *end != '\0' || n < min) {
+    bad_value(name, v.text, "an integer >= " + std::to_string(min));
+  }
+  return n;
+}
+
+std::chrono::milliseconds get_seconds(std::string_view name) {
+  Value v = get(name);
+  char* end = nullptr;
+  double s = std::strtod(v.text.c_str(), &end);
+  if (end == v.text.c_str() || *end != '\0' || s < 0) bad_value(name, v.text, "a number of seconds >= 0");
+  return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
+}
+
+}  // namespace
+
+std::filesystem::path home() {
+  Value v = get("home");
+  if (v.source == Source::Environment) return v.text;
+  const char* user_home = std::getenv("HOME");
+  return std::filesystem::path(user_home != nullptr ? user_home : ".") / ".baton";
+}
+
+std::filesystem::path database_path() {
+  Value v = get("database");
+  return v.text.empty() ? home() / "baton.db" : std::filesystem::path(v.text);
+}
+
+bool history_enabled() { return get_bool("history"); }
+bool log_prints() { return get_bool("log_prints"); }
+
+LogLevel log_level() {
+  Value v = get("log_level");
+  LogLevel level{};
+  if (!parse_log_level(v.text, level)) bad_value("log_level", v.text, "DEBUG, INFO, WARNING, ERROR or CRITICAL");
+  return level;
+}
+
+std::string task_runner() {
+  Value v = get("task_runner");
+  if (v.text != "thread" && v.text != "immediate") bad_value("task_runner", v.text, "thread or immediate");
+  return v.text;
+}
+
+int workers() {
+  long hw = std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(get_int("workers", hw, 1));
+}
+
+int default_retries() { return static_cast<int>(get_int("default_retries", 0, 0)); }
+std::chrono::milliseconds default_retry_delay() { return get_seconds("default_retry_delay_seconds"); }
+std::chrono::milliseconds heartbeat_interval() { return get_seconds("heartbeat_seconds"); }
+
+}  // namespace baton::settings

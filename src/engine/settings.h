@@ -1,0 +1,48 @@
+#pragma once
+// Every setting has an environment variable BATON_<NAME>; `baton config` lists them
+// with their current values and where each value came from.
+#include <baton/log_level.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace baton::settings {
+
+struct Definition {
+  std::string_view name;           // "home"; the variable is BATON_HOME
+  std::string_view default_value;  // as text; "" when computed (see help)
+  std::string_view help;
+};
+
+// All settings, in the order `baton config` shows them.
+const std::vector<Definition>& definitions();
+
+enum class Source { Default, Environment };
+
+struct Value {
+  std::string text;
+  Source source = Source::Default;
+};
+
+// The current value of a setting by name ("home"). Reads the environment each call.
+Value get(std::string_view name);
+std::string env_name(std::string_view name);  // "home" -> "BATON_HOME"
+
+// Typed accessors. An unparseable value throws std::invalid_argument naming the variable.
+std::filesystem::path home();           // BATON_HOME, default ~/.baton
+std::filesystem::path database_path();  // BATON_DATABASE, default $BATON_HOME/baton.db
+bool history_enabled();                 // BATON_HISTORY
+LogLevel log_level();                   // BATON_LOG_LEVEL
+bool log_prints();                      // BATON_LOG_PRINTS
+std::string task_runner();              // BATON_TASK_RUNNER: thread | immediate
+int workers();                          // BATON_WORKERS, default: hardware threads
+int default_retries();                  // BATON_DEFAULT_RETRIES
+std::chrono::milliseconds default_retry_delay();  // BATON_DEFAULT_RETRY_DELAY_SECONDS
+std::chrono::milliseconds heartbeat_interval();   // BATON_HEARTBEAT_SECONDS
+
+bool parse_bool(std::string_view text, bool& out);  // true/false/1/0/yes/no/on/off
+
+}  // namespace baton::settings

@@ -1,0 +1,88 @@
+#include <baton/log_level.h>
+#include <baton/state.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <string>
+#include <utility>
+
+namespace baton {
+
+namespace {
+
+constexpr std::array<std::pair<StateType, std::string_view>, 12> kStateNames{{
+    {StateType::Scheduled, "Scheduled"},
+    {StateType::Pending, "Pending"},
+    {StateType::Running, "Running"},
+    {StateType::Retrying, "Retrying"},
+    {StateType::AwaitingRetry, "AwaitingRetry"},
+    {StateType::Completed, "Completed"},
+    {StateType::Cached, "Cached"},
+    {StateType::Failed, "Failed"},
+    {StateType::TimedOut, "TimedOut"},
+    {StateType::Crashed, "Crashed"},
+    {StateType::Cancelled, "Cancelled"},
+    {StateType::NotReady, "NotReady"},
+}};
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+std::string_view to_string(StateType type) {
+  for (const auto& [t, name] : kStateNames) {
+    if (t == type) return name;
+  }
+  return "Unknown";
+}
+
+bool parse_state_type(std::string_view text, StateType& out) {
+  for (const auto& [t, name] : kStateNames) {
+    if (iequals(name, text)) return out = t, true;
+  }
+  return false;
+}
+
+bool is_final(StateType type) {
+  switch (type) {
+    case StateType::Completed:
+    case StateType::Cached:
+    case StateType::Failed:
+    case StateType::TimedOut:
+    case StateType::Crashed:
+    case StateType::Cancelled:
+    case StateType::NotReady:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_completed(StateType type) { return type == StateType::Completed || type == StateType::Cached; }
+
+std::string_view to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::Debug: return "DEBUG";
+    case LogLevel::Info: return "INFO";
+    case LogLevel::Warning: return "WARNING";
+    case LogLevel::Error: return "ERROR";
+    case LogLevel::Critical: return "CRITICAL";
+  }
+  return "INFO";
+}
+
+bool parse_log_level(std::string_view text, LogLevel& out) {
+  for (LogLevel l : {LogLevel::Debug, LogLevel::Info, LogLevel::Warning, LogLevel::Error, LogLevel::Critical}) {
+    if (iequals(text, to_string(l)) || text == std::to_string(static_cast<int>(l))) return out = l, true;
+  }
+  if (iequals(text, "WARN")) return out = LogLevel::Warning, true;
+  return false;
+}
+
+}  // namespace baton

@@ -1,0 +1,29 @@
+#include "util/clock.h"
+
+#include <condition_variable>
+#include <mutex>
+
+namespace baton {
+
+namespace {
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint now() const override { return std::chrono::system_clock::now(); }
+
+  bool sleep_for(std::chrono::microseconds duration, std::stop_token stop) override {
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    return !cv.wait_for(lock, stop, duration, [] { return false; }) && !stop.stop_requested();
+  }
+};
+
+}  // namespace
+
+Clock& system_clock() {
+  static SystemClock clock;
+  return clock;
+}
+
+}  // namespace baton
