@@ -22,6 +22,7 @@ struct FlowRunCreated {
   std::string version;
   Timestamp created{};
   std::int64_t pid = 0;
+  std::uint64_t process_started = 0;  // start time of `pid` (/proc/<pid>/stat field 22): tells a reused pid apart
   std::string hostname;
 };
 

@@ -1,0 +1,2 @@
+// Wires the default implementations of the engine's interfaces (filled in as the
+// layers land).
