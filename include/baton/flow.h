@@ -1,0 +1,156 @@
+#pragma once
+// Flows: the function that composes tasks. A call is a flow run, recorded with its
+// parameters; a flow called inside a flow is a child flow run.
+//
+//   auto etl = baton::flow("etl", [](const std::string& path) { ... }).log_prints(true);
+//   etl("taxi.parquet");
+#include <baton/detail/function_traits.h>
+#include <baton/detail/values.h>
+#include <baton/task.h>
+#include <baton/task_runner.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace baton {
+
+namespace detail {
+
+struct FlowOptions {
+  const std::string* name = nullptr;  // interned
+  std::string description;
+  std::string version;
+  std::vector<std::string> param_names;
+  std::string source_text;
+  int retries = 0;
+  std::chrono::milliseconds retry_delay{0};
+  std::optional<std::chrono::milliseconds> timeout;
+  std::optional<bool> log_prints;  // unset: BATON_LOG_PRINTS
+  std::shared_ptr<TaskRunner> task_runner;  // unset: BATON_TASK_RUNNER
+  std::vector<std::string> tags;
+  std::vector<std::function<void(const FlowRunInfo&, const State&)>> on_completion;
+  std::vector<std::function<void(const FlowRunInfo&, const State&)>> on_failure;
+};
+
+// Runs one flow run: records it, runs `attempt` with retries and timeout in this
+// thread with the flow as context, waits for the task runs it started, records the
+// final state, and throws if it is not Completed. `describe_parameters` is called
+// only when history is on.
+void execute_flow(const std::shared_ptr<const FlowOptions>& options,
+                  const std::function<std::string()>& describe_parameters, const std::function<void()>& attempt);
+
+}  // namespace detail
+
+// A flow parameter as a flow program's command line shows it.
+struct ParameterInfo {
+  std::string name;
+  std::string type;  // int, float, bool, string, list[int], ...
+  bool optional = false;
+};
+
+template <class Sig>
+class Flow;
+
+template <class R, class... Args>
+class Flow<R(Args...)> {
+ public:
+  using result_type = R;
+  using Fn = std::function<R(Args...)>;
+
+  Flow(std::string_view name, Fn fn, const SourceInfo* source = nullptr)
+      : options_(std::make_shared<detail::FlowOptions>()), fn_(std::make_shared<const Fn>(std::move(fn))) {
+    options_->name = detail::intern(name);
+    if (source != nullptr) {
+      options_->source_text = source->text;
+      options_->param_names = detail::parse_parameter_names(source->text);
+    }
+  }
+
+  const std::string& name() const { return *options_->name; }
+  const detail::FlowOptions& options() const { return *options_; }
+
+  Flow& description(std::string d) { return edit().description = std::move(d), *this; }
+  Flow& version(std::string v) { return edit().version = std::move(v), *this; }
+  Flow& retries(int n) { return edit().retries = n, *this; }
+  template <class Rep, class Period>
+  Flow& retry_delay(std::chrono::duration<Rep, Period> d) {
+    return edit().retry_delay = std::chrono::duration_cast<std::chrono::milliseconds>(d), *this;
+  }
+  template <class Rep, class Period>
+  Flow& timeout(std::chrono::duration<Rep, Period> d) {
+    return edit().timeout = std::chrono::duration_cast<std::chrono::milliseconds>(d), *this;
+  }
+  // Captures std::cout/std::cerr of the flow and, unless they say otherwise, its tasks.
+  Flow& log_prints(bool on) { return edit().log_prints = on, *this; }
+  // The runner used by submit and map inside this flow.
+  Flow& task_runner(std::shared_ptr<TaskRunner> runner) { return edit().task_runner = std::move(runner), *this; }
+  Flow& tags(std::vector<std::string> t) { return edit().tags = std::move(t), *this; }
+  Flow& params(std::vector<std::string> names) { return edit().param_names = std::move(names), *this; }
+  Flow& on_completion(std::function<void(const FlowRunInfo&, const State&)> hook) {
+    return edit().on_completion.push_back(std::move(hook)), *this;
+  }
+  Flow& on_failure(std::function<void(const FlowRunInfo&, const State&)> hook) {
+    return edit().on_failure.push_back(std::move(hook)), *this;
+  }
+
+  // Runs the flow now, in this thread; returns its value or throws.
+  template <class... P>
+  R operator()(P&&... args) const {
+    static_assert(sizeof...(P) == sizeof...(Args), "wrong number of arguments for this flow");
+    std::optional<detail::stored_t<std::conditional_t<std::is_void_v<R>, int, R>>> out;
+    auto describe = [&] {
+      std::string json = "{";
+      std::size_t i = 0;
+      ((json += (i ? ",\"" : "\"") + detail::param_name(options_->param_names, i) + "\":" + detail::to_json(args),
+        ++i),
+       ...);
+      return json + "}";
+    };
+    detail::execute_flow(options_, describe, [&] {
+      if constexpr (std::is_void_v<R>) {
+        (*fn_)(args...);
+      } else {
+        out.emplace((*fn_)(args...));
+      }
+    });
+    if constexpr (!std::is_void_v<R>) return std::move(*out);
+  }
+
+  // Parameters as a command line shows them (names from BATON_FLOW or params()).
+  std::vector<ParameterInfo> parameters() const {
+    std::vector<ParameterInfo> out;
+    std::size_t i = 0;
+    ((out.push_back({detail::param_name(options_->param_names, i++), detail::type_label<Args>(),
+                     detail::is_optional<std::remove_cvref_t<Args>>::value})),
+     ...);
+    return out;
+  }
+
+ private:
+  detail::FlowOptions& edit() {
+    if (options_.use_count() > 1) options_ = std::make_shared<detail::FlowOptions>(*options_);
+    return *options_;
+  }
+
+  std::shared_ptr<detail::FlowOptions> options_;
+  std::shared_ptr<const Fn> fn_;
+};
+
+template <class F>
+auto flow(std::string_view name, F&& fn, const SourceInfo* source = nullptr) {
+  using Sig = typename detail::function_traits<std::decay_t<F>>::signature;
+  return Flow<Sig>(name, std::forward<F>(fn), source);
+}
+
+}  // namespace baton
+
+// Defines a flow and captures its source text (parameter names for the command line).
+#define BATON_FLOW(name, ...)                                                           \
+  ::baton::flow(name, __VA_ARGS__, [] {                                                 \
+    static const ::baton::SourceInfo baton_source_{#__VA_ARGS__, __FILE__, __LINE__}; \
+    return &baton_source_;                                                              \
+  }())

@@ -1,0 +1,203 @@
+// The engine path of every flow run, top-level or child.
+#include "engine/flow_run.h"
+
+#include "engine/log_capture.h"
+
+#include "engine/logging_internal.h"
+#include "engine/run_context.h"
+#include "engine/runtime.h"
+
+#include <baton/error.h>
+
+#include <array>
+#include <cstdio>
+
+namespace baton::detail {
+
+void FlowRunCore::task_started() {
+  std::lock_guard lock(mu_);
+  ++unfinished_;
+}
+
+void FlowRunCore::task_finished() {
+  std::lock_guard lock(mu_);
+  if (--unfinished_ == 0) cv_.notify_all();
+}
+
+void FlowRunCore::wait_for_tasks() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return unfinished_ == 0; });
+}
+
+namespace {
+
+using engine::Runtime;
+
+// Prefect-style generated names: easy to say, and unique enough to tell runs apart
+// (the id is what is unique).
+std::string generate_run_name(const RunId& id) {
+  static constexpr std::array<const char*, 32> kAdjectives = {
+      "amber", "brisk", "calm", "daring", "eager", "fancy", "gentle", "hasty", "icy", "jolly", "keen",
+      "lively", "mellow", "nimble", "olive", "proud", "quick", "rapid", "silent", "tidy", "upbeat", "vivid",
+      "witty", "young", "zesty", "bold", "crimson", "dusty", "electric", "frosty", "golden", "hidden"};
+  static constexpr std::array<const char*, 32> kAnimals = {
+      "otter", "falcon", "lynx", "heron", "badger", "marten", "gecko", "ibis", "jaguar", "koala", "lemur",
+      "moose", "newt", "ocelot", "puffin", "quail", "raven", "stoat", "tapir", "urchin", "vole", "walrus",
+      "yak", "zebra", "bison", "coyote", "dingo", "egret", "ferret", "gibbon", "hare", "impala"};
+  return std::string(kAdjectives[id.lo % 32]) + "-" + kAnimals[(id.lo >> 8) % 32];
+}
+
+std::string error_text(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+std::string tags_json(const std::vector<std::string>& tags) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < tags.size(); ++i) out += (i ? "," : "") + json_quote(tags[i]);
+  return out + "]";
+}
+
+struct LastFlowRun {
+  RunId id;
+  std::string name;
+  State state;
+};
+thread_local LastFlowRun g_last;
+
+}  // namespace
+
+// For run_main: the last flow run this thread finished.
+const RunId& last_flow_run_id() { return g_last.id; }
+const std::string& last_flow_run_name() { return g_last.name; }
+const State& last_flow_run_state() { return g_last.state; }
+
+void execute_flow(const std::shared_ptr<const FlowOptions>& options,
+                  const std::function<std::string()>& describe_parameters, const std::function<void()>& attempt) {
+  Runtime& rt = Runtime::get();
+  auto parent = current_flow_run();
+  auto flow = std::make_shared<FlowRunCore>();
+  flow->id = RunId::random();
+  flow->parent_id = parent ? parent->id : RunId{};
+  flow->options = options;
+  flow->run_name = generate_run_name(flow->id);
+  flow->runner = options->task_runner ? options->task_runner : rt.default_runner();
+  flow->log_prints = options->log_prints.value_or(parent ? parent->log_prints : rt.log_prints_default());
+  // A child flow stops with its parent.
+  std::optional<std::stop_callback<std::function<void()>>> parent_link;
+  if (parent) {
+    parent_link.emplace(parent->stop.get_token(), std::function<void()>([f = flow.get()] {
+                          f->cancel_requested = true;
+                          f->stop.request_stop();
+                        }));
+  }
+
+  const std::string who = "Flow run '" + flow->run_name + "'";
+  auto record_state = [&](StateType type, const std::string& message) {
+    if (rt.history()) {
+      rt.record(engine::StateChanged{flow->id, engine::RunKind::Flow, type, rt.clock().now(), message});
+    }
+  };
+  if (rt.history()) {
+    rt.record(engine::FlowRunCreated{flow->id, flow->parent_id, options->name, flow->run_name, describe_parameters(),
+                                     tags_json(options->tags), options->version, rt.clock().now(), rt.pid(),
+                                     rt.process_started(), rt.hostname()});
+  }
+  rt.add_active(flow);
+  engine::log_run_message(LogLevel::Info, flow->id, {}, who,
+                          "Beginning " + std::string(parent ? "child " : "") + "flow run for flow '" +
+                              *options->name + "' (id " + flow->id.str() + ")");
+
+  std::uint64_t timer = 0;
+  if (options->timeout) {
+    timer = rt.watchdog().schedule(std::chrono::steady_clock::now() + *options->timeout, [f = flow.get()] {
+      f->timed_out = true;
+      f->stop.request_stop();
+    });
+  }
+
+  State final_state;
+  for (int n = 0;; ++n) {
+    record_state(n == 0 ? StateType::Running : StateType::Retrying, "");
+    std::exception_ptr error;
+    {
+      ContextGuard guard(RunContext{&flow, nullptr, flow->stop.get_token(), flow->log_prints});
+      try {
+        attempt();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      engine::flush_thread_output();
+    }
+    // The task runs it started finish (or are cancelled) before the flow run ends.
+    flow->wait_for_tasks();
+
+    const Timestamp now = rt.clock().now();
+    if (flow->timed_out) {
+      final_state = {StateType::TimedOut, now,
+                     "Flow run exceeded timeout of " + std::to_string(options->timeout->count() / 1000.0) + "s", error};
+      break;
+    }
+    if (flow->cancel_requested) {
+      final_state = {StateType::Cancelled, now, "Flow run was cancelled", error};
+      break;
+    }
+    if (!error) {
+      final_state = {StateType::Completed, now, "", nullptr};
+      break;
+    }
+    std::string message = error_text(error);
+    if (n < options->retries) {
+      record_state(StateType::AwaitingRetry, "Retry " + std::to_string(n + 1) + "/" +
+                                                  std::to_string(options->retries) + " after: " + message);
+      engine::log_run_message(LogLevel::Info, flow->id, {}, who, "Failed attempt (" + message + "); retrying");
+      if (!rt.clock().sleep_for(options->retry_delay, flow->stop.get_token())) {
+        final_state = {flow->timed_out ? StateType::TimedOut : StateType::Cancelled, rt.clock().now(),
+                       "stopped while waiting to retry", error};
+        break;
+      }
+      continue;
+    }
+    final_state = {StateType::Failed, now, message, error};
+    break;
+  }
+  if (timer != 0) rt.watchdog().cancel(timer);
+
+  rt.remove_active(flow->id);
+  record_state(final_state.type, final_state.message);
+  FlowRunInfo info{flow->id, flow->parent_id, *options->name, flow->run_name, 1};
+  const auto& hooks = final_state.is_completed() ? options->on_completion : options->on_failure;
+  if (final_state.is_completed() || final_state.type == StateType::Failed || final_state.type == StateType::TimedOut) {
+    for (const auto& hook : hooks) {
+      try {
+        hook(info, final_state);
+      } catch (const std::exception& e) {
+        engine::log_run_message(LogLevel::Error, flow->id, {}, who, std::string("a state hook threw: ") + e.what());
+      }
+    }
+  }
+  engine::log_run_message(final_state.is_completed() ? LogLevel::Info : LogLevel::Error, flow->id, {}, who,
+                          "Finished in state " + std::string(to_string(final_state.type)) +
+                              (final_state.message.empty() ? "()" : "('" + final_state.message + "')"));
+  // History is complete when a top-level flow call returns.
+  if (!parent) rt.flush();
+  g_last = {flow->id, flow->run_name, final_state};
+
+  switch (final_state.type) {
+    case StateType::Completed:
+      return;
+    case StateType::Failed:
+      std::rethrow_exception(final_state.error);
+    case StateType::TimedOut:
+      throw TimeoutError("flow run '" + flow->run_name + "' timed out: " + final_state.message);
+    default:
+      throw CancelledError("flow run '" + flow->run_name + "' was cancelled");
+  }
+}
+
+}  // namespace baton::detail

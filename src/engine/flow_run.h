@@ -1,0 +1,40 @@
+#pragma once
+// A flow run while it executes: its identity, options, cancellation and the count
+// of task runs it still waits for.
+#include <baton/flow.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+namespace baton::detail {
+
+class FlowRunCore {
+ public:
+  RunId id;
+  RunId parent_id;
+  std::shared_ptr<const FlowOptions> options;
+  std::string run_name;
+  std::shared_ptr<TaskRunner> runner;
+  bool log_prints = false;
+
+  std::stop_source stop;                   // requested on cancel and on timeout
+  std::atomic<bool> cancel_requested{false};
+  std::atomic<bool> timed_out{false};
+
+  void task_started();
+  void task_finished();
+  void wait_for_tasks();
+
+ private:
+  std::mutex mu_;  // guards unfinished_ (with cv_)
+  std::condition_variable cv_;
+  std::int64_t unfinished_ = 0;
+};
+
+}  // namespace baton::detail

@@ -1,0 +1,34 @@
+#pragma once
+// Which run the calling thread is executing: set by the engine around flow bodies
+// and task attempts, read by logging, stop tokens and nested calls.
+#include <baton/detail/run_core.h>
+
+#include <memory>
+#include <stop_token>
+
+namespace baton::detail {
+
+class FlowRunCore;
+
+struct RunContext {
+  const std::shared_ptr<FlowRunCore>* flow = nullptr;  // the flow run, if any
+  TaskRunCore* task = nullptr;                          // the task run, if any
+  std::stop_token stop;                                 // what the body should poll
+  bool log_prints = false;
+};
+
+RunContext& current_context();
+
+// Sets the context for the lifetime of the guard, restoring the previous one.
+class ContextGuard {
+ public:
+  explicit ContextGuard(RunContext next) : saved_(current_context()) { current_context() = next; }
+  ~ContextGuard() { current_context() = saved_; }
+  ContextGuard(const ContextGuard&) = delete;
+  ContextGuard& operator=(const ContextGuard&) = delete;
+
+ private:
+  RunContext saved_;
+};
+
+}  // namespace baton::detail

@@ -1,0 +1,154 @@
+#include "engine/runtime.h"
+
+#include "engine/flow_run.h"
+#include "engine/log_capture.h"
+#include "engine/settings.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace baton::engine {
+
+namespace {
+
+std::mutex g_factory_mu;  // guards the two factories
+RunStoreFactory g_store_factory;
+RunnerFactory g_runner_factory;
+
+std::mutex g_runtime_mu;  // serializes creation and reset
+std::atomic<Runtime*> g_runtime{nullptr};
+Clock* g_test_clock = nullptr;
+
+std::string this_hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+void flush_at_exit() {
+  if (Runtime* rt = g_runtime.load(std::memory_order_acquire)) rt->flush();
+}
+
+}  // namespace
+
+std::uint64_t process_start_time(std::int64_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces and parentheses: fields after it
+  // start past the last ')'.
+  auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+    if (i == 22) return std::strtoull(field.c_str(), nullptr, 10);
+  }
+  return 0;
+}
+
+void set_run_store_factory(RunStoreFactory factory) {
+  std::lock_guard lock(g_factory_mu);
+  g_store_factory = std::move(factory);
+}
+
+void set_runner_factory(RunnerFactory factory) {
+  std::lock_guard lock(g_factory_mu);
+  g_runner_factory = std::move(factory);
+}
+
+std::shared_ptr<TaskRunner> make_runner(const std::string& kind, int workers) {
+  std::lock_guard lock(g_factory_mu);
+  if (!g_runner_factory) return nullptr;
+  return g_runner_factory(kind, workers);
+}
+
+Runtime& Runtime::get() {
+  Runtime* rt = g_runtime.load(std::memory_order_acquire);
+  if (rt != nullptr) return *rt;
+  std::lock_guard lock(g_runtime_mu);
+  rt = g_runtime.load(std::memory_order_relaxed);
+  if (rt == nullptr) {
+    // Never destroyed (pool threads may still run at exit); flushed by atexit.
+    static bool registered = (std::atexit(flush_at_exit), true);
+    (void)registered;
+    rt = new Runtime();
+    g_runtime.store(rt, std::memory_order_release);
+  }
+  return *rt;
+}
+
+Runtime::Runtime()
+    : clock_(g_test_clock != nullptr ? g_test_clock : &system_clock()),
+      log_level_(settings::log_level()),
+      log_prints_(settings::log_prints()),
+      default_retries_(settings::default_retries()),
+      default_retry_delay_(settings::default_retry_delay()),
+      pid_(static_cast<std::int64_t>(getpid())),
+      process_started_(process_start_time(getpid())),
+      hostname_(this_hostname()) {
+  install_log_capture();
+  default_runner_ = make_runner(settings::task_runner(), settings::workers());
+  if (!settings::history_enabled()) return;
+  RunStoreFactory factory;
+  {
+    std::lock_guard lock(g_factory_mu);
+    factory = g_store_factory;
+  }
+  if (!factory) return;
+  try {
+    auto sink = factory();
+    EventStream::Hooks hooks{[this] { return active_flow_runs(); }, [this](const RunId& id) { cancel_flow_run(id); }};
+    stream_ = std::make_unique<EventStream>(std::move(sink), settings::heartbeat_interval(), std::move(hooks));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "baton: run history is off: %s\n", e.what());
+  }
+}
+
+Runtime::~Runtime() = default;
+
+void Runtime::add_active(const std::shared_ptr<detail::FlowRunCore>& flow) {
+  std::lock_guard lock(active_mu_);
+  active_[flow->id] = flow;
+}
+
+void Runtime::remove_active(const RunId& id) {
+  std::lock_guard lock(active_mu_);
+  active_.erase(id);
+}
+
+std::vector<RunId> Runtime::active_flow_runs() {
+  std::lock_guard lock(active_mu_);
+  std::vector<RunId> ids;
+  ids.reserve(active_.size());
+  for (const auto& [id, weak] : active_) ids.push_back(id);
+  return ids;
+}
+
+void Runtime::cancel_flow_run(const RunId& id) {
+  std::shared_ptr<detail::FlowRunCore> flow;
+  {
+    std::lock_guard lock(active_mu_);
+    auto it = active_.find(id);
+    if (it != active_.end()) flow = it->second.lock();
+  }
+  if (!flow || flow->cancel_requested.exchange(true)) return;
+  flow->stop.request_stop();
+}
+
+void set_clock_for_testing(Clock* clock) {
+  g_test_clock = clock;
+  if (Runtime* rt = g_runtime.load()) rt->clock_ = clock != nullptr ? clock : &system_clock();
+}
+
+void reset_runtime_for_testing() {
+  std::lock_guard lock(g_runtime_mu);
+  Runtime* rt = g_runtime.exchange(nullptr);
+  delete rt;
+}
+
+}  // namespace baton::engine

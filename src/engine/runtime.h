@@ -1,0 +1,95 @@
+#pragma once
+// The process-wide engine: settings read once at start, the clock, the event stream
+// to the run store, the default task runner, the watchdog, and the flow runs that
+// are active (for heartbeats and cancellation). Created on first use.
+#include "engine/event_stream.h"
+#include "engine/events.h"
+#include "engine/watchdog.h"
+#include "util/clock.h"
+
+#include <baton/log_level.h>
+#include <baton/task_runner.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace baton::detail {
+class FlowRunCore;
+}
+
+namespace baton::engine {
+
+class Runtime {
+ public:
+  static Runtime& get();
+
+  Clock& clock() const { return *clock_; }
+  bool history() const { return stream_ != nullptr; }
+  void record(Event event) {
+    if (stream_) stream_->push(std::move(event));
+  }
+  void flush() {
+    if (stream_) stream_->flush();
+  }
+
+  LogLevel log_level() const { return log_level_; }
+  bool log_prints_default() const { return log_prints_; }
+  int default_retries() const { return default_retries_; }
+  std::chrono::milliseconds default_retry_delay() const { return default_retry_delay_; }
+  const std::shared_ptr<TaskRunner>& default_runner() const { return default_runner_; }
+  Watchdog& watchdog() { return watchdog_; }
+
+  void add_active(const std::shared_ptr<detail::FlowRunCore>& flow);
+  void remove_active(const RunId& id);
+  std::vector<RunId> active_flow_runs();
+  void cancel_flow_run(const RunId& id);
+
+  std::int64_t pid() const { return pid_; }
+  std::uint64_t process_started() const { return process_started_; }
+  const std::string& hostname() const { return hostname_; }
+
+  ~Runtime();
+
+ private:
+  friend void set_clock_for_testing(Clock* clock);
+  Runtime();
+
+  Clock* clock_;
+  LogLevel log_level_;
+  bool log_prints_;
+  int default_retries_;
+  std::chrono::milliseconds default_retry_delay_;
+  std::shared_ptr<TaskRunner> default_runner_;
+  std::int64_t pid_;
+  std::uint64_t process_started_;
+  std::string hostname_;
+  Watchdog watchdog_;
+
+  std::mutex active_mu_;  // guards active_
+  std::unordered_map<RunId, std::weak_ptr<detail::FlowRunCore>> active_;
+
+  std::unique_ptr<EventStream> stream_;  // last: destroyed (flushed) first
+};
+
+// Wiring: the umbrella library registers the default implementations.
+using RunStoreFactory = std::function<std::unique_ptr<RunStoreSink>()>;
+using RunnerFactory = std::function<std::shared_ptr<TaskRunner>(const std::string& kind, int workers)>;
+void set_run_store_factory(RunStoreFactory factory);
+void set_runner_factory(RunnerFactory factory);
+std::shared_ptr<TaskRunner> make_runner(const std::string& kind, int workers);
+
+// For tests: replaces the clock (nullptr restores the system clock).
+void set_clock_for_testing(Clock* clock);
+// For tests: flushes and drops the runtime; the next use creates a new one from the
+// current environment (BATON_HOME, BATON_HISTORY, ...). No runs may be active.
+void reset_runtime_for_testing();
+
+// /proc/<pid>/stat start time (field 22); 0 if unknown.
+std::uint64_t process_start_time(std::int64_t pid);
+
+}  // namespace baton::engine

@@ -1,0 +1,359 @@
+// The engine path of every task run: called, submitted, mapped or retried.
+#include <baton/detail/run_core.h>
+#include <baton/error.h>
+
+#include "engine/flow_run.h"
+#include "engine/log_capture.h"
+#include "engine/logging_internal.h"
+#include "engine/run_context.h"
+#include "engine/runtime.h"
+
+#include <cstdio>
+#include <random>
+
+namespace baton::detail {
+
+namespace {
+
+using engine::Runtime;
+
+std::string tags_json(const std::vector<std::string>& tags) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < tags.size(); ++i) out += (i ? "," : "") + json_quote(tags[i]);
+  return out + "]";
+}
+
+std::string error_message(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception (not derived from std::exception)";
+  }
+}
+
+template <class E>
+bool holds(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const E&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+std::string short_suffix(const RunId& id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(3, '0');
+  for (int i = 0; i < 3; ++i) s[i] = kHex[(id.lo >> (4 * i)) & 0xF];
+  return s;
+}
+
+std::chrono::milliseconds retry_delay_for(const TaskOptions& o, int attempt, const Runtime& rt) {
+  std::chrono::milliseconds d = rt.default_retry_delay();
+  if (o.retry_delays_set && !o.retry_delays.empty()) {
+    d = o.retry_delays[std::min<std::size_t>(static_cast<std::size_t>(attempt), o.retry_delays.size() - 1)];
+  }
+  if (o.retry_jitter_factor > 0 && d.count() > 0) {
+    thread_local std::mt19937_64 gen{std::random_device{}()};
+    double f = std::uniform_real_distribution<double>(-o.retry_jitter_factor, o.retry_jitter_factor)(gen);
+    d = std::chrono::milliseconds(std::max<long long>(0, static_cast<long long>(static_cast<double>(d.count()) * (1 + f))));
+  }
+  return d;
+}
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3gs", static_cast<double>(d.count()) / 1000.0);
+  return buf;
+}
+
+}  // namespace
+
+TaskRunCore::TaskRunCore(std::shared_ptr<const TaskOptions> options)
+    : id_(RunId::random()), options_(std::move(options)) {}
+
+TaskRunCore::~TaskRunCore() = default;
+
+State TaskRunCore::state() const {
+  std::lock_guard lock(mu_);
+  return state_;
+}
+
+StateType TaskRunCore::state_type() const {
+  std::lock_guard lock(mu_);
+  return state_.type;
+}
+
+void TaskRunCore::wait() const {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return is_final(state_.type); });
+}
+
+bool TaskRunCore::wait_for(std::chrono::microseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return is_final(state_.type); });
+}
+
+void TaskRunCore::on_final(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    if (!is_final(state_.type)) {
+      final_listeners_.push_back(std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+void TaskRunCore::throw_if_not_completed() const {
+  State s = state();
+  switch (s.type) {
+    case StateType::Completed:
+    case StateType::Cached:
+      return;
+    case StateType::Failed:
+      if (s.error) std::rethrow_exception(s.error);
+      throw Error("task run '" + run_name_ + "' failed: " + s.message);
+    case StateType::NotReady:
+      throw UpstreamError("task run '" + run_name_ + "' did not run: " + s.message);
+    case StateType::TimedOut:
+      throw TimeoutError("task run '" + run_name_ + "' timed out: " + s.message);
+    case StateType::Cancelled:
+      throw CancelledError("task run '" + run_name_ + "' was cancelled: " + s.message);
+    case StateType::Crashed:
+      throw CrashedError("task run '" + run_name_ + "' crashed: " + s.message);
+    default:
+      throw Error("task run '" + run_name_ + "' is not finished (state " + std::string(to_string(s.type)) + ")");
+  }
+}
+
+namespace {
+
+// Engine steps that touch a run's private parts, kept out of the public header.
+struct Engine {
+  static void record_state(TaskRunCore& run, const State& s) {
+    Runtime& rt = Runtime::get();
+    if (rt.history()) rt.record(engine::StateChanged{run.id_, engine::RunKind::Task, s.type, s.timestamp, s.message});
+  }
+
+  // A non-final transition (Running, Retrying, AwaitingRetry).
+  static void transition(TaskRunCore& run, StateType type, std::string message = {}) {
+    State s{type, Runtime::get().clock().now(), std::move(message), nullptr};
+    {
+      std::lock_guard lock(run.mu_);
+      if (is_final(run.state_.type) || run.finalizing_) return;
+      run.state_ = s;
+    }
+    record_state(run, s);
+  }
+
+  // The first final transition wins; later ones (a body returning after its
+  // timeout) are dropped. Returns false if the run was already final.
+  static bool finalize(TaskRunCore& run, StateType type, std::string message, std::exception_ptr error = nullptr) {
+    {
+      std::lock_guard lock(run.mu_);
+      if (is_final(run.state_.type) || run.finalizing_) return false;
+      run.finalizing_ = true;
+    }
+    Runtime& rt = Runtime::get();
+    State s{type, rt.clock().now(), std::move(message), std::move(error)};
+    record_state(run, s);
+    const RunId flow_id = run.flow_ ? run.flow_->id : RunId{};
+    if (type == StateType::Failed || type == StateType::TimedOut || type == StateType::Crashed) {
+      engine::log_run_message(LogLevel::Error, flow_id, run.id_, "Task run '" + run.run_name_ + "'",
+                              "Finished in state " + std::string(to_string(type)) + "('" + s.message + "')");
+    }
+    TaskRunInfo info{run.id_, flow_id, *run.options_->name, run.run_name_, run.run_count_};
+    const auto& hooks = is_completed(type) ? run.options_->on_completion
+                        : (type == StateType::Failed || type == StateType::TimedOut) ? run.options_->on_failure
+                                                                                      : decltype(run.options_->on_failure){};
+    for (const auto& hook : hooks) {
+      try {
+        hook(info, s);
+      } catch (const std::exception& e) {
+        engine::log_run_message(LogLevel::Error, flow_id, run.id_, "Task run '" + run.run_name_ + "'",
+                                std::string("a state hook threw: ") + e.what());
+      }
+    }
+    std::vector<std::shared_ptr<TaskRunCore>> dependents;
+    std::vector<std::function<void()>> listeners;
+    {
+      std::lock_guard lock(run.mu_);
+      run.state_ = std::move(s);
+      dependents.swap(run.dependents_);
+      listeners.swap(run.final_listeners_);
+    }
+    run.cv_.notify_all();
+    for (auto& l : listeners) l();
+    for (auto& d : dependents) upstream_done(d);
+    if (run.flow_) run.flow_->task_finished();
+    return true;
+  }
+
+  static void upstream_done(const std::shared_ptr<TaskRunCore>& run) {
+    if (run->waiting_.fetch_sub(1, std::memory_order_acq_rel) == 1) run->runner_->submit(run);
+  }
+
+  // False if `upstream` is final already (nothing to wait for).
+  static bool add_dependent(TaskRunCore& upstream, const std::shared_ptr<TaskRunCore>& run) {
+    std::lock_guard lock(upstream.mu_);
+    if (is_final(upstream.state_.type)) return false;
+    upstream.dependents_.push_back(run);
+    return true;
+  }
+
+  // Why the run cannot start, or empty if it can.
+  static std::string blocked_reason(const TaskRunCore& run) {
+    for (const Upstream& u : run.upstreams_) {
+      State s = u.run->state();
+      if (is_completed(s.type) || (u.allow_failure && is_final(s.type))) continue;
+      return "upstream task run '" + u.run->run_name() + "' (" + u.run->id().str() + ") ended " +
+             std::string(to_string(s.type)) + (s.message.empty() ? "" : ": " + s.message);
+    }
+    return {};
+  }
+
+  static void execute(TaskRunCore& run);
+};
+
+void Engine::execute(TaskRunCore& run) {
+  Runtime& rt = Runtime::get();
+  const TaskOptions& o = *run.options_;
+  FlowRunCore* flow = run.flow_.get();
+
+  if (flow != nullptr && flow->stop.stop_requested()) {
+    finalize(run, StateType::Cancelled,
+             flow->timed_out ? "its flow run timed out before it started" : "its flow run was cancelled");
+    return;
+  }
+  if (std::string why = blocked_reason(run); !why.empty()) {
+    finalize(run, StateType::NotReady, why);
+    return;
+  }
+
+  const int retries = o.retries.value_or(rt.default_retries());
+  const bool log_prints = o.log_prints.value_or(flow != nullptr ? flow->log_prints : rt.log_prints_default());
+  std::stop_token flow_stop = flow != nullptr ? flow->stop.get_token() : std::stop_token{};
+
+  for (int attempt = 0;; ++attempt) {
+    transition(run, attempt == 0 ? StateType::Running : StateType::Retrying);
+    {
+      std::lock_guard lock(run.mu_);
+      ++run.run_count_;
+    }
+    // A timeout needs a stop source of the run's own, linked to the flow's.
+    std::optional<std::stop_source> own_stop;
+    std::optional<std::stop_callback<std::function<void()>>> link;
+    std::uint64_t timer = 0;
+    std::atomic<bool> timed_out{false};
+    if (o.timeout) {
+      own_stop.emplace();
+      link.emplace(flow_stop, std::function<void()>([&own_stop] { own_stop->request_stop(); }));
+      bool last_attempt = attempt >= retries;
+      timer = rt.watchdog().schedule(std::chrono::steady_clock::now() + *o.timeout, [&run, &own_stop, &timed_out,
+                                                                                    last_attempt, &o] {
+        timed_out = true;
+        own_stop->request_stop();
+        // The last attempt ends now: waiters and downstream runs go on without
+        // the body, which may still be running (threads cannot be killed).
+        if (last_attempt) {
+          finalize(run, StateType::TimedOut,
+                   "Task run exceeded timeout of " + seconds_text(*o.timeout));
+        }
+      });
+    }
+
+    std::exception_ptr error;
+    {
+      const std::shared_ptr<FlowRunCore>* flow_ptr = run.flow_ ? &run.flow_ : nullptr;
+      ContextGuard guard(RunContext{flow_ptr, &run, own_stop ? own_stop->get_token() : flow_stop, log_prints});
+      try {
+        run.invoke();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      engine::flush_thread_output();
+    }
+    if (timer != 0) rt.watchdog().cancel(timer);
+
+    if (!error && !timed_out) {
+      finalize(run, StateType::Completed, "");
+      return;
+    }
+    State failed{timed_out ? StateType::TimedOut : StateType::Failed, rt.clock().now(),
+                 timed_out ? "Task run exceeded timeout of " + seconds_text(*o.timeout) : error_message(error), error};
+    if (!timed_out && holds<CancelledError>(error) && flow_stop.stop_requested()) {
+      finalize(run, StateType::Cancelled, failed.message);
+      return;
+    }
+    bool retry = attempt < retries && !flow_stop.stop_requested();
+    if (retry && o.retry_condition) {
+      try {
+        retry = o.retry_condition(failed);
+      } catch (const std::exception& e) {
+        retry = false;
+        failed.message += std::string(" (retry condition threw: ") + e.what() + ")";
+      }
+    }
+    if (!retry) {
+      finalize(run, failed.type, failed.message, failed.error);
+      return;
+    }
+    auto delay = retry_delay_for(o, attempt, rt);
+    transition(run, StateType::AwaitingRetry,
+               "Retry " + std::to_string(attempt + 1) + "/" + std::to_string(retries) + " in " + seconds_text(delay) +
+                   " after: " + failed.message);
+    engine::log_run_message(LogLevel::Info, flow ? flow->id : RunId{}, run.id_, "Task run '" + run.run_name_ + "'",
+                            "Failed attempt " + std::to_string(attempt + 1) + " (" + failed.message +
+                                "); retrying in " + seconds_text(delay));
+    if (!rt.clock().sleep_for(delay, flow_stop)) {
+      finalize(run, StateType::Cancelled, "cancelled while waiting to retry");
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+void TaskRunCore::run() noexcept { Engine::execute(*this); }
+
+void launch(const std::shared_ptr<TaskRunCore>& run, std::vector<Upstream> upstreams,
+            const std::shared_ptr<TaskRunner>& runner) {
+  Runtime& rt = Runtime::get();
+  run->flow_ = current_flow_run();
+  run->runner_ = runner;
+  run->upstreams_ = std::move(upstreams);
+  const TaskOptions& o = *run->options_;
+  run->run_name_ = o.run_name_template.empty() ? *o.name + "-" + short_suffix(run->id_)
+                                               : run->render_run_name(o.run_name_template);
+  run->state_ = State{StateType::Pending, rt.clock().now(), {}, nullptr};
+  if (run->flow_) run->flow_->task_started();
+
+  if (rt.history()) {
+    const RunId flow_id = run->flow_ ? run->flow_->id : RunId{};
+    rt.record(engine::TaskRunCreated{run->id_, flow_id, o.name, run->run_name_, run->describe_parameters(),
+                                     o.tags.empty() ? std::string("[]") : tags_json(o.tags), run->state_.timestamp});
+    for (const Upstream& u : run->upstreams_) {
+      rt.record(engine::EdgeAdded{flow_id, u.run->id(), run->id_,
+                                  u.data ? engine::EdgeKind::Data : engine::EdgeKind::WaitFor});
+    }
+  }
+
+  if (!runner) {  // a direct call: wait for the upstreams here, then run in this thread
+    for (const Upstream& u : run->upstreams_) u.run->wait();
+    run->run();
+    return;
+  }
+  // One count per upstream plus a guard held until every registration is done, so
+  // an upstream finishing meanwhile cannot schedule the run early.
+  run->waiting_.store(1 + static_cast<int>(run->upstreams_.size()), std::memory_order_relaxed);
+  for (const Upstream& u : run->upstreams_) {
+    if (!Engine::add_dependent(*u.run, run)) run->waiting_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  Engine::upstream_done(run);
+}
+
+}  // namespace baton::detail
