@@ -170,8 +170,9 @@ class Task<R(Args...)> {
   template <class... P>
   std::shared_ptr<detail::ValuedRun<R>> launch_now(std::vector<detail::Upstream> extra, P&&... args) const {
     check_arity<P...>();
-    using Run = detail::BoundRun<R, std::tuple<Args...>, detail::ByRef<std::decay_t<P>>...>;
-    auto run = std::make_shared<Run>(options_, fn_, detail::ByRef<std::decay_t<P>>{args}...);
+    // Held by reference (arrays too: a literal must not decay into a dangling pointer).
+    using Run = detail::BoundRun<R, std::tuple<Args...>, detail::ByRef<std::remove_reference_t<P>>...>;
+    auto run = std::make_shared<Run>(options_, fn_, detail::ByRef<std::remove_reference_t<P>>{args}...);
     run->collect_upstreams(extra);
     detail::launch(run, std::move(extra), nullptr);
     return run;

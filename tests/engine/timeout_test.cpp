@@ -1,0 +1,76 @@
+// Timeouts of tasks and flows: the run ends TimedOut and the body sees its stop token.
+#include "support.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace baton {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Timeout, TaskEndsTimedOutAndSeesItsStopToken) {
+  std::atomic<bool> saw_stop{false};
+  auto slow = baton::task("slow", [&] {
+                auto deadline = std::chrono::steady_clock::now() + 10s;
+                while (!baton::stop_requested() && std::chrono::steady_clock::now() < deadline) {
+                  std::this_thread::sleep_for(1ms);
+                }
+                saw_stop = baton::stop_requested();
+                return 1;
+              }).timeout(50ms);
+  Future<int> run = slow.return_state();
+  EXPECT_EQ(run.state().type, StateType::TimedOut);
+  EXPECT_NE(run.state().message.find("timeout"), std::string::npos) << run.state().message;
+  EXPECT_THROW(run.result(), TimeoutError);
+  EXPECT_TRUE(saw_stop.load());
+}
+
+TEST(Timeout, TheFutureResolvesAtTheDeadlineEvenIfTheBodyIgnoresIt) {
+  std::atomic<bool> release{false};
+  auto stubborn = baton::task("stubborn", [&] {
+                    while (!release) std::this_thread::sleep_for(1ms);
+                    return 1;
+                  }).timeout(30ms);
+  auto f = baton::flow("stubborn-flow", [&] {
+    auto fut = stubborn.submit();
+    fut.wait();  // returns at the deadline although the body still runs
+    EXPECT_EQ(fut.state().type, StateType::TimedOut);
+    release = true;
+  }).task_runner(thread_pool(2));
+  f();
+}
+
+TEST(Timeout, TimedOutAttemptsAreRetried) {
+  std::atomic<int> calls{0};
+  auto t = baton::task("slow-then-fast", [&] {
+             if (calls++ == 0) {
+               while (!baton::stop_requested()) std::this_thread::sleep_for(1ms);
+               baton::throw_if_stop_requested();
+             }
+             return 7;
+           })
+               .timeout(30ms)
+               .retries(1);
+  EXPECT_EQ(t(), 7);
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST(Timeout, FlowTimeoutStopsItsTasks) {
+  std::atomic<bool> task_saw_stop{false};
+  auto wait_for_stop = baton::task("wait_for_stop", [&] {
+    while (!baton::stop_requested()) std::this_thread::sleep_for(1ms);
+    task_saw_stop = true;
+  });
+  auto f = baton::flow("slow-flow", [&] { wait_for_stop.submit().wait(); }).timeout(50ms).task_runner(thread_pool(2));
+  EXPECT_THROW(f(), TimeoutError);
+  EXPECT_TRUE(task_saw_stop.load());
+  auto states = testing::RecordedEvents::get().state_types_of(testing::last_flow_run());
+  ASSERT_FALSE(states.empty());
+  EXPECT_EQ(states.back(), StateType::TimedOut);
+}
+
+}  // namespace
+}  // namespace baton
