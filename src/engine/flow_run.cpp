@@ -14,19 +14,18 @@
 
 namespace baton::detail {
 
-void FlowRunCore::task_started() {
-  std::lock_guard lock(mu_);
-  ++unfinished_;
-}
+void FlowRunCore::task_started() { unfinished_.fetch_add(1, std::memory_order_relaxed); }
 
 void FlowRunCore::task_finished() {
-  std::lock_guard lock(mu_);
-  if (--unfinished_ == 0) cv_.notify_all();
+  if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    std::lock_guard lock(mu_);
+    cv_.notify_all();
+  }
 }
 
 void FlowRunCore::wait_for_tasks() {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return unfinished_ == 0; });
+  cv_.wait(lock, [&] { return unfinished_.load(std::memory_order_acquire) == 0; });
 }
 
 namespace {

@@ -32,9 +32,11 @@ class FlowRunCore {
   void wait_for_tasks();
 
  private:
-  std::mutex mu_;  // guards unfinished_ (with cv_)
+  // Counted without the lock on the hot path; the lock only pairs the last
+  // decrement's notification with a waiter.
+  std::atomic<std::int64_t> unfinished_{0};
+  std::mutex mu_;
   std::condition_variable cv_;
-  std::int64_t unfinished_ = 0;
 };
 
 }  // namespace baton::detail

@@ -83,11 +83,14 @@ State TaskRunCore::state() const {
 }
 
 StateType TaskRunCore::state_type() const {
+  StateType done = final_type_.load(std::memory_order_acquire);
+  if (is_final(done)) return done;
   std::lock_guard lock(mu_);
   return state_.type;
 }
 
 void TaskRunCore::wait() const {
+  if (is_final(final_type_.load(std::memory_order_acquire))) return;
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return is_final(state_.type); });
 }
@@ -109,6 +112,7 @@ void TaskRunCore::on_final(std::function<void()> fn) {
 }
 
 void TaskRunCore::throw_if_not_completed() const {
+  if (is_completed(final_type_.load(std::memory_order_acquire))) return;
   State s = state();
   switch (s.type) {
     case StateType::Completed:
@@ -140,12 +144,16 @@ struct Engine {
   }
 
   // A non-final transition (Running, Retrying, AwaitingRetry).
+  // A non-final transition; Running and Retrying start an attempt.
   static void transition(TaskRunCore& run, StateType type, std::string message = {}) {
     State s{type, Runtime::get().clock().now(), std::move(message), nullptr};
     {
       std::lock_guard lock(run.mu_);
       if (is_final(run.state_.type) || run.finalizing_) return;
-      run.state_ = s;
+      if (type == StateType::Running || type == StateType::Retrying) ++run.run_count_;
+      run.state_.type = s.type;
+      run.state_.timestamp = s.timestamp;
+      run.state_.message = s.message;
     }
     record_state(run, s);
   }
@@ -166,16 +174,18 @@ struct Engine {
       engine::log_run_message(LogLevel::Error, flow_id, run.id_, "Task run '" + run.run_name_ + "'",
                               "Finished in state " + std::string(to_string(type)) + "('" + s.message + "')");
     }
-    TaskRunInfo info{run.id_, flow_id, *run.options_->name, run.run_name_, run.run_count_};
-    const auto& hooks = is_completed(type) ? run.options_->on_completion
-                        : (type == StateType::Failed || type == StateType::TimedOut) ? run.options_->on_failure
-                                                                                      : decltype(run.options_->on_failure){};
-    for (const auto& hook : hooks) {
-      try {
-        hook(info, s);
-      } catch (const std::exception& e) {
-        engine::log_run_message(LogLevel::Error, flow_id, run.id_, "Task run '" + run.run_name_ + "'",
-                                std::string("a state hook threw: ") + e.what());
+    const auto* hooks = is_completed(type) ? &run.options_->on_completion
+                        : (type == StateType::Failed || type == StateType::TimedOut) ? &run.options_->on_failure
+                                                                                      : nullptr;
+    if (hooks != nullptr && !hooks->empty()) {
+      TaskRunInfo info{run.id_, flow_id, *run.options_->name, run.run_name_, run.run_count_};
+      for (const auto& hook : *hooks) {
+        try {
+          hook(info, s);
+        } catch (const std::exception& e) {
+          engine::log_run_message(LogLevel::Error, flow_id, run.id_, "Task run '" + run.run_name_ + "'",
+                                  std::string("a state hook threw: ") + e.what());
+        }
       }
     }
     std::vector<std::shared_ptr<TaskRunCore>> dependents;
@@ -183,6 +193,7 @@ struct Engine {
     {
       std::lock_guard lock(run.mu_);
       run.state_ = std::move(s);
+      run.final_type_.store(type, std::memory_order_release);
       dependents.swap(run.dependents_);
       listeners.swap(run.final_listeners_);
     }
@@ -240,10 +251,6 @@ void Engine::execute(TaskRunCore& run) {
 
   for (int attempt = 0;; ++attempt) {
     transition(run, attempt == 0 ? StateType::Running : StateType::Retrying);
-    {
-      std::lock_guard lock(run.mu_);
-      ++run.run_count_;
-    }
     // A timeout needs a stop source of the run's own, linked to the flow's.
     std::optional<std::stop_source> own_stop;
     std::optional<std::stop_callback<std::function<void()>>> link;

@@ -112,6 +112,10 @@ class TaskRunCore : public Runnable {
   std::atomic<int> waiting_ = 1;             // unfinished upstreams + 1 until scheduled
   std::optional<std::stop_source> stop_;     // per-run, created for timeouts and cancellation
 
+  // The type of the final state once published (Pending until then): lets done(),
+  // wait() and result() of a finished run skip the lock.
+  std::atomic<StateType> final_type_{StateType::Pending};
+
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   State state_;
