@@ -101,7 +101,7 @@ class Flow<R(Args...)> {
   template <class... P>
   R operator()(P&&... args) const {
     static_assert(sizeof...(P) == sizeof...(Args), "wrong number of arguments for this flow");
-    std::optional<detail::stored_t<std::conditional_t<std::is_void_v<R>, int, R>>> out;
+    std::optional<std::conditional_t<std::is_void_v<R>, int, R>> out;  // int: a placeholder for void
     auto describe = [&] {
       std::string json = "{";
       std::size_t i = 0;

@@ -49,12 +49,6 @@ std::vector<std::chrono::milliseconds> backoff_delays(std::chrono::milliseconds 
 template <class T>
 constexpr bool mapped_arg_ok = std::ranges::range<T> && !is_string_like_v<T>;
 
-template <class M>
-decltype(auto) map_source(const M& m) {
-  if constexpr (is_unmapped<M>::value) return (m.value);
-  else return (m);
-}
-
 }  // namespace detail
 
 template <class Sig>
