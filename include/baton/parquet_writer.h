@@ -18,6 +18,7 @@
 // which is fsynced and renamed over `path`; on error it is removed.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -53,6 +54,29 @@ struct ParquetWriteOptions {
 };
 
 void write_parquet(const Table& table, const std::string& path, const ParquetWriteOptions& options = {});
+
+// Writes a file batch by batch, for tables larger than memory. Every batch
+// must have the names and types of the first; each batch becomes one or more
+// row groups (split at options.row_group_rows). The file appears at `path`
+// only when close() succeeds; a writer destroyed without close() (or after an
+// error) removes its temporary file. Not thread-safe.
+class ParquetFileWriter {
+ public:
+  // Throws ParquetError if the temporary file cannot be created.
+  explicit ParquetFileWriter(std::string path, ParquetWriteOptions options = {});
+  ~ParquetFileWriter();
+  ParquetFileWriter(const ParquetFileWriter&) = delete;
+  ParquetFileWriter& operator=(const ParquetFileWriter&) = delete;
+
+  void write(const Table& batch);
+  // Writes the footer, fsyncs and renames into place.
+  void close();
+  int64_t rows_written() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 // The same bytes to a stream (no atomic rename); throws ParquetError with
 // `name` in the message if the stream fails.
 void write_parquet(const Table& table, std::ostream& out, const std::string& name,

@@ -431,7 +431,7 @@ struct Moments {
 // One pass in chunks: a byte mask per chunk keeps the inner loops branch-free;
 // four partial sums let the float loop pipeline without reassociating freely.
 Moments moments(const Column& a, bool want_minmax) {
-  if (!(a.type().is_numeric() || a.type().id == TypeId::Bool))
+  if (a.type().id == TypeId::String)
     throw std::invalid_argument("reduction: unsupported column type " + a.type().to_string());
   Moments m;
   const int64_t n = a.length();

@@ -567,19 +567,19 @@ struct RowGroupMeta {
   int64_t num_rows = 0;
 };
 
-std::string footer(const Table& table, const std::vector<RowGroupMeta>& groups, const ParquetWriteOptions& o) {
+std::string footer(const std::vector<std::string>& names, const std::vector<DataType>& types, int64_t num_rows,
+                   const std::vector<RowGroupMeta>& groups, const ParquetWriteOptions& o) {
   std::string out;
   ThriftCompactWriter w(&out);
-  const auto& names = table.column_names();
-  const int32_t ncols = static_cast<int32_t>(table.num_columns());
+  const int32_t ncols = static_cast<int32_t>(names.size());
   w.field_i32(1, 1);  // version
   w.begin_list(2, T::Struct, ncols + 1);
   w.begin_struct_elem();  // root
   w.field_binary(4, "schema");
   w.field_i32(5, ncols);
   w.end_struct();
-  for (int32_t i = 0; i < ncols; ++i) write_schema_element(w, names[static_cast<size_t>(i)], table.column(static_cast<size_t>(i)).type());
-  w.field_i64(3, table.num_rows());
+  for (int32_t i = 0; i < ncols; ++i) write_schema_element(w, names[static_cast<size_t>(i)], types[static_cast<size_t>(i)]);
+  w.field_i64(3, num_rows);
   w.begin_list(4, T::Struct, static_cast<int32_t>(groups.size()));
   for (size_t g = 0; g < groups.size(); ++g) {
     const RowGroupMeta& rg = groups[g];
@@ -588,7 +588,7 @@ std::string footer(const Table& table, const std::vector<RowGroupMeta>& groups, 
     int64_t uncompressed = 0, compressed = 0;
     for (int32_t i = 0; i < ncols; ++i) {
       const ChunkMeta& m = rg.chunks[static_cast<size_t>(i)];
-      write_column_chunk(w, names[static_cast<size_t>(i)], table.column(static_cast<size_t>(i)).type(), m, o);
+      write_column_chunk(w, names[static_cast<size_t>(i)], types[static_cast<size_t>(i)], m, o);
       uncompressed += m.enc.uncompressed_size;
       compressed += m.enc.compressed_size;
     }
@@ -678,46 +678,80 @@ class FdSink : public Sink {
   std::string name_;
 };
 
-void write_table(const Table& table, Sink& sink, const ParquetWriteOptions& o) {
-  sink.write("PAR1", 4);
-  const int64_t rows = table.num_rows();
-  const int64_t group_rows = std::max<int64_t>(1, o.row_group_rows);
-  std::vector<RowGroupMeta> groups;
-  for (int64_t r0 = 0; r0 < rows; r0 += group_rows) {
-    const int64_t r1 = std::min(rows, r0 + group_rows);
-    RowGroupMeta rg;
-    rg.num_rows = r1 - r0;
-    rg.chunks.resize(table.num_columns());
-    std::vector<std::function<void()>> tasks;
-    std::vector<std::exception_ptr> errors(table.num_columns());
-    for (size_t i = 0; i < table.num_columns(); ++i) {
-      tasks.emplace_back([&, i] {
-        try {
-          rg.chunks[i].enc = encode_chunk(table.column(i).slice(r0, r1 - r0), o);
-        } catch (...) {
-          errors[i] = std::current_exception();
-        }
-      });
+// Appends row groups to a sink and finally the footer.
+class FileEncoder {
+ public:
+  FileEncoder(Sink& sink, const ParquetWriteOptions& o) : sink_(sink), o_(o) { sink_.write("PAR1", 4); }
+
+  void add(const Table& batch) {
+    if (!has_schema_) {
+      names_ = batch.column_names();
+      for (const auto& c : batch.columns()) types_.push_back(c.type());
+      has_schema_ = true;
+    } else {
+      bool same = batch.column_names() == names_;
+      for (size_t i = 0; same && i < types_.size(); ++i) same = batch.column(i).type() == types_[i];
+      if (!same) throw ParquetError("batch schema differs from the first batch's");
     }
-    if (o.parallel_for && tasks.size() > 1) o.parallel_for(tasks);
-    else for (auto& t : tasks) t();
-    for (auto& e : errors)
-      if (e) std::rethrow_exception(e);
-    for (auto& m : rg.chunks) {
-      m.file_pos = sink.pos();
-      m.enc.compressed_size = static_cast<int64_t>(m.enc.bytes.size());
-      sink.write(m.enc.bytes.data(), m.enc.bytes.size());
-      std::string().swap(m.enc.bytes);  // keep only one row group's bytes in memory
+    const int64_t rows = batch.num_rows();
+    const int64_t group_rows = std::max<int64_t>(1, o_.row_group_rows);
+    for (int64_t r0 = 0; r0 < rows; r0 += group_rows) {
+      const int64_t r1 = std::min(rows, r0 + group_rows);
+      RowGroupMeta rg;
+      rg.num_rows = r1 - r0;
+      rg.chunks.resize(batch.num_columns());
+      std::vector<std::function<void()>> tasks;
+      std::vector<std::exception_ptr> errors(batch.num_columns());
+      for (size_t i = 0; i < batch.num_columns(); ++i) {
+        tasks.emplace_back([&, i] {
+          try {
+            rg.chunks[i].enc = encode_chunk(batch.column(i).slice(r0, r1 - r0), o_);
+          } catch (...) {
+            errors[i] = std::current_exception();
+          }
+        });
+      }
+      if (o_.parallel_for && tasks.size() > 1) o_.parallel_for(tasks);
+      else for (auto& t : tasks) t();
+      for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
+      for (auto& m : rg.chunks) {
+        m.file_pos = sink_.pos();
+        m.enc.compressed_size = static_cast<int64_t>(m.enc.bytes.size());
+        sink_.write(m.enc.bytes.data(), m.enc.bytes.size());
+        std::string().swap(m.enc.bytes);  // keep only one row group's bytes in memory
+      }
+      groups_.push_back(std::move(rg));
+      rows_ += r1 - r0;
     }
-    groups.push_back(std::move(rg));
   }
-  std::string meta = footer(table, groups, o);
-  sink.write(meta.data(), meta.size());
-  char len[4];
-  uint32_t n = static_cast<uint32_t>(meta.size());
-  std::memcpy(len, &n, 4);
-  sink.write(len, 4);
-  sink.write("PAR1", 4);
+
+  void finish() {
+    std::string meta = footer(names_, types_, rows_, groups_, o_);
+    sink_.write(meta.data(), meta.size());
+    char len[4];
+    uint32_t n = static_cast<uint32_t>(meta.size());
+    std::memcpy(len, &n, 4);
+    sink_.write(len, 4);
+    sink_.write("PAR1", 4);
+  }
+
+  int64_t rows() const { return rows_; }
+
+ private:
+  Sink& sink_;
+  const ParquetWriteOptions& o_;
+  bool has_schema_ = false;
+  std::vector<std::string> names_;
+  std::vector<DataType> types_;
+  std::vector<RowGroupMeta> groups_;
+  int64_t rows_ = 0;
+};
+
+void write_table(const Table& table, Sink& sink, const ParquetWriteOptions& o) {
+  FileEncoder enc(sink, o);
+  enc.add(table);
+  enc.finish();
 }
 
 }  // namespace
@@ -812,26 +846,89 @@ void write_parquet(const Table& table, std::ostream& out, const std::string& nam
   parquet_detail::write_table(table, sink, options);
 }
 
-void write_parquet(const Table& table, const std::string& path, const ParquetWriteOptions& options) {
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw ParquetError(path + ": cannot create " + tmp + ": " + std::strerror(errno));
-  try {
-    parquet_detail::FdSink sink(fd, path);
-    parquet_detail::write_table(table, sink, options);
-    if (::fsync(fd) != 0) throw ParquetError(path + ": fsync failed: " + std::strerror(errno));
-    if (::close(fd) != 0) {
-      fd = -1;
-      throw ParquetError(path + ": close failed: " + std::strerror(errno));
-    }
-    fd = -1;
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-      throw ParquetError(path + ": cannot rename " + tmp + " into place: " + std::strerror(errno));
-  } catch (...) {
+struct ParquetFileWriter::State {
+  std::string path, tmp;
+  ParquetWriteOptions options;
+  int fd = -1;
+  std::unique_ptr<parquet_detail::FdSink> sink;
+  std::unique_ptr<parquet_detail::FileEncoder> encoder;
+  bool failed = false;
+
+  void abandon() {
     if (fd >= 0) ::close(fd);
-    ::unlink(tmp.c_str());
+    fd = -1;
+    if (!tmp.empty()) ::unlink(tmp.c_str());
+    tmp.clear();
+  }
+};
+
+ParquetFileWriter::ParquetFileWriter(std::string path, ParquetWriteOptions options) : state_(std::make_unique<State>()) {
+  State& s = *state_;
+  s.path = std::move(path);
+  s.options = std::move(options);
+  s.tmp = s.path + ".tmp-" + std::to_string(::getpid());
+  s.fd = ::open(s.tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (s.fd < 0) {
+    std::string err = std::strerror(errno);
+    s.tmp.clear();
+    throw ParquetError(s.path + ": cannot create " + s.path + ".tmp-" + std::to_string(::getpid()) + ": " + err);
+  }
+  s.sink = std::make_unique<parquet_detail::FdSink>(s.fd, s.path);
+  try {
+    s.encoder = std::make_unique<parquet_detail::FileEncoder>(*s.sink, s.options);
+  } catch (...) {
+    s.abandon();
     throw;
   }
+}
+
+ParquetFileWriter::~ParquetFileWriter() {
+  if (state_) state_->abandon();
+}
+
+void ParquetFileWriter::write(const Table& batch) {
+  State& s = *state_;
+  if (s.failed || !s.encoder) throw ParquetError(s.path + ": write after a failure or after close");
+  try {
+    s.encoder->add(batch);
+  } catch (const ParquetError& e) {
+    s.failed = true;
+    s.abandon();
+    std::string what = e.what();
+    throw ParquetError(what.rfind(s.path, 0) == 0 ? what : s.path + ": " + what);
+  } catch (...) {
+    s.failed = true;
+    s.abandon();
+    throw;
+  }
+}
+
+void ParquetFileWriter::close() {
+  State& s = *state_;
+  if (s.failed || !s.encoder) throw ParquetError(s.path + ": close after a failure or a previous close");
+  try {
+    s.encoder->finish();
+    if (::fsync(s.fd) != 0) throw ParquetError(s.path + ": fsync failed: " + std::strerror(errno));
+    int fd = s.fd;
+    s.fd = -1;
+    if (::close(fd) != 0) throw ParquetError(s.path + ": close failed: " + std::strerror(errno));
+    if (::rename(s.tmp.c_str(), s.path.c_str()) != 0)
+      throw ParquetError(s.path + ": cannot rename " + s.tmp + " into place: " + std::strerror(errno));
+    s.tmp.clear();
+    s.encoder.reset();
+  } catch (...) {
+    s.failed = true;
+    s.abandon();
+    throw;
+  }
+}
+
+int64_t ParquetFileWriter::rows_written() const { return state_->encoder ? state_->encoder->rows() : 0; }
+
+void write_parquet(const Table& table, const std::string& path, const ParquetWriteOptions& options) {
+  ParquetFileWriter w(path, options);
+  w.write(table);
+  w.close();
 }
 
 }  // namespace baton
