@@ -96,10 +96,29 @@ void unpack_bits32(const uint8_t* src, size_t src_size, int bw, uint64_t first, 
   table[static_cast<size_t>(bw)](src, src_size, first, out, count);
 }
 
+// One-bit values (levels, booleans) a byte at a time: 8 output bytes per input
+// byte from a table.
+constexpr std::array<uint64_t, 256> make_bit_spread_table() {
+  std::array<uint64_t, 256> t{};
+  for (unsigned b = 0; b < 256; ++b)
+    for (unsigned k = 0; k < 8; ++k)
+      if ((b >> k) & 1) t[b] |= uint64_t{1} << (8 * k);
+  return t;
+}
+
 void unpack_bits8(const uint8_t* src, size_t src_size, int bw, uint64_t first, uint8_t* out, size_t count) {
   static constexpr auto table = make_unpack_table<uint8_t>(std::make_index_sequence<9>{});
+  static constexpr auto spread = make_bit_spread_table();
   if (bw < 0 || bw > 8) throw EncodingError("bit width " + std::to_string(bw) + " exceeds 8");
   check_packed_size(src_size, bw, first, count);
+  if (bw == 1 && first % 8 == 0) {
+    const uint8_t* s = src + first / 8;
+    size_t full = count / 8;
+    for (size_t i = 0; i < full; ++i) std::memcpy(out + 8 * i, &spread[s[i]], 8);
+    size_t done = full * 8;
+    if (done < count) table[1](src, src_size, first + done, out + done, count - done);
+    return;
+  }
   table[static_cast<size_t>(bw)](src, src_size, first, out, count);
 }
 

@@ -76,6 +76,24 @@ void set_bits(uint8_t* bits, int64_t start, int64_t n, bool value) {
   for (; i < end; ++i) value ? bit_set(bits, i) : bit_clear(bits, i);
 }
 
+// Sets bit start+i of `bits` for every level byte that is 1 (the bits start
+// out 0). Eight levels become one byte with a multiply: byte k of the word
+// lands on bit 56 + k, LSB-first as the bitmap wants.
+void pack_levels(const uint8_t* levels, size_t n, uint8_t* bits, int64_t start) {
+  size_t i = 0;
+  int64_t pos = start;
+  for (; i < n && (pos & 7); ++i, ++pos)
+    if (levels[i]) bit_set(bits, pos);
+  uint8_t* out = bits + (pos >> 3);
+  for (; i + 8 <= n; i += 8, pos += 8) {
+    uint64_t w;
+    std::memcpy(&w, levels + i, 8);
+    *out++ = static_cast<uint8_t>((w * 0x0102040810204080ull) >> 56);
+  }
+  for (; i < n; ++i, ++pos)
+    if (levels[i]) bit_set(bits, pos);
+}
+
 // ORs n bits of src (bit 0 on; bits past n zero) into dst at bit dst_off.
 void or_bits_at(uint8_t* dst, int64_t dst_off, const uint8_t* src, int64_t n) {
   size_t nbytes = static_cast<size_t>((n + 7) / 8);
@@ -460,9 +478,7 @@ class ChunkDecoder {
         out_.validity.assign(static_cast<size_t>((rows_ + 7) / 8), 0);
         set_bits(out_.validity.data(), 0, row_, true);
       }
-      uint8_t* bits = out_.validity.data();
-      for (size_t i = 0; i < n; ++i)
-        if (levels_[i]) bit_set(bits, row_ + static_cast<int64_t>(i));
+      pack_levels(levels_.data(), n, out_.validity.data(), row_);
       out_.null_count += static_cast<int64_t>(n - present);
     } else if (!out_.validity.empty()) {
       set_bits(out_.validity.data(), row_, static_cast<int64_t>(n), true);
@@ -472,15 +488,20 @@ class ChunkDecoder {
 
   // Moves `present` dense values at dst to their rows among n (nulls zeroed).
   void spread_fixed(uint8_t* dst, size_t n, size_t present) {
-    size_t w = plan_.out_width;
+    switch (plan_.out_width) {
+      case 8: spread<uint64_t>(reinterpret_cast<uint64_t*>(dst), n, present); return;
+      case 4: spread<uint32_t>(reinterpret_cast<uint32_t*>(dst), n, present); return;
+      default: spread<uint8_t>(dst, n, present); return;
+    }
+  }
+
+  template <class T>
+  void spread(T* v, size_t n, size_t present) {
+    const uint8_t* lv = levels_.data();
     size_t j = present;
     for (size_t i = n; i-- > 0;) {
-      if (levels_[i]) {
-        --j;
-        if (j != i) std::memcpy(dst + i * w, dst + j * w, w);
-      } else {
-        std::memset(dst + i * w, 0, w);
-      }
+      if (lv[i]) v[i] = v[--j];
+      else v[i] = T{0};
       if (j == i) break;  // everything before is dense and in place
     }
   }
