@@ -80,19 +80,40 @@ ChunkStats compute_stats(const Column& c) {
   const int64_t n = c.length();
   auto fixed = [&](auto tag) {
     using V = decltype(tag);
-    const V* v = c.data<V>();
+    const V* __restrict v = c.data<V>();
+    // Branch-free min/max: starting from +inf/-inf (or the integer limits),
+    // NaN never wins a comparison, so it is left out as the format asks.
+    V lo, hi;
+    if constexpr (std::is_floating_point_v<V>) {
+      lo = std::numeric_limits<V>::infinity();
+      hi = -lo;
+    } else {
+      lo = std::numeric_limits<V>::max();
+      hi = std::numeric_limits<V>::lowest();
+    }
     bool any = false;
-    V lo{}, hi{};
-    for (int64_t i = 0; i < n; ++i) {
-      if (!c.is_valid(i)) continue;
-      V x = v[i];
-      if constexpr (std::is_floating_point_v<V>) {
-        if (std::isnan(x)) continue;  // NaN is not ordered: left out of min/max
+    if (!c.has_nulls()) {
+      for (int64_t i = 0; i < n; ++i) {
+        V x = v[i];
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
       }
-      if (!any) {
-        lo = hi = x;
-        any = true;
+      if constexpr (std::is_floating_point_v<V>) {
+        any = lo <= hi;  // false when every value is NaN
+        if (!any) {      // all NaN, or only infinities? recheck the rare edge exactly
+          for (int64_t i = 0; i < n && !any; ++i) any = !std::isnan(v[i]);
+        }
       } else {
+        any = n > 0;
+      }
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        if (!c.is_valid(i)) continue;
+        V x = v[i];
+        if constexpr (std::is_floating_point_v<V>) {
+          if (std::isnan(x)) continue;
+        }
+        any = true;
         lo = x < lo ? x : lo;
         hi = x > hi ? x : hi;
       }
@@ -189,17 +210,59 @@ class DictTable {
   size_t mask_;
 };
 
-struct U64Hash {
-  size_t operator()(uint64_t x) const {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return static_cast<size_t>(x);
+// Open addressing for 8-byte keys, the key stored in the slot (no indirection
+// on a probe); Fibonacci hashing takes the product's high bits, which depend on
+// every bit of the key (doubles often have all-zero low bits).
+class U64DictTable {
+ public:
+  U64DictTable() { resize(10); }
+  uint32_t find_or_insert(uint64_t k, std::vector<uint64_t>& keys, bool* inserted) {
+    size_t h = hash(k);
+    while (true) {
+      Slot& s = slots_[h];
+      if (s.id == kEmpty) {
+        s.key = k;
+        s.id = static_cast<uint32_t>(keys.size());
+        keys.push_back(k);
+        *inserted = true;
+        uint32_t id = s.id;
+        if (keys.size() * 2 > slots_.size()) rehash(keys);
+        return id;
+      }
+      if (s.key == k) {
+        *inserted = false;
+        return s.id;
+      }
+      h = (h + 1) & mask_;
+    }
   }
+
+ private:
+  static constexpr uint32_t kEmpty = std::numeric_limits<uint32_t>::max();
+  struct Slot {
+    uint64_t key;
+    uint32_t id;
+  };
+  size_t hash(uint64_t k) const { return static_cast<size_t>((k * 0x9e3779b97f4a7c15ULL) >> shift_); }
+  void resize(int bits) {
+    slots_.assign(size_t{1} << bits, Slot{0, kEmpty});
+    mask_ = slots_.size() - 1;
+    shift_ = 64 - bits;
+    bits_ = bits;
+  }
+  void rehash(const std::vector<uint64_t>& keys) {
+    resize(bits_ + 1);
+    for (uint32_t i = 0; i < keys.size(); ++i) {
+      size_t h = hash(keys[i]);
+      while (slots_[h].id != kEmpty) h = (h + 1) & mask_;
+      slots_[h] = Slot{keys[i], i};
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  int shift_ = 0, bits_ = 0;
 };
-struct U64Eq {
-  bool operator()(uint64_t a, uint64_t b) const { return a == b; }
-};
+
 struct SvHash {
   size_t operator()(std::string_view s) const { return static_cast<size_t>(XXH3_64bits(s.data(), s.size())); }
 };
@@ -254,16 +317,22 @@ bool try_dictionary(const Column& c, const ParquetWriteOptions& o, Dictionary& d
     const size_t w = c.type().byte_width();
     const uint8_t* base = c.values().data() + static_cast<size_t>(c.offset()) * w;
     std::vector<uint64_t> keys;
-    DictTable<uint64_t, U64Hash, U64Eq> table(1024);
+    U64DictTable table;
     const int64_t max_entries = o.dictionary_page_limit / static_cast<int64_t>(w);
+    uint64_t last_key = 0;
+    uint32_t last_id = std::numeric_limits<uint32_t>::max();
+    const bool nulls = c.has_nulls();
     for (int64_t i = 0; i < n; ++i) {
-      if (!c.is_valid(i)) continue;
+      if (nulls && !c.is_valid(i)) continue;
       uint64_t key = 0;
       std::memcpy(&key, base + static_cast<size_t>(i) * w, w);
-      bool inserted = false;
-      uint32_t id = table.find_or_insert(key, static_cast<uint32_t>(keys.size()), keys, &inserted);
-      if (inserted && static_cast<int64_t>(keys.size()) > max_entries) return false;
-      d.indices[static_cast<size_t>(k++)] = id;
+      if (key != last_key || last_id == std::numeric_limits<uint32_t>::max()) {  // runs are common
+        bool inserted = false;
+        last_id = table.find_or_insert(key, keys, &inserted);
+        last_key = key;
+        if (inserted && static_cast<int64_t>(keys.size()) > max_entries) return false;
+      }
+      d.indices[static_cast<size_t>(k++)] = last_id;
       if (k == probe && static_cast<int64_t>(keys.size()) * 2 > probe && probe < valid) return false;
     }
     plain_bytes = valid * static_cast<int64_t>(w);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <vector>
 
 #include "table/time_format.h"
 
@@ -108,14 +109,27 @@ Table generate_table(int64_t rows, uint64_t seed, std::string_view month, int64_
   flag.reserve(rows, rows);
 
   const int64_t end = first_row + rows;
+  std::vector<int64_t> pickups(kBlock);
   for (int64_t block = first_row / kBlock; block * kBlock < end; ++block) {
     Rng rng(seed * 0x9e3779b97f4a7c15ULL ^ (static_cast<uint64_t>(block) + 1) * 0xd1b54a32d192ed03ULL);
     const int64_t b0 = block * kBlock;
+    // Pickup times of the block, sorted: the TLC's files are roughly in time
+    // order, which is also what makes their timestamp columns compress.
+    Rng time_rng(seed * 0xbf58476d1ce4e5b9ULL ^ (static_cast<uint64_t>(block) + 1) * 0x94d049bb133111ebULL);
+    for (int64_t k = 0; k < kBlock; ++k) {
+      double u_hour = time_rng.uniform();
+      int hour = 0;
+      while (hour < 23 && u_hour > hour_cdf[hour]) ++hour;
+      int64_t day = time_rng.below(mo.days), minute = time_rng.below(60), second = time_rng.below(60);
+      pickups[static_cast<size_t>(k)] = ((mo.first_day + day) * 86400 + hour * 3600 + minute * 60 + second) * 1000000;
+    }
+    std::sort(pickups.begin(), pickups.end());
     for (int64_t r = b0; r < b0 + kBlock && r < end; ++r) {
       // Draw every value of the row, even when the row is skipped, so that a
       // row's values depend only on its block and position.
-      double u_kind = rng.uniform(), u_vendor = rng.uniform(), u_hour = rng.uniform();
-      int64_t day = rng.below(mo.days), minute = rng.below(60), second = rng.below(60);
+      const int64_t start = pickups[static_cast<size_t>(r - b0)];
+      const int hour = static_cast<int>((start / 1000000 / 3600) % 24);
+      double u_kind = rng.uniform(), u_vendor = rng.uniform();
       double duration_min = std::clamp(rng.lognormal(11.5, 0.65), 0.5, 240.0);
       double speed_mph = std::clamp(rng.lognormal(10.5, 0.35), 2.0, 45.0);
       double u_pass = rng.uniform(), u_rate = rng.uniform(), u_flag = rng.uniform(), u_pay = rng.uniform();
@@ -128,9 +142,6 @@ Table generate_table(int64_t rows, uint64_t seed, std::string_view month, int64_
       const bool flex = !zero_row && u_kind < 0.0455;    // the TLC's rows with nulls
       const bool refund = !zero_row && !flex && u_kind < 0.0575;  // negated amounts
 
-      int hour = 0;
-      while (hour < 23 && u_hour > hour_cdf[hour]) ++hour;
-      int64_t start = ((mo.first_day + day) * 86400 + hour * 3600 + minute * 60 + second) * 1000000;
       int64_t dur_us = static_cast<int64_t>(duration_min * 60.0) * 1000000;
       double dist = cents(duration_min / 60.0 * speed_mph);
 
