@@ -891,9 +891,18 @@ bool prunes(const ColumnPlan& plan, const ParquetColumnChunkInfo& chunk, int64_t
   if (pred.op == Op::IsNotNull) return st.null_count && *st.null_count == rows;
   // All-null chunk: no comparison can be true.
   if (st.null_count && *st.null_count == rows && rows > 0) return true;
-  if (st.legacy_min_max && plan.map.type.id == TypeId::String) return false;  // undefined order
+  // The legacy min/max were compared signed: wrong for strings and unsigned.
+  if (st.legacy_min_max && (plan.map.type.id == TypeId::String || plan.map.kind == ValueKind::UInt32 ||
+                            plan.map.kind == ValueKind::UInt64))
+    return false;
   if (!st.min || !st.max) return false;
-  Bound lo = decode_bound(plan, *st.min), hi = decode_bound(plan, *st.max);
+  Bound lo, hi;
+  try {
+    lo = decode_bound(plan, *st.min);
+    hi = decode_bound(plan, *st.max);
+  } catch (const std::exception&) {
+    return false;  // a bound that does not convert (UINT_64 above INT64_MAX) proves nothing
+  }
   auto cl = compare(lo, pred.value), ch = compare(hi, pred.value);
   if (!cl || !ch) return false;
   switch (pred.op) {
