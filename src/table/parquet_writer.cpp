@@ -284,7 +284,7 @@ bool try_dictionary(const Column& c, const ParquetWriteOptions& o, Dictionary& d
   const int64_t n = c.length();
   const int64_t valid = n - c.null_count();
   if (valid == 0 || c.type().id == TypeId::Bool) return false;
-  d.indices.resize(static_cast<size_t>(valid));
+  if (d.indices.size() < static_cast<size_t>(valid)) d.indices.resize(static_cast<size_t>(valid));
   // After this many values, give up if most of them were new: high-cardinality
   // columns (timestamps) should not pay for a full hash pass.
   const int64_t probe = std::min<int64_t>(valid, 32768);
@@ -494,11 +494,25 @@ void append_plain(const Column& c, int64_t r0, int64_t r1, std::string& out) {
 EncodedChunk encode_chunk(const Column& c, const ParquetWriteOptions& o) {
   EncodedChunk chunk;
   chunk.num_values = c.length();
-  if (o.statistics) chunk.stats = compute_stats(c);
-  else chunk.stats.null_count = c.null_count();
   Compressor comp(o);
-  Dictionary dict;
+  // Reused between the chunks a thread encodes: the index array is as long as
+  // the chunk, and fresh pages for it each time cost more than the encoding.
+  thread_local Dictionary dict;
+  dict.page.clear();
+  dict.size = 0;
   const bool use_dict = o.dictionary && try_dictionary(c, o, dict);
+  chunk.stats.null_count = c.null_count();
+  if (o.statistics) {
+    if (use_dict && c.type().id != TypeId::String) {
+      // The dictionary page holds each distinct value once, as a PLAIN array:
+      // min/max over it is the chunk's, for a fraction of the work.
+      Buffer values(nullptr, reinterpret_cast<const uint8_t*>(dict.page.data()), dict.page.size());
+      chunk.stats = compute_stats(Column::from_buffers(c.type(), dict.size, Buffer(), values, 0));
+      chunk.stats.null_count = c.null_count();
+    } else {
+      chunk.stats = compute_stats(c);
+    }
+  }
   if (use_dict) {
     chunk.has_dictionary = true;
     write_page(comp, kDictionaryPage, dict.page, static_cast<int32_t>(dict.size), kPlain, chunk);
@@ -850,6 +864,16 @@ void bit_pack(const uint32_t* v, int64_t count, int64_t groups, int bw, std::str
   const size_t at = out.size();
   out.resize(at + static_cast<size_t>(groups * bw));
   auto* dst = reinterpret_cast<uint8_t*>(out.data() + at);
+  if (bw <= 8 && count == total) {
+    // 8 values of <= 8 bits fill exactly bw bytes of one 64-bit word.
+    for (int64_t g = 0; g < groups; ++g) {
+      const uint32_t* p = v + g * 8;
+      uint64_t word = 0;
+      for (int j = 0; j < 8; ++j) word |= static_cast<uint64_t>(p[j]) << (j * bw);
+      std::memcpy(dst + g * bw, &word, static_cast<size_t>(bw));  // little-endian host
+    }
+    return;
+  }
   uint64_t acc = 0;
   int bits = 0;
   size_t k = 0;
