@@ -199,12 +199,14 @@ struct ParquetReadOptions {
   uint64_t memory_limit = 0;
 };
 
-// Reads the file (memory-mapped) into a Table. Throws ParquetError.
+// Reads the file (memory-mapped) into a Table. Throws ParquetError. Every
+// selected column is decoded into one buffer sized from the footer's row
+// counts; the Table owns its buffers (page data always needs decompression or
+// level/dictionary expansion in practice), so the mapping is released on return.
 Table read_parquet(const std::string& path, const ParquetReadOptions& options = {});
 // The same, returning the error instead of throwing.
 Result<Table> try_read_parquet(const std::string& path, const ParquetReadOptions& options = {});
-// Reads from bytes already in memory (kept alive by `owner` if the Table's
-// buffers reference them). `name` is used in error messages.
+// Reads from bytes already in memory; `name` is used in error messages.
 Table read_parquet_buffer(const Buffer& bytes, const std::string& name, const ParquetReadOptions& options = {});
 ParquetMetadata read_parquet_metadata_buffer(const Buffer& bytes, const std::string& name);
 
