@@ -611,33 +611,35 @@ class ChunkDecoder {
     dec.get(indices_.data(), count);
   }
 
+  // Dictionary indices are unpacked, checked and gathered in blocks that stay
+  // in L1, rather than in three passes over the page.
   void gather_fixed(const uint8_t* data, size_t size, size_t count, uint8_t* dst) {
-    read_indices(data, size, count);
-    const uint32_t* idx = indices_.data();
-    uint32_t max = 0;
-    for (size_t i = 0; i < count; ++i) max = std::max(max, idx[i]);
-    if (count > 0 && max >= dict_count_)
-      throw pd::EncodingError("dictionary index " + std::to_string(max) + " out of range (dictionary of " + std::to_string(dict_count_) + ")");
+    if (size < 1) throw pd::EncodingError("dictionary indices truncated");
+    int bw = data[0];
+    if (bw > 32) throw pd::EncodingError("dictionary index bit width " + std::to_string(bw));
+    pd::RleBitPackedDecoder dec(data + 1, size - 1, bw);
     switch (plan_.out_width) {
-      case 8: {
-        const auto* d = reinterpret_cast<const uint64_t*>(dict_values_.data());
-        auto* o = reinterpret_cast<uint64_t*>(dst);
-        for (size_t i = 0; i < count; ++i) o[i] = d[idx[i]];
-        return;
-      }
-      case 4: {
-        const auto* d = reinterpret_cast<const uint32_t*>(dict_values_.data());
-        auto* o = reinterpret_cast<uint32_t*>(dst);
-        for (size_t i = 0; i < count; ++i) o[i] = d[idx[i]];
-        return;
-      }
-      case 1: {
-        const uint8_t* d = dict_values_.data();
-        for (size_t i = 0; i < count; ++i) dst[i] = d[idx[i]];
-        return;
-      }
-      default:
-        throw pd::EncodingError("internal: unexpected output width");
+      case 8: gather_blocks(dec, reinterpret_cast<const uint64_t*>(dict_values_.data()), reinterpret_cast<uint64_t*>(dst), count); return;
+      case 4: gather_blocks(dec, reinterpret_cast<const uint32_t*>(dict_values_.data()), reinterpret_cast<uint32_t*>(dst), count); return;
+      case 1: gather_blocks(dec, dict_values_.data(), dst, count); return;
+      default: throw pd::EncodingError("internal: unexpected output width");
+    }
+  }
+
+  template <class T>
+  void gather_blocks(pd::RleBitPackedDecoder& dec, const T* dict, T* out, size_t count) {
+    constexpr size_t kBlock = 2048;
+    uint32_t idx[kBlock];
+    for (size_t done = 0; done < count;) {
+      size_t m = std::min(kBlock, count - done);
+      dec.get(idx, m);
+      uint32_t max = 0;
+      for (size_t i = 0; i < m; ++i) max = std::max(max, idx[i]);
+      if (max >= dict_count_)
+        throw pd::EncodingError("dictionary index " + std::to_string(max) + " out of range (dictionary of " + std::to_string(dict_count_) + ")");
+      T* o = out + done;
+      for (size_t i = 0; i < m; ++i) o[i] = dict[idx[i]];
+      done += m;
     }
   }
 
