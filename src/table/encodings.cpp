@@ -38,6 +38,14 @@ inline uint64_t load64_tail(const uint8_t* p, const uint8_t* end) {
 // at any bit offset). The compile-time width lets the compiler turn the shifts
 // and masks into constants; the main loop does unaligned 8-byte loads while at
 // least 8 bytes remain, the tail reads byte-wise.
+// Eight values of BW bits fill exactly BW bytes, so within a group every
+// value's byte offset and shift are compile-time constants.
+template <int BW, class T, size_t... K>
+inline void unpack_group(const uint8_t* p, T* out, std::index_sequence<K...>) {
+  constexpr uint64_t mask = (uint64_t{1} << BW) - 1;
+  ((out[K] = static_cast<T>((load64(p + (K * BW) / 8) >> ((K * BW) % 8)) & mask)), ...);
+}
+
 template <int BW, class T>
 void unpack_fixed(const uint8_t* src, size_t src_size, uint64_t first, T* out, size_t count) {
   if constexpr (BW == 0) {
@@ -47,6 +55,17 @@ void unpack_fixed(const uint8_t* src, size_t src_size, uint64_t first, T* out, s
     const uint8_t* end = src + src_size;
     uint64_t bit = first * BW;
     size_t i = 0;
+    if (first % 8 == 0 && count >= 8) {
+      // Whole groups while the last load of a group stays inside the buffer.
+      const uint8_t* p = src + (first / 8) * BW;
+      constexpr size_t kReach = (7 * BW) / 8 + 8;  // bytes a group's loads touch
+      while (i + 8 <= count && static_cast<size_t>(end - p) >= kReach) {
+        unpack_group<BW>(p, out + i, std::make_index_sequence<8>{});
+        p += BW;
+        i += 8;
+      }
+      bit += static_cast<uint64_t>(i) * BW;
+    }
     // Fast part: the 8 bytes at bit/8 lie inside the buffer.
     if (src_size >= 8) {
       uint64_t fast_bits_end = (static_cast<uint64_t>(src_size) - 8) * 8;  // bit offsets < this have 8 bytes ahead
