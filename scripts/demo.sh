@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# make demo: runs the example flow on the embedded defaults and shows how to look at it.
+# make demo: the taxi ETL of Prefect's big-data guide on the embedded defaults —
+# generates a synthetic month of trips if it is missing, runs the flow (the second
+# time its transform is served from cache), and shows how to look at what ran.
 set -euo pipefail
 build=${1:-build/release}
-bin="$build/examples"
-echo "== running the example flow: $bin/hello_flow --name baton --count 8"
-"$bin/hello_flow" --name baton --count 8
+data=${BATON_DEMO_DATA:-data}
+rows=${BATON_DEMO_ROWS:-3000000}
+baton="$build/cli/baton"
+
+echo "== taxi ETL: $build/examples/taxi_etl --months 1 --data-dir $data --rows $rows"
+"$build/examples/taxi_etl" --months 1 --data-dir "$data" --rows "$rows"
 echo
-if [ -x "$build/cli/baton" ]; then
-  echo "== what the run history holds (baton flow-run ls --limit 5)"
-  "$build/cli/baton" flow-run ls --limit 5
-  id=$("$build/cli/baton" flow-run ls --limit 1 --json | sed -n 's/.*"id": *"\([0-9a-f-]*\)".*/\1/p' | head -1)
+if [ -x "$baton" ]; then
+  echo "== recent flow runs (baton flow-run ls --limit 5)"
+  "$baton" flow-run ls --limit 5
   echo
-  echo "Look closer:"
-  echo "  $build/cli/baton flow-run inspect ${id:0:8}"
-  echo "  $build/cli/baton flow-run logs ${id:0:8}"
+  echo "== the last run (baton flow-run inspect)"
+  id=$("$baton" flow-run ls --flow taxi_etl --limit 1 --json | grep -o '"id": *"[0-9a-f-]*"' | head -1 | grep -o '[0-9a-f-]\{36\}')
+  "$baton" flow-run inspect "${id:0:8}"
+  echo
+  echo "Look further: $baton flow-run logs ${id:0:8} | $baton task-run ls --flow-run ${id:0:8} | $baton cache ls"
 fi
-echo "History lives in ${BATON_HOME:-$HOME/.baton}/baton.db"
+echo "History: ${BATON_HOME:-$HOME/.baton}/baton.db   Results: ${BATON_RESULT_STORAGE:-${BATON_HOME:-$HOME/.baton}/storage}"
+echo "Run 'make demo' again: the transform is served from cache (state Cached)."
