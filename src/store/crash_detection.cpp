@@ -26,20 +26,26 @@ struct Candidate {
 Result<int> mark_crashed_runs(Database& db, const CrashDetectionOptions& options) {
   const std::string this_host = options.hostname.empty() ? host_name() : options.hostname;
   const std::int64_t now = to_micros(options.clock->now());
-  const auto interval = std::max(options.heartbeat_interval, std::chrono::milliseconds(1000));
-  const std::int64_t limit_us = 3 * std::chrono::duration_cast<std::chrono::microseconds>(interval).count();
+  // The writer's own heartbeat interval decides (it may differ from ours); at
+  // least a second, so that a 0 interval does not make every run look dead.
+  const std::int64_t default_every_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(options.heartbeat_interval).count();
 
   try {
     std::vector<Candidate> crashed;
     {
       Statement open_runs(db,
-                          "SELECT key, id, pid, process_started, hostname, coalesce(heartbeat, created) "
+                          "SELECT key, id, pid, process_started, hostname, coalesce(heartbeat, created), "
+                          "coalesce(heartbeat_every, ?1) "
                           "FROM flow_runs WHERE end_time IS NULL");
+      open_runs.bind(1, default_every_us);
       while (open_runs.step()) {
         const std::int64_t pid = open_runs.int64(2);
         const auto started = static_cast<std::uint64_t>(open_runs.int64(3));
         const std::string host = open_runs.text(4);
         const std::int64_t heartbeat = open_runs.int64(5);
+        const std::int64_t every_us = std::max<std::int64_t>(open_runs.int64(6), 1'000'000);
+        const std::int64_t limit_us = 3 * every_us;
         Candidate c{open_runs.int64(0), std::string(open_runs.blob(1)), {}, std::nullopt};
         if (!host.empty() && host == this_host && pid > 0) {
           switch (process_status(pid, started)) {
@@ -58,7 +64,7 @@ Result<int> mark_crashed_runs(Database& db, const CrashDetectionOptions& options
           if (now - heartbeat <= limit_us) continue;
           c.reason = fmt::format("no heartbeat from process {} on host {} for {} s (limit: 3 heartbeats of {} s)", pid,
                                  host.empty() ? "?" : host, (now - heartbeat) / 1'000'000,
-                                 static_cast<double>(interval.count()) / 1000.0);
+                                 static_cast<double>(every_us) / 1e6);
           c.heartbeat_cutoff = now - limit_us;
         }
         crashed.push_back(std::move(c));

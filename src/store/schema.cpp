@@ -43,6 +43,7 @@ CREATE TABLE flow_runs (
   process_started  INTEGER NOT NULL DEFAULT 0,
   hostname         TEXT NOT NULL DEFAULT '',
   heartbeat        INTEGER,
+  heartbeat_every  INTEGER,
   cancel_requested INTEGER
 );
 CREATE INDEX flow_runs_by_created ON flow_runs(created);

@@ -57,7 +57,8 @@ struct SqliteRunStore::Statements {
       : insert_flow(db,
                     "INSERT INTO flow_runs (id, parent_flow_run, flow_name, run_name, parameters, tags, version, created, "
                     "state, state_time, state_message, start_time, end_time, history, pid, process_started, hostname, "
-                    "heartbeat) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
+                    "heartbeat, heartbeat_every) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"),
         insert_task(db,
                     "INSERT INTO task_runs (id, flow_run, task_name, run_name, parameters, tags, created, state, "
                     "state_time, state_message, start_time, end_time, history) "
@@ -105,7 +106,7 @@ Result<std::unique_ptr<SqliteRunStore>> SqliteRunStore::open(SqliteRunStoreOptio
   }
   try {
     std::unique_ptr<SqliteRunStore> store(
-        new SqliteRunStore(std::move(db).value(), options.clock, options.task_run_write_delay));
+        new SqliteRunStore(std::move(db).value(), options.clock, interval, options.task_run_write_delay));
     store->crashed_on_open_ = crashed;
     return store;
   } catch (const SqliteError& e) {
@@ -113,8 +114,13 @@ Result<std::unique_ptr<SqliteRunStore>> SqliteRunStore::open(SqliteRunStoreOptio
   }
 }
 
-SqliteRunStore::SqliteRunStore(std::unique_ptr<Database> db, Clock* clock, std::chrono::milliseconds task_run_write_delay)
-    : db_(std::move(db)), st_(std::make_unique<Statements>(*db_)), clock_(clock), task_run_write_delay_(task_run_write_delay) {}
+SqliteRunStore::SqliteRunStore(std::unique_ptr<Database> db, Clock* clock, std::chrono::milliseconds heartbeat_interval,
+                               std::chrono::milliseconds task_run_write_delay)
+    : db_(std::move(db)),
+      st_(std::make_unique<Statements>(*db_)),
+      clock_(clock),
+      heartbeat_interval_(heartbeat_interval),
+      task_run_write_delay_(task_run_write_delay) {}
 
 SqliteRunStore::~SqliteRunStore() {
   if (deferred_.empty()) return;
@@ -172,7 +178,6 @@ void SqliteRunStore::after_commit() {
   for (OpenRun* run : flushed_) {
     run->flow_created.reset();
     run->task_created.reset();
-    run->deferred = false;
     if (run->end_time || run->key == kDetached) {
       auto& map = run->is_flow ? flows_ : tasks_;
       map.erase(run->id);  // final: nothing follows
@@ -197,8 +202,7 @@ void SqliteRunStore::flush_deferred(std::chrono::steady_clock::time_point cutoff
   while (!deferred_.empty() && deferred_.front().second <= cutoff) {
     auto it = tasks_.find(deferred_.front().first);
     deferred_.pop_front();
-    if (it == tasks_.end() || !it->second.deferred || it->second.key != 0) continue;  // written meanwhile
-    it->second.deferred = false;
+    if (it == tasks_.end() || !it->second.deferred) continue;  // written meanwhile
     flush_run(it->second);
   }
 }
@@ -298,6 +302,7 @@ void SqliteRunStore::apply(const engine::LogRecorded& e) {
 
 void SqliteRunStore::flush_run(OpenRun& run) {
   flushed_.push_back(&run);
+  run.deferred = false;  // its deferred_ entry, if any, is stale now (re-added on rollback)
   run.history.push_back(']');
   struct CloseHistory {  // the in-memory history stays open-ended, whatever happens
     std::string& h;
@@ -330,6 +335,7 @@ void SqliteRunStore::flush_run(OpenRun& run) {
     bind_optional(st, 13, run.end_time);
     st.bind_static(14, run.history).bind(15, c.pid).bind(16, static_cast<std::int64_t>(c.process_started));
     st.bind_static(17, c.hostname).bind(18, to_micros(clock_->now()));
+    st.bind(19, std::chrono::duration_cast<std::chrono::microseconds>(heartbeat_interval_).count());
     inserted = st.run_unless_constraint();
   } else {
     const engine::TaskRunCreated& c = *run.task_created;

@@ -42,7 +42,9 @@ class Statement;
 struct SqliteRunStoreOptions {
   std::filesystem::path path;  // "" means settings::database_path()
   Clock* clock = &system_clock();
-  // BATON_HEARTBEAT_SECONDS when not set; judges runs of other hosts on open.
+  // BATON_HEARTBEAT_SECONDS when not set. Recorded with each flow run this store
+  // writes; runs of other hosts are judged by the interval recorded with them
+  // (this one for rows that have none).
   std::optional<std::chrono::milliseconds> heartbeat_interval;
   bool mark_crashed_on_open = true;
   // See above; 0 writes every run in the batch that created it.
@@ -94,7 +96,8 @@ class SqliteRunStore final : public engine::RunStoreSink {
     std::string history;  // JSON array without its closing ']'
   };
   struct Statements;
-  SqliteRunStore(std::unique_ptr<Database> db, Clock* clock, std::chrono::milliseconds task_run_write_delay);
+  SqliteRunStore(std::unique_ptr<Database> db, Clock* clock, std::chrono::milliseconds heartbeat_interval,
+                 std::chrono::milliseconds task_run_write_delay);
 
   void apply(const engine::FlowRunCreated& e);
   void apply(const engine::TaskRunCreated& e);
@@ -110,6 +113,7 @@ class SqliteRunStore final : public engine::RunStoreSink {
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> st_;
   Clock* clock_;
+  std::chrono::milliseconds heartbeat_interval_;  // recorded with each flow run
   std::chrono::milliseconds task_run_write_delay_;
   int crashed_on_open_ = 0;
   // Runs not final yet, as last written (writer thread only).
