@@ -213,7 +213,7 @@ void SqliteRunStore::apply(const engine::FlowRunCreated& e) {
   if (!inserted && run.key != 0) return;  // created twice: the first one stands
   run.id = e.id;
   run.is_flow = true;
-  run.flow_created = e;
+  run.flow_created = std::make_unique<engine::FlowRunCreated>(e);
   run.first_seen = std::chrono::steady_clock::now();
   run.state = StateType::Pending;
   run.state_time = to_micros(e.created);
@@ -231,7 +231,7 @@ void SqliteRunStore::apply(const engine::TaskRunCreated& e) {
   if (!inserted && run.key != 0) return;
   run.id = e.id;
   run.is_flow = false;
-  run.task_created = e;
+  run.task_created = std::make_unique<engine::TaskRunCreated>(e);
   run.first_seen = std::chrono::steady_clock::now();
   run.state = StateType::Pending;
   run.state_time = to_micros(e.created);

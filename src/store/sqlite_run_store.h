@@ -81,9 +81,10 @@ class SqliteRunStore final : public engine::RunStoreSink {
     RunId id;
     bool is_flow = false;
     std::int64_t key = 0;  // its rowid, 0 until first written
-    // The creation event, until the run's first write.
-    std::optional<engine::FlowRunCreated> flow_created;
-    std::optional<engine::TaskRunCreated> task_created;
+    // The creation event, until the run's first write. Behind pointers so that
+    // the map's nodes stay small: lookups are the writer's hottest loop.
+    std::unique_ptr<engine::FlowRunCreated> flow_created;
+    std::unique_ptr<engine::TaskRunCreated> task_created;
     std::chrono::steady_clock::time_point first_seen;  // when the writer saw it created
     bool implied_initial = true;  // still in the Pending implied by its creation
     bool touched = false;         // in touched_
