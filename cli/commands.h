@@ -1,0 +1,34 @@
+#pragma once
+// The `baton` command: one file per command group, each adding its subcommands
+// to the application. main.cpp calls every add_*_commands in turn.
+#include <CLI/CLI.hpp>
+
+#include <stdexcept>
+#include <string>
+
+namespace baton::cli {
+
+// Exit codes: 0 success, 1 a failure (unknown id, a run already final, an
+// unreadable store), 2 bad arguments (CLI11's parse errors included).
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Thrown by a command to end with a message on stderr and a non-zero exit code.
+class CommandError : public std::runtime_error {
+ public:
+  explicit CommandError(const std::string& message, int exit_code = kExitFailure)
+      : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+}  // namespace baton::cli
+
+// `baton flow-run ls|inspect|logs|cancel`
+void add_flow_run_commands(CLI::App& app);
+// `baton task-run ls`
+void add_task_run_commands(CLI::App& app);
+// `baton config`
+void add_config_commands(CLI::App& app);

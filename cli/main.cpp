@@ -1,0 +1,32 @@
+// `baton`: look at the run history (flow runs, task runs, logs), cancel a run,
+// show the settings. Each command group lives in its own file.
+#include "commands.h"
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv) {
+  CLI::App app{"baton: workflow orchestration for data pipelines.\n"
+               "Shows the run history kept in $BATON_HOME/baton.db (see `baton config`)."};
+  app.name("baton");
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  // Every command group, in the order `baton --help` lists them.
+  using AddCommands = void (*)(CLI::App&);
+  for (AddCommands add : {add_flow_run_commands, add_task_run_commands, add_config_commands}) add(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);  // prints help or the error
+    return rc == 0 ? 0 : baton::cli::kExitUsage;
+  } catch (const baton::cli::CommandError& e) {
+    std::fprintf(stderr, "baton: error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "baton: error: %s\n", e.what());
+    return baton::cli::kExitFailure;
+  }
+  return 0;
+}

@@ -1,0 +1,32 @@
+#pragma once
+// The compact encoding of times and state histories in the run history tables.
+#include "store/run_records.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace baton::store {
+
+// Timestamps are stored as microseconds since the Unix epoch.
+inline std::int64_t to_micros(Timestamp t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+inline Timestamp from_micros(std::int64_t us) {
+  return Timestamp(std::chrono::duration_cast<Timestamp::duration>(std::chrono::microseconds(us)));
+}
+
+// Appends `s` to `out` as a JSON string literal (quotes included).
+void append_json_string(std::string& out, std::string_view s);
+
+// One transition as a JSON array: ["Running",1732460000000000] or, with a
+// message, ["Failed",1732460000000000,"division by zero"].
+void append_transition_json(std::string& out, StateType type, std::int64_t at_us, std::string_view message);
+
+// Parses a history column ([[state, time, message?], ...]). Entries it cannot
+// read are skipped, so a hand-edited row never breaks the reader.
+std::vector<StateTransition> parse_history(std::string_view json);
+
+}  // namespace baton::store

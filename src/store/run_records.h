@@ -1,0 +1,75 @@
+#pragma once
+// What the run history holds, as read back by RunStoreReader: plain values.
+#include <baton/log_level.h>
+#include <baton/run_id.h>
+#include <baton/state.h>
+
+#include "engine/events.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace baton::store {
+
+struct StateTransition {
+  StateType type = StateType::Pending;
+  Timestamp at{};
+  std::string message;
+};
+
+struct FlowRunRecord {
+  RunId id;
+  RunId parent_flow_run;  // empty for a top-level flow run
+  std::string flow_name;
+  std::string run_name;
+  std::string parameters_json;
+  std::string tags_json;
+  std::string version;
+  Timestamp created{};
+  StateType state = StateType::Pending;  // the latest state
+  Timestamp state_time{};
+  std::string state_message;
+  std::optional<Timestamp> start_time;  // first Running
+  std::optional<Timestamp> end_time;    // set once final
+  std::vector<StateTransition> history; // oldest first
+  std::int64_t pid = 0;
+  std::uint64_t process_started = 0;
+  std::string hostname;
+  std::optional<Timestamp> heartbeat;
+  std::optional<Timestamp> cancel_requested;
+  std::int64_t task_run_count = 0;
+};
+
+struct TaskRunRecord {
+  RunId id;
+  RunId flow_run;  // empty for a task run outside any flow
+  std::string task_name;
+  std::string run_name;
+  std::string parameters_json;
+  std::string tags_json;
+  Timestamp created{};
+  StateType state = StateType::Pending;
+  Timestamp state_time{};
+  std::string state_message;
+  std::optional<Timestamp> start_time;
+  std::optional<Timestamp> end_time;
+  std::vector<StateTransition> history;
+};
+
+struct EdgeRecord {
+  RunId upstream;
+  RunId downstream;
+  engine::EdgeKind kind = engine::EdgeKind::Data;
+};
+
+struct LogRecord {
+  RunId flow_run;
+  RunId task_run;  // empty for a flow-level line
+  LogLevel level = LogLevel::Info;
+  Timestamp at{};
+  std::string message;
+};
+
+}  // namespace baton::store

@@ -1,0 +1,283 @@
+#include "store/run_store_reader.h"
+
+#include "engine/settings.h"
+#include "store/crash_detection.h"
+#include "store/history_codec.h"
+#include "store/id_blob.h"
+#include "store/sqlite_db.h"
+
+#include <fmt/format.h>
+
+namespace baton::store {
+
+namespace {
+
+constexpr std::string_view kFlowColumns =
+    "f.id, f.parent_flow_run, f.flow_name, f.run_name, f.parameters, f.tags, f.version, f.created, f.state, "
+    "f.state_time, f.state_message, f.start_time, f.end_time, f.history, f.pid, f.process_started, f.hostname, "
+    "f.heartbeat, f.cancel_requested, (SELECT count(*) FROM task_runs t WHERE t.flow_run = f.id)";
+
+constexpr std::string_view kTaskColumns =
+    "id, flow_run, task_name, run_name, parameters, tags, created, state, state_time, state_message, start_time, "
+    "end_time, history";
+
+std::optional<Timestamp> optional_time(const Statement& st, int column) {
+  if (st.is_null(column)) return std::nullopt;
+  return from_micros(st.int64(column));
+}
+
+StateType state_column(const Statement& st, int column) {
+  StateType t = StateType::Pending;
+  parse_state_type(st.text_view(column), t);
+  return t;
+}
+
+FlowRunRecord read_flow(const Statement& st) {
+  FlowRunRecord r;
+  r.id = from_blob(st.blob(0));
+  r.parent_flow_run = from_blob(st.blob(1));
+  r.flow_name = st.text(2);
+  r.run_name = st.text(3);
+  r.parameters_json = st.text(4);
+  r.tags_json = st.text(5);
+  r.version = st.text(6);
+  r.created = from_micros(st.int64(7));
+  r.state = state_column(st, 8);
+  r.state_time = from_micros(st.int64(9));
+  r.state_message = st.text(10);
+  r.start_time = optional_time(st, 11);
+  r.end_time = optional_time(st, 12);
+  r.history = parse_history(st.text_view(13));
+  r.pid = st.int64(14);
+  r.process_started = static_cast<std::uint64_t>(st.int64(15));
+  r.hostname = st.text(16);
+  r.heartbeat = optional_time(st, 17);
+  r.cancel_requested = optional_time(st, 18);
+  r.task_run_count = st.int64(19);
+  return r;
+}
+
+TaskRunRecord read_task(const Statement& st) {
+  TaskRunRecord r;
+  r.id = from_blob(st.blob(0));
+  r.flow_run = from_blob(st.blob(1));
+  r.task_name = st.text(2);
+  r.run_name = st.text(3);
+  r.parameters_json = st.text(4);
+  r.tags_json = st.text(5);
+  r.created = from_micros(st.int64(6));
+  r.state = state_column(st, 7);
+  r.state_time = from_micros(st.int64(8));
+  r.state_message = st.text(9);
+  r.start_time = optional_time(st, 10);
+  r.end_time = optional_time(st, 11);
+  r.history = parse_history(st.text_view(12));
+  return r;
+}
+
+LogRecord read_log(const Statement& st) {
+  LogRecord r;
+  r.flow_run = from_blob(st.blob(0));
+  r.task_run = from_blob(st.blob(1));
+  r.level = static_cast<LogLevel>(st.int64(2));
+  r.at = from_micros(st.int64(3));
+  r.message = st.text(4);
+  return r;
+}
+
+void bind_id(Statement& st, int index, const RunId& id) {
+  const IdBlob b = to_blob(id);
+  st.bind_blob(index, b.data(), static_cast<int>(b.size()));
+}
+
+void bind_range(Statement& st, const IdRange& range) {
+  st.bind_blob(1, range.lower.data(), static_cast<int>(range.lower.size()));
+  if (range.upper) {
+    st.bind_blob(2, range.upper->data(), static_cast<int>(range.upper->size()));
+  } else {
+    st.bind_null(2);
+  }
+}
+
+// Finds the single row of `table` whose id starts with `text`. `what` is
+// "flow run" or "task run", for messages.
+template <class Record, class Read>
+Result<Record> find_by_prefix(Database& db, std::string_view table, std::string_view columns, std::string_view what,
+                              std::string_view text, Read read) {
+  const auto range = id_prefix_range(text);
+  if (!range) {
+    return Status::error(fmt::format("'{}' is not a {} id or id prefix (expected hex digits, like 3fa85f64)", text, what));
+  }
+  const int kShown = 5;
+  Statement st(db, fmt::format("SELECT {} FROM {} f WHERE f.id >= ?1 AND (?2 IS NULL OR f.id < ?2) ORDER BY f.id LIMIT {}",
+                               columns, table, kShown + 1));
+  bind_range(st, *range);
+  std::vector<Record> found;
+  while (st.step()) found.push_back(read(st));
+  if (found.empty()) return Status::error(fmt::format("no {} with id {} in {}", what, text, db.path().string()));
+  if (found.size() > 1) {
+    std::string ids;
+    for (std::size_t i = 0; i < found.size() && i < static_cast<std::size_t>(kShown); ++i) {
+      ids += (i == 0 ? "" : ", ") + found[i].id.str();
+    }
+    if (found.size() > static_cast<std::size_t>(kShown)) ids += ", ...";
+    return Status::error(fmt::format("{} id prefix {} is ambiguous: it matches {}; give more digits", what, text, ids));
+  }
+  return std::move(found.front());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RunStoreReader>> RunStoreReader::open(SqliteRunStoreOptions options) {
+  std::filesystem::path path;
+  std::chrono::milliseconds interval{};
+  try {
+    path = options.path.empty() ? settings::database_path() : options.path;
+    interval = options.heartbeat_interval ? *options.heartbeat_interval : settings::heartbeat_interval();
+  } catch (const std::invalid_argument& e) {
+    return Status::error(e.what());
+  }
+  auto db = Database::open(path);
+  if (!db.ok()) return db.status();
+  int crashed = 0;
+  if (options.mark_crashed_on_open) {
+    auto marked = mark_crashed_runs(**db, CrashDetectionOptions{options.clock, interval, {}});
+    if (!marked.ok()) return marked.status();
+    crashed = *marked;
+  }
+  std::unique_ptr<RunStoreReader> reader(new RunStoreReader(std::move(db).value()));
+  reader->clock_ = options.clock;
+  reader->crashed_on_open_ = crashed;
+  return reader;
+}
+
+RunStoreReader::RunStoreReader(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+RunStoreReader::~RunStoreReader() = default;
+
+const std::filesystem::path& RunStoreReader::path() const { return db_->path(); }
+
+Result<std::vector<FlowRunRecord>> RunStoreReader::list_flow_runs(const FlowRunFilter& filter) {
+  try {
+    // Conditions are spelled only when given, so that SQLite can use the
+    // (flow_name, created) index.
+    std::string sql = fmt::format("SELECT {} FROM flow_runs f WHERE 1", kFlowColumns);
+    if (!filter.flow_name.empty()) sql += " AND f.flow_name = ?1";
+    if (filter.state) sql += " AND f.state = ?2";
+    sql += " ORDER BY f.created DESC, f.key DESC";
+    if (filter.limit > 0) sql += " LIMIT ?3";
+    Statement st(*db_, sql);
+    if (!filter.flow_name.empty()) st.bind(1, filter.flow_name);
+    if (filter.state) st.bind(2, to_string(*filter.state));
+    if (filter.limit > 0) st.bind(3, static_cast<std::int64_t>(filter.limit));
+    std::vector<FlowRunRecord> out;
+    while (st.step()) out.push_back(read_flow(st));
+    return out;
+  } catch (const SqliteError& e) {
+    return Status::error(e.what());
+  }
+}
+
+Result<FlowRunRecord> RunStoreReader::find_flow_run(std::string_view id_or_prefix) {
+  try {
+    return find_by_prefix<FlowRunRecord>(*db_, "flow_runs", kFlowColumns, "flow run", id_or_prefix, read_flow);
+  } catch (const SqliteError& e) {
+    return Status::error(e.what());
+  }
+}
+
+Result<FlowRunRecord> RunStoreReader::flow_run(const RunId& id) { return find_flow_run(id.str()); }
+
+Result<TaskRunRecord> RunStoreReader::find_task_run(std::string_view id_or_prefix) {
+  try {
+    // kTaskColumns are unqualified; the alias f is only for the shared WHERE.
+    return find_by_prefix<TaskRunRecord>(*db_, "task_runs", kTaskColumns, "task run", id_or_prefix, read_task);
+  } catch (const SqliteError& e) {
+    return Status::error(e.what());
+  }
+}
+
+Result<std::vector<TaskRunRecord>> RunStoreReader::task_runs(const RunId& flow_run) {
+  try {
+    Statement st(*db_, fmt::format("SELECT {} FROM task_runs WHERE flow_run = ?1 ORDER BY created, key", kTaskColumns));
+    bind_id(st, 1, flow_run);
+    std::vector<TaskRunRecord> out;
+    while (st.step()) out.push_back(read_task(st));
+    return out;
+  } catch (const SqliteError& e) {
+    return Status::error(e.what());
+  }
+}
+
+Result<std::vector<EdgeRecord>> RunStoreReader::edges(const RunId& flow_run) {
+  try {
+    Statement st(*db_, "SELECT upstream, downstream, kind FROM task_run_edges WHERE flow_run = ?1 ORDER BY key");
+    bind_id(st, 1, flow_run);
+    std::vector<EdgeRecord> out;
+    while (st.step()) {
+      EdgeRecord e;
+      e.upstream = from_blob(st.blob(0));
+      e.downstream = from_blob(st.blob(1));
+      e.kind = st.text_view(2) == "wait_for" ? engine::EdgeKind::WaitFor : engine::EdgeKind::Data;
+      out.push_back(e);
+    }
+    return out;
+  } catch (const SqliteError& e) {
+    return Status::error(e.what());
+  }
+}
+
+Result<std::vector<LogRecord>> RunStoreReader::logs(const RunId& flow_run) {
+  try {
+    Statement st(*db_,
+                 "SELECT flow_run, task_run, level, time, message FROM logs WHERE flow_run = ?1 ORDER BY time, key");
+    bind_id(st, 1, flow_run);
+    std::vector<LogRecord> out;
+    while (st.step()) out.push_back(read_log(st));
+    return out;
+  } catch (const SqliteError& e) {
+    return Status::error(e.what());
+  }
+}
+
+Result<std::vector<LogRecord>> RunStoreReader::task_run_logs(const TaskRunRecord& task_run) {
+  try {
+    Statement st(*db_,
+                 task_run.flow_run.empty()
+                     ? "SELECT flow_run, task_run, level, time, message FROM logs WHERE flow_run IS NULL AND task_run = ?1 "
+                       "ORDER BY time, key"
+                     : "SELECT flow_run, task_run, level, time, message FROM logs WHERE flow_run = ?2 AND task_run = ?1 "
+                       "ORDER BY time, key");
+    bind_id(st, 1, task_run.id);
+    if (!task_run.flow_run.empty()) bind_id(st, 2, task_run.flow_run);
+    std::vector<LogRecord> out;
+    while (st.step()) out.push_back(read_log(st));
+    return out;
+  } catch (const SqliteError& e) {
+    return Status::error(e.what());
+  }
+}
+
+Status RunStoreReader::request_cancellation(const RunId& flow_run) {
+  try {
+    WriteTransaction txn(*db_);
+    Statement find(*db_, "SELECT state, end_time IS NOT NULL FROM flow_runs WHERE id = ?1");
+    bind_id(find, 1, flow_run);
+    if (!find.step()) return Status::error(fmt::format("no flow run with id {} in {}", flow_run.str(), path().string()));
+    const std::string state = find.text(0);
+    const bool final = find.int64(1) != 0;
+    find.reset();
+    if (final) {
+      return Status::error(fmt::format("flow run {} is already {}; there is nothing to cancel", flow_run.str(), state));
+    }
+    Statement mark(*db_, "UPDATE flow_runs SET cancel_requested = coalesce(cancel_requested, ?1) WHERE id = ?2");
+    mark.bind(1, to_micros(clock_->now()));
+    bind_id(mark, 2, flow_run);
+    mark.run();
+    txn.commit();
+    return {};
+  } catch (const SqliteError& e) {
+    return Status::error(e.what());
+  }
+}
+
+}  // namespace baton::store

@@ -1,0 +1,139 @@
+#include "store/schema.h"
+
+#include "store/sqlite_db.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <string_view>
+
+namespace baton::store {
+
+namespace {
+
+// Ids are 16-byte blobs (RunId::hi then ::lo, big-endian), so byte order equals the
+// order of their hex text and a typed prefix becomes an index range. Times are
+// microseconds since the Unix epoch (UTC). A run's state transitions are kept in
+// its own row as a JSON array [[state, time, message?], ...]: one row write per
+// run instead of one per transition; the view state_transitions unfolds them.
+// end_time is NULL exactly while a run is not final.
+//
+// Task run ids are not indexed on purpose: ids are random, and inserting random
+// keys into an index dirties pages all over it in every batch, which more than
+// doubles the cost of writing a task run. Task runs and log lines are found
+// through their flow run (indexed); a lookup by task run id alone is a scan.
+constexpr std::string_view kMigration1 = R"sql(
+CREATE TABLE flow_runs (
+  key              INTEGER PRIMARY KEY,
+  id               BLOB NOT NULL UNIQUE,
+  parent_flow_run  BLOB,
+  flow_name        TEXT NOT NULL,
+  run_name         TEXT NOT NULL DEFAULT '',
+  parameters       TEXT NOT NULL DEFAULT '{}',
+  tags             TEXT NOT NULL DEFAULT '[]',
+  version          TEXT NOT NULL DEFAULT '',
+  created          INTEGER NOT NULL,
+  state            TEXT NOT NULL,
+  state_time       INTEGER NOT NULL,
+  state_message    TEXT NOT NULL DEFAULT '',
+  start_time       INTEGER,
+  end_time         INTEGER,
+  history          TEXT NOT NULL DEFAULT '[]',
+  pid              INTEGER NOT NULL DEFAULT 0,
+  process_started  INTEGER NOT NULL DEFAULT 0,
+  hostname         TEXT NOT NULL DEFAULT '',
+  heartbeat        INTEGER,
+  heartbeat_every  INTEGER,
+  cancel_requested INTEGER
+);
+CREATE INDEX flow_runs_by_created ON flow_runs(created);
+CREATE INDEX flow_runs_by_flow ON flow_runs(flow_name, created);
+CREATE INDEX flow_runs_open ON flow_runs(key) WHERE end_time IS NULL;
+
+CREATE TABLE task_runs (
+  key              INTEGER PRIMARY KEY,
+  id               BLOB NOT NULL,
+  flow_run         BLOB,
+  task_name        TEXT NOT NULL,
+  run_name         TEXT NOT NULL DEFAULT '',
+  parameters       TEXT NOT NULL DEFAULT '{}',
+  tags             TEXT NOT NULL DEFAULT '[]',
+  created          INTEGER NOT NULL,
+  state            TEXT NOT NULL,
+  state_time       INTEGER NOT NULL,
+  state_message    TEXT NOT NULL DEFAULT '',
+  start_time       INTEGER,
+  end_time         INTEGER,
+  history          TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX task_runs_by_flow_run ON task_runs(flow_run);
+
+CREATE TABLE task_run_edges (
+  key              INTEGER PRIMARY KEY,
+  flow_run         BLOB,
+  upstream         BLOB NOT NULL,
+  downstream       BLOB NOT NULL,
+  kind             TEXT NOT NULL
+);
+CREATE INDEX task_run_edges_by_flow_run ON task_run_edges(flow_run);
+
+CREATE TABLE logs (
+  key              INTEGER PRIMARY KEY,
+  flow_run         BLOB,
+  task_run         BLOB,
+  level            INTEGER NOT NULL,
+  time             INTEGER NOT NULL,
+  message          TEXT NOT NULL
+);
+CREATE INDEX logs_by_flow_run ON logs(flow_run, time);
+
+CREATE VIEW state_transitions AS
+  SELECT 'flow' AS run_kind, r.id AS run_id, CAST(h.key AS INTEGER) AS seq,
+         json_extract(h.value, '$[0]') AS state, json_extract(h.value, '$[1]') AS time,
+         coalesce(json_extract(h.value, '$[2]'), '') AS message
+    FROM flow_runs r, json_each(r.history) h
+  UNION ALL
+  SELECT 'task', r.id, CAST(h.key AS INTEGER), json_extract(h.value, '$[0]'), json_extract(h.value, '$[1]'),
+         coalesce(json_extract(h.value, '$[2]'), '')
+    FROM task_runs r, json_each(r.history) h;
+)sql";
+
+// Append new migrations at the end; never edit one that has shipped.
+constexpr std::array<std::string_view, 1> kMigrations = {kMigration1};
+
+int user_version(Database& db) {
+  Statement st(db, "PRAGMA user_version");
+  st.step();
+  return static_cast<int>(st.int64(0));
+}
+
+}  // namespace
+
+int schema_version() { return static_cast<int>(kMigrations.size()); }
+
+Status migrate(Database& db) {
+  try {
+    // Cheap check first: an up-to-date database needs no write lock.
+    int version = user_version(db);
+    if (version == schema_version()) return {};
+    for (int target = 1; target <= schema_version(); ++target) {
+      WriteTransaction txn(db);
+      version = user_version(db);  // re-read under the lock: another process may have migrated
+      if (version > schema_version()) break;
+      if (version >= target) continue;
+      db.exec(kMigrations[static_cast<std::size_t>(target - 1)]);
+      db.exec(fmt::format("PRAGMA user_version = {}", target));
+      txn.commit();
+    }
+    if (version > schema_version()) {
+      return Status::error(fmt::format("{}: run history has schema version {}, newer than this baton understands ({}); "
+                                       "use a newer baton or another BATON_DATABASE",
+                                       db.path().string(), version, schema_version()));
+    }
+  } catch (const SqliteError& e) {
+    return Status::error(fmt::format("cannot migrate the run history: {}", e.what()));
+  }
+  return {};
+}
+
+}  // namespace baton::store

@@ -1,0 +1,405 @@
+#include "store/sqlite_run_store.h"
+
+#include "engine/settings.h"
+#include "store/crash_detection.h"
+#include "store/history_codec.h"
+#include "store/id_blob.h"
+#include "store/sqlite_db.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <type_traits>
+#include <variant>
+
+namespace baton::store {
+
+namespace {
+
+std::string_view name_or_empty(const std::string* interned) { return interned != nullptr ? *interned : std::string_view(); }
+
+void bind_id(Statement& st, int index, const RunId& id) {
+  if (id.empty()) {
+    st.bind_null(index);
+  } else {
+    const IdBlob b = to_blob(id);
+    st.bind_blob(index, b.data(), static_cast<int>(b.size()));
+  }
+}
+
+// Binds without a copy: `storage` must outlive the statement's next reset.
+void bind_id_static(Statement& st, int index, const RunId& id, IdBlob& storage) {
+  if (id.empty()) {
+    st.bind_null(index);
+  } else {
+    storage = to_blob(id);
+    st.bind_blob_static(index, storage.data(), static_cast<int>(storage.size()));
+  }
+}
+
+void bind_optional(Statement& st, int index, const std::optional<std::int64_t>& v) {
+  if (v) {
+    st.bind(index, *v);
+  } else {
+    st.bind_null(index);
+  }
+}
+
+// The key of a run whose row another writer created: not held in memory.
+constexpr std::int64_t kDetached = -1;
+
+bool starts_running(StateType t) { return t == StateType::Running || t == StateType::Retrying; }
+
+}  // namespace
+
+struct SqliteRunStore::Statements {
+  explicit Statements(Database& db)
+      : insert_flow(db,
+                    "INSERT INTO flow_runs (id, parent_flow_run, flow_name, run_name, parameters, tags, version, created, "
+                    "state, state_time, state_message, start_time, end_time, history, pid, process_started, hostname, "
+                    "heartbeat, heartbeat_every) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"),
+        insert_task(db,
+                    "INSERT INTO task_runs (id, flow_run, task_name, run_name, parameters, tags, created, state, "
+                    "state_time, state_message, start_time, end_time, history) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+        update_flow(db,
+                    "UPDATE flow_runs SET state = ?1, state_time = ?2, state_message = ?3, start_time = ?4, "
+                    "end_time = ?5, history = ?6 WHERE key = ?7"),
+        update_task(db,
+                    "UPDATE task_runs SET state = ?1, state_time = ?2, state_message = ?3, start_time = ?4, "
+                    "end_time = ?5, history = ?6 WHERE key = ?7"),
+        // A run this writer does not hold (written by an earlier store object, or
+        // an id created twice): full state from the event, history appended in SQL.
+        replace_flow_by_id(db,
+                           "UPDATE flow_runs SET state = ?1, state_time = ?2, state_message = ?3, "
+                           "start_time = coalesce(start_time, ?4), end_time = ?5, "
+                           "history = json_insert(history, '$[#]', json(?6)) WHERE id = ?7 RETURNING key"),
+        replace_task_by_id(db,
+                           "UPDATE task_runs SET state = ?1, state_time = ?2, state_message = ?3, "
+                           "start_time = coalesce(start_time, ?4), end_time = ?5, "
+                           "history = json_insert(history, '$[#]', json(?6)) WHERE id = ?7 RETURNING key"),
+        insert_edge(db, "INSERT INTO task_run_edges (flow_run, upstream, downstream, kind) VALUES (?1, ?2, ?3, ?4)"),
+        insert_log(db, "INSERT INTO logs (flow_run, task_run, level, time, message) VALUES (?1, ?2, ?3, ?4, ?5)"),
+        heartbeat(db, "UPDATE flow_runs SET heartbeat = ?1 WHERE id = ?2 RETURNING cancel_requested IS NOT NULL") {}
+
+  Statement insert_flow, insert_task, update_flow, update_task, replace_flow_by_id, replace_task_by_id, insert_edge,
+      insert_log, heartbeat;
+};
+
+Result<std::unique_ptr<SqliteRunStore>> SqliteRunStore::open(SqliteRunStoreOptions options) {
+  std::filesystem::path path;
+  std::chrono::milliseconds interval{};
+  try {
+    path = options.path.empty() ? settings::database_path() : options.path;
+    interval = options.heartbeat_interval ? *options.heartbeat_interval : settings::heartbeat_interval();
+  } catch (const std::invalid_argument& e) {
+    return Status::error(e.what());
+  }
+  auto db = Database::open(path);
+  if (!db.ok()) return db.status();
+  int crashed = 0;
+  if (options.mark_crashed_on_open) {
+    auto marked = mark_crashed_runs(**db, CrashDetectionOptions{options.clock, interval, {}});
+    if (!marked.ok()) return marked.status();
+    crashed = *marked;
+  }
+  try {
+    std::unique_ptr<SqliteRunStore> store(
+        new SqliteRunStore(std::move(db).value(), options.clock, interval, options.task_run_write_delay));
+    store->crashed_on_open_ = crashed;
+    return store;
+  } catch (const SqliteError& e) {
+    return Status::error(e.what());
+  }
+}
+
+SqliteRunStore::SqliteRunStore(std::unique_ptr<Database> db, Clock* clock, std::chrono::milliseconds heartbeat_interval,
+                               std::chrono::milliseconds task_run_write_delay)
+    : db_(std::move(db)),
+      st_(std::make_unique<Statements>(*db_)),
+      clock_(clock),
+      heartbeat_interval_(heartbeat_interval),
+      task_run_write_delay_(task_run_write_delay) {}
+
+SqliteRunStore::~SqliteRunStore() {
+  if (deferred_.empty()) return;
+  try {
+    WriteTransaction txn(*db_);
+    flush_deferred(std::chrono::steady_clock::time_point::max());
+    txn.commit();
+    after_commit();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "baton: warning: %zu task runs could not be written to %s: %s\n", deferred_.size(),
+                 db_->path().c_str(), e.what());
+  }
+}
+
+const std::filesystem::path& SqliteRunStore::path() const { return db_->path(); }
+
+void SqliteRunStore::write(std::span<const engine::Event> batch) {
+  if (batch.empty()) return;
+  touched_.clear();
+  try {
+    WriteTransaction txn(*db_);
+    for (const engine::Event& event : batch) {
+      std::visit([this](const auto& e) { apply(e); }, event);
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (OpenRun* run : touched_) {
+      run->touched = false;
+      const bool young = !run->is_flow && run->key == 0 && !run->end_time && now - run->first_seen < task_run_write_delay_;
+      if (young) {
+        if (!run->deferred) {
+          run->deferred = true;
+          deferred_.emplace_back(run->id, run->first_seen);
+        }
+        continue;
+      }
+      flush_run(*run);
+    }
+    touched_.clear();
+    flush_deferred(now - task_run_write_delay_);
+    txn.commit();
+  } catch (...) {
+    // Nothing of this transaction was written; the runs keep what they hold
+    // in memory (creation data included) and are written by a later batch.
+    for (OpenRun* run : touched_) run->touched = false;
+    touched_.clear();
+    forget_uncommitted();
+    throw;
+  }
+  after_commit();
+}
+
+void SqliteRunStore::after_commit() {
+  for (auto& [run, key] : new_keys_) run->key = key;
+  new_keys_.clear();
+  for (OpenRun* run : flushed_) {
+    run->flow_created.reset();
+    run->task_created.reset();
+    if (run->end_time || run->key == kDetached) {
+      auto& map = run->is_flow ? flows_ : tasks_;
+      map.erase(run->id);  // final: nothing follows
+    }
+  }
+  flushed_.clear();
+}
+
+void SqliteRunStore::forget_uncommitted() {
+  // Runs whose first write was rolled back wait for the next one.
+  for (OpenRun* run : flushed_) {
+    if (run->key == 0 && !run->is_flow && !run->deferred) {
+      run->deferred = true;
+      deferred_.emplace_front(run->id, run->first_seen);
+    }
+  }
+  flushed_.clear();
+  new_keys_.clear();
+}
+
+void SqliteRunStore::flush_deferred(std::chrono::steady_clock::time_point cutoff) {
+  while (!deferred_.empty() && deferred_.front().second <= cutoff) {
+    auto it = tasks_.find(deferred_.front().first);
+    deferred_.pop_front();
+    if (it == tasks_.end() || !it->second.deferred) continue;  // written meanwhile
+    flush_run(it->second);
+  }
+}
+
+void SqliteRunStore::apply(const engine::FlowRunCreated& e) {
+  auto [it, inserted] = flows_.try_emplace(e.id);
+  OpenRun& run = it->second;
+  if (!inserted && run.key != 0) return;  // created twice: the first one stands
+  run.id = e.id;
+  run.is_flow = true;
+  run.flow_created = std::make_unique<engine::FlowRunCreated>(e);
+  run.first_seen = std::chrono::steady_clock::now();
+  run.state = StateType::Pending;
+  run.state_time = to_micros(e.created);
+  run.history = "[";
+  append_transition_json(run.history, StateType::Pending, run.state_time, {});
+  if (!run.touched) {
+    run.touched = true;
+    touched_.push_back(&run);
+  }
+}
+
+void SqliteRunStore::apply(const engine::TaskRunCreated& e) {
+  auto [it, inserted] = tasks_.try_emplace(e.id);
+  OpenRun& run = it->second;
+  if (!inserted && run.key != 0) return;
+  run.id = e.id;
+  run.is_flow = false;
+  run.task_created = std::make_unique<engine::TaskRunCreated>(e);
+  run.first_seen = std::chrono::steady_clock::now();
+  run.state = StateType::Pending;
+  run.state_time = to_micros(e.created);
+  run.history = "[";
+  append_transition_json(run.history, StateType::Pending, run.state_time, {});
+  if (!run.touched) {
+    run.touched = true;
+    touched_.push_back(&run);
+  }
+}
+
+void SqliteRunStore::apply(const engine::StateChanged& e) {
+  const bool is_flow = e.kind == engine::RunKind::Flow;
+  auto& map = is_flow ? flows_ : tasks_;
+  const std::int64_t at = to_micros(e.at);
+  auto it = map.find(e.run);
+  if (it == map.end()) {
+    Statement& st = is_flow ? st_->replace_flow_by_id : st_->replace_task_by_id;
+    std::string transition;
+    append_transition_json(transition, e.type, at, e.message);
+    st.bind(1, to_string(e.type)).bind(2, at).bind(3, e.message);
+    bind_optional(st, 4, starts_running(e.type) ? std::optional<std::int64_t>(at) : std::nullopt);
+    bind_optional(st, 5, is_final(e.type) ? std::optional<std::int64_t>(at) : std::nullopt);
+    st.bind(6, transition);
+    bind_id(st, 7, e.run);
+    st.run();  // an id nobody created changes no row: nothing to record it against
+    return;
+  }
+  OpenRun& run = it->second;
+  // The engine may also send the Pending that creation implies: record it once.
+  const bool repeat = run.implied_initial && e.type == run.state && e.message.empty();
+  run.implied_initial = false;
+  if (repeat) return;
+  run.state = e.type;
+  run.state_time = at;
+  run.state_message = e.message;
+  if (starts_running(e.type) && !run.start_time) run.start_time = at;
+  if (is_final(e.type)) {
+    run.end_time = at;
+  } else {
+    run.end_time.reset();
+  }
+  run.history.push_back(',');
+  append_transition_json(run.history, e.type, at, e.message);
+  if (!run.touched) {
+    run.touched = true;
+    touched_.push_back(&run);
+  }
+}
+
+void SqliteRunStore::apply(const engine::EdgeAdded& e) {
+  Statement& st = st_->insert_edge;
+  bind_id(st, 1, e.flow_run);
+  bind_id(st, 2, e.upstream);
+  bind_id(st, 3, e.downstream);
+  st.bind(4, e.kind == engine::EdgeKind::Data ? std::string_view("data") : std::string_view("wait_for"));
+  st.run();
+}
+
+void SqliteRunStore::apply(const engine::LogRecorded& e) {
+  Statement& st = st_->insert_log;
+  IdBlob flow_run, task_run;
+  bind_id_static(st, 1, e.flow_run, flow_run);
+  bind_id_static(st, 2, e.task_run, task_run);
+  st.bind(3, static_cast<std::int64_t>(e.level)).bind(4, to_micros(e.at)).bind_static(5, e.message);
+  st.run();
+}
+
+void SqliteRunStore::flush_run(OpenRun& run) {
+  flushed_.push_back(&run);
+  run.deferred = false;  // its deferred_ entry, if any, is stale now (re-added on rollback)
+  run.history.push_back(']');
+  struct CloseHistory {  // the in-memory history stays open-ended, whatever happens
+    std::string& h;
+    ~CloseHistory() { h.pop_back(); }
+  } close{run.history};
+
+  if (run.key != 0) {
+    Statement& st = run.is_flow ? st_->update_flow : st_->update_task;
+    st.bind_static(1, to_string(run.state)).bind(2, run.state_time).bind_static(3, run.state_message);
+    bind_optional(st, 4, run.start_time);
+    bind_optional(st, 5, run.end_time);
+    st.bind_static(6, run.history).bind(7, run.key);
+    st.run();
+    return;
+  }
+
+  bool inserted = false;
+  IdBlob id_blob, parent_blob;
+  if (run.is_flow) {
+    const engine::FlowRunCreated& c = *run.flow_created;
+    Statement& st = st_->insert_flow;
+    bind_id_static(st, 1, c.id, id_blob);
+    bind_id_static(st, 2, c.parent_flow_run, parent_blob);
+    st.bind_static(3, name_or_empty(c.flow_name)).bind_static(4, c.run_name);
+    st.bind_static(5, c.parameters_json.empty() ? std::string_view("{}") : std::string_view(c.parameters_json));
+    st.bind_static(6, c.tags_json.empty() ? std::string_view("[]") : std::string_view(c.tags_json));
+    st.bind_static(7, c.version).bind(8, to_micros(c.created));
+    st.bind_static(9, to_string(run.state)).bind(10, run.state_time).bind_static(11, run.state_message);
+    bind_optional(st, 12, run.start_time);
+    bind_optional(st, 13, run.end_time);
+    st.bind_static(14, run.history).bind(15, c.pid).bind(16, static_cast<std::int64_t>(c.process_started));
+    st.bind_static(17, c.hostname).bind(18, to_micros(clock_->now()));
+    st.bind(19, std::chrono::duration_cast<std::chrono::microseconds>(heartbeat_interval_).count());
+    inserted = st.run_unless_constraint();
+  } else {
+    const engine::TaskRunCreated& c = *run.task_created;
+    Statement& st = st_->insert_task;
+    bind_id_static(st, 1, c.id, id_blob);
+    bind_id_static(st, 2, c.flow_run, parent_blob);
+    st.bind_static(3, name_or_empty(c.task_name)).bind_static(4, c.run_name);
+    st.bind_static(5, c.parameters_json.empty() ? std::string_view("{}") : std::string_view(c.parameters_json));
+    st.bind_static(6, c.tags_json.empty() ? std::string_view("[]") : std::string_view(c.tags_json));
+    st.bind(7, to_micros(c.created));
+    st.bind_static(8, to_string(run.state)).bind(9, run.state_time).bind_static(10, run.state_message);
+    bind_optional(st, 11, run.start_time);
+    bind_optional(st, 12, run.end_time);
+    st.bind_static(13, run.history);
+    inserted = st.run_unless_constraint();
+  }
+  if (inserted) {
+    new_keys_.emplace_back(&run, sqlite3_last_insert_rowid(db_->handle()));
+    return;
+  }
+  // The id is already in the database (a run created twice, or by an earlier
+  // store object): its row stands. Append this state to it, and from now on
+  // treat the run as one this writer does not hold (updates append in SQL).
+  Statement& st = run.is_flow ? st_->replace_flow_by_id : st_->replace_task_by_id;
+  std::string transition;
+  append_transition_json(transition, run.state, run.state_time, run.state_message);
+  st.bind(1, to_string(run.state)).bind(2, run.state_time).bind(3, run.state_message);
+  bind_optional(st, 4, run.start_time);
+  bind_optional(st, 5, run.end_time);
+  st.bind(6, transition);
+  bind_id(st, 7, run.id);
+  st.run();
+  new_keys_.emplace_back(&run, kDetached);
+}
+
+std::vector<RunId> SqliteRunStore::heartbeat(std::span<const RunId> active_flow_runs) {
+  std::vector<RunId> cancelled;
+  if (active_flow_runs.empty() && deferred_.empty()) return cancelled;
+  const std::int64_t now = to_micros(clock_->now());
+  try {
+    WriteTransaction txn(*db_);
+    flush_deferred(std::chrono::steady_clock::time_point::max());
+    Statement& st = st_->heartbeat;
+    for (const RunId& id : active_flow_runs) {
+      st.bind(1, now);
+      bind_id(st, 2, id);
+      if (st.step() && st.int64(0) != 0) cancelled.push_back(id);
+      while (st.step()) {
+      }
+      st.reset();
+    }
+    txn.commit();
+  } catch (...) {
+    forget_uncommitted();
+    throw;
+  }
+  after_commit();
+  return cancelled;
+}
+
+Result<std::unique_ptr<engine::RunStoreSink>> open_default_run_store() {
+  auto store = SqliteRunStore::open();
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<engine::RunStoreSink>(std::move(store).value());
+}
+
+}  // namespace baton::store

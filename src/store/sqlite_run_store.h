@@ -1,0 +1,132 @@
+#pragma once
+// The embedded run store: the engine's run history in a SQLite database
+// (default $BATON_HOME/baton.db), WAL mode, versioned schema.
+//
+// Writes are compact: one row per flow run and per task run holding its latest
+// state and its whole state history; the writer keeps the runs that are not
+// final yet in memory, so each batch is one transaction with at most one row
+// write per run it touches (plus one row per edge and per log line).
+//
+// A new task run's first write waits until it is final or `task_run_write_delay`
+// has passed (or the next heartbeat, or the store closes): a short task is then
+// written once, as one row, instead of inserted and updated. Flow runs are
+// written at once. The price: a process killed within the delay of creating a
+// task run leaves no row for it (its flow run is still marked Crashed), the
+// same kind of window as the engine's own event queue.
+//
+// Several processes may write the same database at once: every write
+// transaction starts with BEGIN IMMEDIATE and waits (with backoff, never giving
+// up) while another holds the lock.
+//
+// Thread safety: write() and heartbeat() are called from one writer thread (the
+// RunStoreSink contract); the object is not otherwise shared.
+#include "engine/run_store_sink.h"
+#include "util/clock.h"
+#include "util/status.h"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace baton::store {
+
+class Database;
+class Statement;
+
+struct SqliteRunStoreOptions {
+  std::filesystem::path path;  // "" means settings::database_path()
+  Clock* clock = &system_clock();
+  // BATON_HEARTBEAT_SECONDS when not set. Recorded with each flow run this store
+  // writes; runs of other hosts are judged by the interval recorded with them
+  // (this one for rows that have none).
+  std::optional<std::chrono::milliseconds> heartbeat_interval;
+  bool mark_crashed_on_open = true;
+  // See above; 0 writes every run in the batch that created it.
+  std::chrono::milliseconds task_run_write_delay{500};
+};
+
+class SqliteRunStore final : public engine::RunStoreSink {
+ public:
+  // Opens or creates the database (and its directory), migrates the schema, and
+  // marks the runs of dead processes Crashed. Errors name the file.
+  static Result<std::unique_ptr<SqliteRunStore>> open(SqliteRunStoreOptions options = {});
+
+  SqliteRunStore(const SqliteRunStore&) = delete;
+  SqliteRunStore& operator=(const SqliteRunStore&) = delete;
+  // Writes the task runs whose first write was deferred (errors go to stderr).
+  ~SqliteRunStore() override;
+
+  // One transaction per batch. Throws SqliteError only when the database cannot
+  // be written at all; a busy or locked database is waited out.
+  void write(std::span<const engine::Event> batch) override;
+
+  // Refreshes the heartbeat of the given flow runs and returns those whose
+  // cancellation was requested. A requested run is returned by every heartbeat
+  // until it is final (the engine ignores repeats). An empty list touches nothing.
+  std::vector<RunId> heartbeat(std::span<const RunId> active_flow_runs) override;
+
+  const std::filesystem::path& path() const;
+  // How many flow runs of dead processes open() marked Crashed.
+  int crashed_on_open() const { return crashed_on_open_; }
+
+ private:
+  // A run that is not final yet, as the writer knows it.
+  struct OpenRun {
+    RunId id;
+    bool is_flow = false;
+    std::int64_t key = 0;  // its rowid, 0 until first written
+    // The creation event, until the run's first write. Behind pointers so that
+    // the map's nodes stay small: lookups are the writer's hottest loop.
+    std::unique_ptr<engine::FlowRunCreated> flow_created;
+    std::unique_ptr<engine::TaskRunCreated> task_created;
+    std::chrono::steady_clock::time_point first_seen;  // when the writer saw it created
+    bool implied_initial = true;  // still in the Pending implied by its creation
+    bool touched = false;         // in touched_
+    bool deferred = false;        // in deferred_, first write still to come
+    StateType state = StateType::Pending;
+    std::int64_t state_time = 0;
+    std::string state_message;
+    std::optional<std::int64_t> start_time;
+    std::optional<std::int64_t> end_time;
+    std::string history;  // JSON array without its closing ']'
+  };
+  struct Statements;
+  SqliteRunStore(std::unique_ptr<Database> db, Clock* clock, std::chrono::milliseconds heartbeat_interval,
+                 std::chrono::milliseconds task_run_write_delay);
+
+  void apply(const engine::FlowRunCreated& e);
+  void apply(const engine::TaskRunCreated& e);
+  void apply(const engine::StateChanged& e);
+  void apply(const engine::EdgeAdded& e);
+  void apply(const engine::LogRecorded& e);
+  void flush_run(OpenRun& run);
+  // Writes the deferred task runs created before `cutoff` (all of them for max()).
+  void flush_deferred(std::chrono::steady_clock::time_point cutoff);
+  void after_commit();
+  void forget_uncommitted();
+
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Statements> st_;
+  Clock* clock_;
+  std::chrono::milliseconds heartbeat_interval_;  // recorded with each flow run
+  std::chrono::milliseconds task_run_write_delay_;
+  int crashed_on_open_ = 0;
+  // Runs not final yet, as last written (writer thread only).
+  std::unordered_map<RunId, OpenRun> flows_;
+  std::unordered_map<RunId, OpenRun> tasks_;
+  std::vector<OpenRun*> touched_;  // runs changed by the current batch, in first-touch order
+  std::vector<OpenRun*> flushed_;  // runs written by the current transaction
+  std::vector<std::pair<OpenRun*, std::int64_t>> new_keys_;  // their rowids, applied on commit
+  std::deque<std::pair<RunId, std::chrono::steady_clock::time_point>> deferred_;  // oldest first
+};
+
+// The default store for the engine: SqliteRunStore at settings::database_path().
+Result<std::unique_ptr<engine::RunStoreSink>> open_default_run_store();
+
+}  // namespace baton::store
