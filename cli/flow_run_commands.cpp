@@ -77,6 +77,7 @@ void flow_run_inspect(const std::string& id, bool json) {
   const auto run = find_flow_run(*reader, id);
   const auto tasks = value_or_fail(reader->task_runs(run.id));
   const auto edges = value_or_fail(reader->edges(run.id));
+  const auto results = value_or_fail(reader->results(run.id));
   if (json) {
     nlohmann::json out = to_json(run, true);
     out["task_runs"] = nlohmann::json::array();
@@ -86,6 +87,16 @@ void flow_run_inspect(const std::string& id, bool json) {
       out["dependencies"].push_back({{"upstream", e.upstream.str()},
                                      {"downstream", e.downstream.str()},
                                      {"kind", e.kind == engine::EdgeKind::Data ? "data" : "wait_for"}});
+    }
+    out["results"] = nlohmann::json::array();
+    for (const auto& r : results) {
+      out["results"].push_back({{"task_run", r.task_run.str()},
+                                {"cache_key", r.cache_key},
+                                {"location", r.location},
+                                {"size", r.size},
+                                {"serializer", r.serializer},
+                                {"produced_by", r.produced_by.str()},
+                                {"from_cache", r.from_cache}});
     }
     print_json(out);
     return;
@@ -128,6 +139,16 @@ void flow_run_inspect(const std::string& id, bool json) {
              one_line(r.state_message)});
     }
     t.print(std::cout, "  ");
+  }
+
+  std::cout << "\nResults (" << results.size() << ")\n";
+  if (!results.empty()) {
+    Table r({"TASK RUN", "", "SIZE", "LOCATION"});
+    for (const auto& res : results) {
+      r.add({task_label(res.task_run), res.from_cache ? "cached, from " + short_id(res.produced_by) : "persisted",
+             std::to_string(res.size) + " B", res.location});
+    }
+    r.print(std::cout, "  ");
   }
 
   std::cout << "\nDependencies (" << edges.size() << ")\n";

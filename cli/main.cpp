@@ -1,6 +1,9 @@
 // `baton`: look at the run history (flow runs, task runs, logs), cancel a run,
-// show the settings. Each command group lives in its own file.
+// the result cache, Parquet files, the synthetic taxi data, and the settings. Each command group lives in its own file.
+#include "cache_commands.h"
 #include "commands.h"
+#include "parquet_commands.h"
+#include "taxi_commands.h"
 
 #include <cstdio>
 #include <exception>
@@ -14,7 +17,10 @@ int main(int argc, char** argv) {
 
   // Every command group, in the order `baton --help` lists them.
   using AddCommands = void (*)(CLI::App&);
-  for (AddCommands add : {add_flow_run_commands, add_task_run_commands, add_config_commands}) add(app);
+  for (AddCommands add : {add_flow_run_commands, add_task_run_commands, baton::add_cache_commands,
+                          baton::cli::add_parquet_commands, baton::cli::add_taxi_commands, add_config_commands}) {
+    add(app);
+  }
 
   try {
     app.parse(argc, argv);

@@ -1,10 +1,12 @@
 // Wires the default implementations of the engine's interfaces: the task runners
-// named by BATON_TASK_RUNNER, result persistence over the results layer and, once
-// the store layer lands, the SQLite run store.
+// named by BATON_TASK_RUNNER, result persistence over the results layer, and the
+// SQLite run store.
 #include "engine/result_backend.h"
 #include "engine/runtime.h"
 #include "results/engine_backend.h"
+#include "store/sqlite_run_store.h"
 
+#include <baton/error.h>
 #include <baton/task_runner.h>
 
 namespace baton::detail {
@@ -15,6 +17,11 @@ const int wiring_anchor = [] {
     return kind == "immediate" ? immediate() : thread_pool(workers);
   });
   engine::set_result_backend(results::make_engine_backend());
+  engine::set_run_store_factory([]() -> std::unique_ptr<engine::RunStoreSink> {
+    auto store = store::SqliteRunStore::open();
+    if (!store.ok()) throw Error(store.status().message());
+    return std::move(store).value();
+  });
   return 1;
 }();
 

@@ -11,15 +11,23 @@ EventStream::EventStream(std::unique_ptr<RunStoreSink> sink, std::chrono::millis
   writer_ = std::jthread([this](std::stop_token st) { writer_loop(st); });
 }
 
-EventStream::~EventStream() {
+EventStream::~EventStream() { close(); }
+
+void EventStream::close() {
   flush();
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+  }
   writer_.request_stop();
   wake_writer_.notify_all();
-  writer_.join();
+  if (writer_.joinable()) writer_.join();
 }
 
 void EventStream::push(Event event) {
   std::unique_lock lock(mu_);
+  if (closed_) return;
   if (pending_.size() >= kCapacity) {
     wake_writer_.notify_all();
     space_.wait(lock, [&] { return pending_.size() < kCapacity; });
@@ -31,6 +39,7 @@ void EventStream::push(Event event) {
 
 void EventStream::flush() {
   std::unique_lock lock(mu_);
+  if (closed_) return;
   std::uint64_t target = pushed_;
   if (written_ >= target) return;
   flush_wanted_ = std::max(flush_wanted_, target);

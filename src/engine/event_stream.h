@@ -31,6 +31,9 @@ class EventStream {
   void push(Event event);
   // Blocks until every event pushed before the call is written.
   void flush();
+  // Writes everything pushed so far and stops the writer thread; later pushes are
+  // dropped. Called at exit, so nothing is written during static destruction.
+  void close();
 
  private:
   void writer_loop(std::stop_token stop);
@@ -52,6 +55,7 @@ class EventStream {
   std::uint64_t pushed_ = 0;
   std::uint64_t written_ = 0;
   std::uint64_t flush_wanted_ = 0;
+  bool closed_ = false;
 
   std::jthread writer_;  // last: starts after the members it uses exist
 };

@@ -15,10 +15,12 @@ namespace baton::detail {
 
 const std::string* intern(std::string_view name) {
   static std::mutex mu;
-  static std::set<std::string, std::less<>> names;  // node-based: pointers stay valid
+  // Node-based, so pointers stay valid; never destroyed, because threads may read
+  // the names during static destruction.
+  static auto* names = new std::set<std::string, std::less<>>();
   std::lock_guard lock(mu);
-  auto it = names.find(name);
-  if (it == names.end()) it = names.emplace(name).first;
+  auto it = names->find(name);
+  if (it == names->end()) it = names->emplace(name).first;
   return &*it;
 }
 

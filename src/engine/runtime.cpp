@@ -3,14 +3,13 @@
 #include "engine/flow_run.h"
 #include "engine/log_capture.h"
 #include "engine/settings.h"
+#include "util/process_info.h"
 
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 namespace baton::engine {
 
@@ -24,32 +23,11 @@ std::mutex g_runtime_mu;  // serializes creation and reset
 std::atomic<Runtime*> g_runtime{nullptr};
 Clock* g_test_clock = nullptr;
 
-std::string this_hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
-
 void flush_at_exit() {
-  if (Runtime* rt = g_runtime.load(std::memory_order_acquire)) rt->flush();
+  if (Runtime* rt = g_runtime.load(std::memory_order_acquire)) rt->close_history();
 }
 
 }  // namespace
-
-std::uint64_t process_start_time(std::int64_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // The command name (field 2) may hold spaces and parentheses: fields after it
-  // start past the last ')'.
-  auto close = text.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(text.substr(close + 2));
-  std::string field;
-  for (int i = 3; i <= 22 && rest >> field; ++i) {
-    if (i == 22) return std::strtoull(field.c_str(), nullptr, 10);
-  }
-  return 0;
-}
 
 void set_run_store_factory(RunStoreFactory factory) {
   std::lock_guard lock(g_factory_mu);
@@ -89,8 +67,8 @@ Runtime::Runtime()
       default_retries_(settings::default_retries()),
       default_retry_delay_(settings::default_retry_delay()),
       pid_(static_cast<std::int64_t>(getpid())),
-      process_started_(process_start_time(getpid())),
-      hostname_(this_hostname()) {
+      process_started_(process_start_time(getpid()).value_or(0)),
+      hostname_(host_name()) {
   install_log_capture();
   default_runner_ = make_runner(settings::task_runner(), settings::workers());
   if (!settings::history_enabled()) return;

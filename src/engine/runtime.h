@@ -36,6 +36,10 @@ class Runtime {
   void flush() {
     if (stream_) stream_->flush();
   }
+  // At exit: writes what is left and stops the writer thread.
+  void close_history() {
+    if (stream_) stream_->close();
+  }
 
   LogLevel log_level() const { return log_level_; }
   bool log_prints_default() const { return log_prints_; }
@@ -88,8 +92,5 @@ void set_clock_for_testing(Clock* clock);
 // For tests: flushes and drops the runtime; the next use creates a new one from the
 // current environment (BATON_HOME, BATON_HISTORY, ...). No runs may be active.
 void reset_runtime_for_testing();
-
-// /proc/<pid>/stat start time (field 22); 0 if unknown.
-std::uint64_t process_start_time(std::int64_t pid);
 
 }  // namespace baton::engine

@@ -1,7 +1,7 @@
 #include "store/crash_detection.h"
 
 #include "store/history_codec.h"
-#include "store/process_info.h"
+#include "util/process_info.h"
 #include "store/sqlite_db.h"
 
 #include <fmt/format.h>

@@ -64,6 +64,17 @@ struct EdgeRecord {
   engine::EdgeKind kind = engine::EdgeKind::Data;
 };
 
+// A task run's persisted result, or the cached one it reused.
+struct ResultRecordInfo {
+  RunId task_run;
+  std::string cache_key;
+  std::string location;  // "<storage>/<key>"
+  std::int64_t size = 0;
+  std::string serializer;
+  RunId produced_by;     // the run that computed the value
+  bool from_cache = false;
+};
+
 struct LogRecord {
   RunId flow_run;
   RunId task_run;  // empty for a flow-level line

@@ -226,6 +226,30 @@ Result<std::vector<EdgeRecord>> RunStoreReader::edges(const RunId& flow_run) {
   }
 }
 
+Result<std::vector<ResultRecordInfo>> RunStoreReader::results(const RunId& flow_run) {
+  try {
+    Statement st(*db_,
+                 "SELECT task_run, cache_key, location, size, serializer, produced_by, from_cache "
+                 "FROM task_run_results WHERE flow_run = ?1 ORDER BY key");
+    bind_id(st, 1, flow_run);
+    std::vector<ResultRecordInfo> out;
+    while (st.step()) {
+      ResultRecordInfo r;
+      r.task_run = from_blob(st.blob(0));
+      r.cache_key = std::string(st.text_view(1));
+      r.location = std::string(st.text_view(2));
+      r.size = st.int64(3);
+      r.serializer = std::string(st.text_view(4));
+      r.produced_by = from_blob(st.blob(5));
+      r.from_cache = st.int64(6) != 0;
+      out.push_back(std::move(r));
+    }
+    return out;
+  } catch (const SqliteError& e) {
+    return Status::error(e.what());
+  }
+}
+
 Result<std::vector<LogRecord>> RunStoreReader::logs(const RunId& flow_run) {
   try {
     Statement st(*db_,

@@ -54,6 +54,8 @@ class RunStoreReader {
   Result<std::vector<TaskRunRecord>> task_runs(const RunId& flow_run);
   // Its dependency edges, in the order they were recorded.
   Result<std::vector<EdgeRecord>> edges(const RunId& flow_run);
+  // Persisted and cached results of its task runs, in the order they were recorded.
+  Result<std::vector<ResultRecordInfo>> results(const RunId& flow_run);
   // Flow-level and task-run lines of the flow run, by time (then record order).
   Result<std::vector<LogRecord>> logs(const RunId& flow_run);
   // The lines of one task run, by time (found through its flow run).

@@ -98,8 +98,25 @@ CREATE VIEW state_transitions AS
     FROM task_runs r, json_each(r.history) h;
 )sql";
 
+// Persisted results of task runs: where each lives, and for a cache hit which
+// run produced the value.
+constexpr std::string_view kMigration2 = R"sql(
+CREATE TABLE task_run_results (
+  key              INTEGER PRIMARY KEY,
+  task_run         BLOB NOT NULL,
+  flow_run         BLOB,
+  cache_key        TEXT NOT NULL DEFAULT '',
+  location         TEXT NOT NULL,
+  size             INTEGER NOT NULL,
+  serializer       TEXT NOT NULL,
+  produced_by      BLOB,
+  from_cache       INTEGER NOT NULL
+);
+CREATE INDEX task_run_results_by_flow_run ON task_run_results(flow_run);
+)sql";
+
 // Append new migrations at the end; never edit one that has shipped.
-constexpr std::array<std::string_view, 1> kMigrations = {kMigration1};
+constexpr std::array<std::string_view, 2> kMigrations = {kMigration1, kMigration2};
 
 int user_version(Database& db) {
   Statement st(db, "PRAGMA user_version");

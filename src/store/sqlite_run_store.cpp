@@ -81,10 +81,13 @@ struct SqliteRunStore::Statements {
                            "history = json_insert(history, '$[#]', json(?6)) WHERE id = ?7 RETURNING key"),
         insert_edge(db, "INSERT INTO task_run_edges (flow_run, upstream, downstream, kind) VALUES (?1, ?2, ?3, ?4)"),
         insert_log(db, "INSERT INTO logs (flow_run, task_run, level, time, message) VALUES (?1, ?2, ?3, ?4, ?5)"),
-        heartbeat(db, "UPDATE flow_runs SET heartbeat = ?1 WHERE id = ?2 RETURNING cancel_requested IS NOT NULL") {}
+        heartbeat(db, "UPDATE flow_runs SET heartbeat = ?1 WHERE id = ?2 RETURNING cancel_requested IS NOT NULL"),
+        insert_result(db,
+                      "INSERT INTO task_run_results (task_run, flow_run, cache_key, location, size, serializer, "
+                      "produced_by, from_cache) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") {}
 
   Statement insert_flow, insert_task, update_flow, update_task, replace_flow_by_id, replace_task_by_id, insert_edge,
-      insert_log, heartbeat;
+      insert_log, heartbeat, insert_result;
 };
 
 Result<std::unique_ptr<SqliteRunStore>> SqliteRunStore::open(SqliteRunStoreOptions options) {
@@ -297,6 +300,18 @@ void SqliteRunStore::apply(const engine::LogRecorded& e) {
   bind_id_static(st, 1, e.flow_run, flow_run);
   bind_id_static(st, 2, e.task_run, task_run);
   st.bind(3, static_cast<std::int64_t>(e.level)).bind(4, to_micros(e.at)).bind_static(5, e.message);
+  st.run();
+}
+
+void SqliteRunStore::apply(const engine::ResultRecorded& e) {
+  Statement& st = st_->insert_result;
+  IdBlob task_run, flow_run, produced_by;
+  bind_id_static(st, 1, e.task_run, task_run);
+  bind_id_static(st, 2, e.flow_run, flow_run);
+  st.bind_static(3, e.cache_key).bind_static(4, e.location).bind(5, static_cast<std::int64_t>(e.size));
+  st.bind_static(6, e.serializer);
+  bind_id_static(st, 7, e.produced_by, produced_by);
+  st.bind(8, static_cast<std::int64_t>(e.from_cache ? 1 : 0));
   st.run();
 }
 

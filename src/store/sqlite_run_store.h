@@ -105,6 +105,7 @@ class SqliteRunStore final : public engine::RunStoreSink {
   void apply(const engine::StateChanged& e);
   void apply(const engine::EdgeAdded& e);
   void apply(const engine::LogRecorded& e);
+  void apply(const engine::ResultRecorded& e);
   void flush_run(OpenRun& run);
   // Writes the deferred task runs created before `cutoff` (all of them for max()).
   void flush_deferred(std::chrono::steady_clock::time_point cutoff);

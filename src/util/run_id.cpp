@@ -1,5 +1,7 @@
 #include <baton/run_id.h>
 
+#include <unistd.h>
+
 #include <random>
 
 namespace baton {
@@ -32,11 +34,19 @@ struct Xoshiro {
   }
 };
 
+std::uint64_t fresh_seed() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+// Reseeded when the pid changes: a forked child must not repeat its parent's ids.
 Xoshiro& generator() {
-  thread_local Xoshiro gen([] {
-    std::random_device rd;
-    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-  }());
+  thread_local Xoshiro gen(fresh_seed());
+  thread_local pid_t owner = getpid();
+  if (pid_t now = getpid(); now != owner) {
+    gen = Xoshiro(fresh_seed());
+    owner = now;
+  }
   return gen;
 }
 

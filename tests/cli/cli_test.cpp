@@ -1,6 +1,6 @@
 // The `baton` command, run as a user would: its output, its JSON and its exit
 // codes, against a run history written through the store.
-#include "store/process_info.h"
+#include "util/process_info.h"
 #include "store/sqlite_run_store.h"
 
 #include <gtest/gtest.h>
@@ -129,8 +129,8 @@ class CliTest : public ::testing::Test {
     e.version = "2";
     e.created = created;
     e.pid = ::getpid();
-    e.process_started = store::process_start_time(e.pid).value_or(0);
-    e.hostname = store::host_name();
+    e.process_started = baton::process_start_time(e.pid).value_or(0);
+    e.hostname = baton::host_name();
     return e;
   }
   static engine::TaskRunCreated task(RunId id, RunId flow_run, const std::string& name, const std::string& run_name,

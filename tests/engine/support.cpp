@@ -31,8 +31,8 @@ std::vector<T> select(const std::vector<engine::Event>& events, auto pred) {
 }  // namespace
 
 RecordedEvents& RecordedEvents::get() {
-  static RecordedEvents events;
-  return events;
+  static auto* events = new RecordedEvents();  // outlives the writer thread at exit
+  return *events;
 }
 
 void RecordedEvents::add(std::span<const engine::Event> batch) {

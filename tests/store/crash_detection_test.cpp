@@ -1,6 +1,6 @@
 // Crash detection on open: a SIGKILLed writer, a dead pid, a zombie, a reused
 // pid, and runs of other hosts judged by their heartbeat.
-#include "store/process_info.h"
+#include "util/process_info.h"
 #include "store/run_store_reader.h"
 #include "store/sqlite_run_store.h"
 #include "store_test_util.h"

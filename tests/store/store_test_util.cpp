@@ -1,6 +1,6 @@
 #include "store_test_util.h"
 
-#include "store/process_info.h"
+#include "util/process_info.h"
 
 #include <cstdlib>
 #include <map>

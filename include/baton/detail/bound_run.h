@@ -213,12 +213,12 @@ class BoundRun<R, std::tuple<A...>, S...> final : public ValuedRun<R> {
                                  const std::optional<Fingerprint>& flow_parameters, std::string& why_not,
                                  std::index_sequence<I...>) const {
     const TaskOptions& o = this->options();
-    std::array<std::string, sizeof...(A)> names{param_name(o.param_names, I)...};
+    [[maybe_unused]] std::array<std::string, sizeof...(A)> names{param_name(o.param_names, I)...};
     std::array<cache::Argument, sizeof...(A)> args{};
     bool fingerprintable = true;
     const auto& excluded = policy.excluded_arguments();
     const bool wants_inputs = (policy.parts().bits & cache::Parts::kInputs) || (policy.parts().bits == 0 && !policy.is_none());
-    auto fingerprint_one = [&](const auto& stored, const std::string& name) -> std::optional<Fingerprint> {
+    [[maybe_unused]] auto fingerprint_one = [&](const auto& stored, const std::string& name) -> std::optional<Fingerprint> {
       if (!wants_inputs || std::find(excluded.begin(), excluded.end(), name) != excluded.end()) return std::nullopt;
       bool ok = true;
       auto fp = fingerprint_arg(stored, ok);

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-namespace baton::store {
+namespace baton {
 
 // This host's name (gethostname), "" if it cannot be read.
 std::string host_name();
@@ -27,4 +27,4 @@ enum class ProcessStatus {
 // pid is checked) still runs on this host.
 ProcessStatus process_status(std::int64_t pid, std::uint64_t started);
 
-}  // namespace baton::store
+}  // namespace baton

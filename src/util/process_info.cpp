@@ -1,4 +1,4 @@
-#include "store/process_info.h"
+#include "util/process_info.h"
 
 #include <cerrno>
 #include <csignal>
@@ -9,7 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-namespace baton::store {
+namespace baton {
 
 std::string host_name() {
   char buf[256] = {};
@@ -76,4 +76,4 @@ ProcessStatus process_status(std::int64_t pid, std::uint64_t started) {
   return ProcessStatus::Alive;
 }
 
-}  // namespace baton::store
+}  // namespace baton
