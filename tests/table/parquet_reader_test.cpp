@@ -586,3 +586,13 @@ TEST(ParquetBadInput, BitFlippedFiles) {
   EXPECT_GT(errors, 100);
   EXPECT_GT(ok, 100);  // many flips land in values and change nothing structural
 }
+
+TEST(ParquetBadInput, MemoryLimitRefusesHugeRowCounts) {
+  fs::path p = data_dir() / "alltypes_tiny_pages.parquet";  // 7300 rows, 13 columns
+  ParquetReadOptions o;
+  o.memory_limit = 4096;
+  std::string err = error_of(p, o);
+  EXPECT_NE(err.find("more than the memory limit of 4096"), std::string::npos) << err;
+  o.memory_limit = 64u << 20;
+  EXPECT_EQ(error_of(p, o), "");
+}
