@@ -361,10 +361,15 @@ class Compressor {
     switch (codec_) {
       case ParquetCompression::Uncompressed: return in;
       case ParquetCompression::Snappy: {
+        if (store_only_) return snappy_literal(in);
         out_.resize(snappy::MaxCompressedLength(in.size()));
         size_t len = 0;
         snappy::RawCompress(in.data(), in.size(), out_.data(), &len);
         out_.resize(len);
+        // A chunk whose first page barely compresses (plain timestamps,
+        // ratios) is stored as snappy literals from then on: valid snappy that
+        // costs a copy instead of a futile match search.
+        if (in.size() >= 4096 && len * 100 > in.size() * 95) store_only_ = true;
         return out_;
       }
       case ParquetCompression::Zstd: {
@@ -380,8 +385,33 @@ class Compressor {
   }
 
  private:
+  // The snappy raw format with the whole input as one literal element:
+  // varint(length), then tag 0xf0 | (k-1)<<2 ... (k = bytes of length-1).
+  const std::string& snappy_literal(const std::string& in) {
+    out_.clear();
+    uint64_t n = in.size();
+    uint64_t v = n;
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+    if (n == 0) return out_;
+    const uint64_t m = n - 1;
+    if (m < 60) {
+      out_.push_back(static_cast<char>(m << 2));
+    } else {
+      int k = m < (1u << 8) ? 1 : m < (1u << 16) ? 2 : m < (1u << 24) ? 3 : 4;
+      out_.push_back(static_cast<char>((59 + k) << 2));
+      for (int b = 0; b < k; ++b) out_.push_back(static_cast<char>((m >> (8 * b)) & 0xff));
+    }
+    out_ += in;
+    return out_;
+  }
+
   ParquetCompression codec_;
   int level_;
+  bool store_only_ = false;
   ZSTD_CCtx* zstd_ = nullptr;
   std::string out_;
 };
