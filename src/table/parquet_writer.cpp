@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <type_traits>
 
 #include "table/thrift_compact_writer.h"
 
@@ -319,22 +320,23 @@ bool try_dictionary(const Column& c, const ParquetWriteOptions& o, Dictionary& d
     std::vector<uint64_t> keys;
     U64DictTable table;
     const int64_t max_entries = o.dictionary_page_limit / static_cast<int64_t>(w);
-    uint64_t last_key = 0;
-    uint32_t last_id = std::numeric_limits<uint32_t>::max();
     const bool nulls = c.has_nulls();
-    for (int64_t i = 0; i < n; ++i) {
-      if (nulls && !c.is_valid(i)) continue;
-      uint64_t key = 0;
-      std::memcpy(&key, base + static_cast<size_t>(i) * w, w);
-      if (key != last_key || last_id == std::numeric_limits<uint32_t>::max()) {  // runs are common
+    // The key width is a template constant so the load is one instruction.
+    auto build = [&](auto width) {
+      constexpr size_t W = decltype(width)::value;
+      for (int64_t i = 0; i < n; ++i) {
+        if (nulls && !c.is_valid(i)) continue;
+        uint64_t key = 0;
+        std::memcpy(&key, base + static_cast<size_t>(i) * W, W);
         bool inserted = false;
-        last_id = table.find_or_insert(key, keys, &inserted);
-        last_key = key;
+        d.indices[static_cast<size_t>(k++)] = table.find_or_insert(key, keys, &inserted);
         if (inserted && static_cast<int64_t>(keys.size()) > max_entries) return false;
+        if (k == probe && static_cast<int64_t>(keys.size()) * 2 > probe && probe < valid) return false;
       }
-      d.indices[static_cast<size_t>(k++)] = last_id;
-      if (k == probe && static_cast<int64_t>(keys.size()) * 2 > probe && probe < valid) return false;
-    }
+      return true;
+    };
+    bool ok = w == 4 ? build(std::integral_constant<size_t, 4>{}) : build(std::integral_constant<size_t, 8>{});
+    if (!ok) return false;
     plain_bytes = valid * static_cast<int64_t>(w);
     d.size = static_cast<uint32_t>(keys.size());
     d.page.resize(keys.size() * w);
