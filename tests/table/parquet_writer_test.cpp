@@ -132,6 +132,9 @@ Table mixed_table(int64_t n) {
 class ParquetWriter : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = testing::test_tmp_dir("parquet_writer"); }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(dir_);  // kept for a look when a test fails
+  }
   std::string path(const std::string& name) { return (dir_ / name).string(); }
   std::filesystem::path dir_;
 };
