@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "parquet_test_support.h"
+#include "table/parquet_metadata.h"
 #include "util/status.h"
 
 namespace fs = std::filesystem;
@@ -342,6 +343,42 @@ TEST(ParquetWriters, PageAndEncodingVarietyIsReallyExercised) {
   EXPECT_TRUE(encodings["arrowrs_v1.parquet"].count("RLE_DICTIONARY"));
   EXPECT_TRUE(encodings["arrowrs_v1.parquet"].count("PLAIN"));
   EXPECT_TRUE(encodings["duckdb_v1.parquet"].count("PLAIN_DICTIONARY") || encodings["duckdb_v1.parquet"].count("RLE_DICTIONARY"));
+
+  // arrow-rs's big_str chunk passes the 64 KiB dictionary limit and falls back
+  // to PLAIN pages mid-chunk; hyparquet writes v2 page headers. Walk the pages.
+  auto page_kinds = [&](const std::string& file, const std::string& column) {
+    std::map<std::string, int> kinds;
+    fs::path p = scratch_dir() / "fixtures_v1" / file;
+    std::string bytes = read_file(p);
+    auto md = read_parquet_metadata(p.string());
+    for (size_t c = 0; c < md.columns.size(); ++c) {
+      if (md.columns[c].name != column) continue;
+      const auto& ch = md.row_groups[0].columns[c];
+      int64_t pos = ch.dictionary_page_offset ? std::min(*ch.dictionary_page_offset, ch.data_page_offset) : ch.data_page_offset;
+      int64_t end = pos + ch.total_compressed_size;
+      while (pos < end) {
+        parquet_detail::ThriftCompactReader r(reinterpret_cast<const uint8_t*>(bytes.data()) + pos, static_cast<size_t>(end - pos));
+        auto h = parquet_detail::parse_page_header(r);
+        std::string kind = h.type == 2 ? "dictionary" : h.type == 3 ? "v2:" : "v1:";
+        if (h.v1) kind += parquet_encoding_name(h.v1->encoding);
+        if (h.v2) kind += parquet_encoding_name(h.v2->encoding);
+        ++kinds[kind];
+        pos += static_cast<int64_t>(r.position()) + h.compressed_page_size;
+      }
+    }
+    return kinds;
+  };
+  auto arrow = page_kinds("arrowrs_v1.parquet", "big_str");
+  EXPECT_EQ(arrow["dictionary"], 1);
+  EXPECT_GT(arrow["v1:RLE_DICTIONARY"], 0);
+  EXPECT_GT(arrow["v1:PLAIN"], 0);
+  auto hyp = page_kinds("hyparquet.parquet", "id");
+  EXPECT_GT(hyp["v2:PLAIN"] + hyp["v2:RLE_DICTIONARY"], 0);
+  EXPECT_EQ(hyp["v1:PLAIN"] + hyp["v1:RLE_DICTIONARY"], 0);
+  auto arrow2 = page_kinds("arrowrs_v2.parquet", "amount");
+  EXPECT_GT(arrow2["v2:RLE_DICTIONARY"] + arrow2["v2:PLAIN"], 0);
+  auto duck2 = page_kinds("duckdb_v2.parquet", "ts");
+  EXPECT_GT(duck2["v1:DELTA_BINARY_PACKED"], 0);
 }
 
 // ---- options -----------------------------------------------------------------
