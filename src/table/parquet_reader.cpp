@@ -339,7 +339,7 @@ class ChunkDecoder {
     }
     if (uncompressed == 0) return src;  // nothing to decompress (empty v2 pages)
     if (!pd::codec_supported(chunk_.codec))
-      fail("codec " + parquet_codec_name(chunk_.codec) + " is not supported (supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW)");
+      fail("codec " + parquet_codec_name(chunk_.codec) + " is not supported (supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW, LZ4)");
     uint64_t max = pd::max_uncompressed_size(chunk_.codec, src, n);
     if (uncompressed > max)
       fail("page declares " + std::to_string(uncompressed) + " uncompressed bytes, its " + std::to_string(n) + " " +

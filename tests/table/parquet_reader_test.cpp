@@ -68,8 +68,8 @@ const CorpusCase kCorpus[] = {
     {"float16_nonzeros_and_nans.parquet", Expect::Read, "FLOAT16"},
     {"float16_zeros_and_nans.parquet", Expect::Read, "FLOAT16"},
     {"floating_orders_nan_count.parquet", Expect::Read, "NaN statistics"},
-    {"hadoop_lz4_compressed.parquet", Expect::Refuse, "codec LZ4 is not supported"},
-    {"hadoop_lz4_compressed_larger.parquet", Expect::Refuse, "codec LZ4 is not supported"},
+    {"hadoop_lz4_compressed.parquet", Expect::Read, "deprecated LZ4, Hadoop framing"},
+    {"hadoop_lz4_compressed_larger.parquet", Expect::Read, "deprecated LZ4, Hadoop framing"},
     {"incorrect_map_schema.parquet", Expect::Refuse, "column 'my_map' is a nested MAP"},
     {"int32_decimal.parquet", Expect::Read, "INT32 DECIMAL"},
     {"int32_with_null_pages.parquet", Expect::Read, "all-null pages"},
@@ -85,7 +85,7 @@ const CorpusCase kCorpus[] = {
     {"nested_lists.snappy.parquet", Expect::Refuse, "is a nested LIST"},
     {"nested_maps.snappy.parquet", Expect::Refuse, "is a nested MAP"},
     {"nested_structs.rust.parquet", Expect::Refuse, "is a nested struct"},
-    {"non_hadoop_lz4_compressed.parquet", Expect::Refuse, "codec LZ4 is not supported"},
+    {"non_hadoop_lz4_compressed.parquet", Expect::Read, "deprecated LZ4, bare block"},
     {"nonnullable.impala.parquet", Expect::Refuse, "is a nested LIST"},
     {"null_list.parquet", Expect::Refuse, "is a nested LIST"},
     {"nullable.impala.parquet", Expect::Refuse, "is a nested LIST"},
@@ -177,9 +177,10 @@ TEST(ParquetCorpus, ReadableFilesMatchDuckDB) {
   }
   if (!have_node_tools()) GTEST_SKIP() << "node / tools/node_modules missing: values not compared with DuckDB (run `cd tools && npm ci`)";
   // DuckDB cannot read byte_stream_split_extended (BYTE_STREAM_SPLIT on
-  // integers); it is checked against its own PLAIN columns below.
-  EXPECT_EQ(duckdb_refused, 1);
-  EXPECT_EQ(compared, static_cast<int>(files.size()) - 1);
+  // integers) nor the deprecated LZ4 codec; those files are checked against
+  // their twins below.
+  EXPECT_EQ(duckdb_refused, 4);
+  EXPECT_EQ(compared, static_cast<int>(files.size()) - 4);
 }
 
 // The nested files' flat columns can still be read by selecting them.
@@ -208,6 +209,23 @@ TEST(ParquetCorpus, ByteStreamSplitExtendedMatchesPlainTwins) {
     ++pairs;
   }
   EXPECT_EQ(pairs, 7);
+}
+
+// The deprecated-LZ4 files hold the same data as their LZ4_RAW twins.
+TEST(ParquetCorpus, LegacyLz4MatchesLz4Raw) {
+  const std::pair<const char*, const char*> twins[] = {
+      {"hadoop_lz4_compressed.parquet", "lz4_raw_compressed.parquet"},
+      {"non_hadoop_lz4_compressed.parquet", "lz4_raw_compressed.parquet"},
+      {"hadoop_lz4_compressed_larger.parquet", "lz4_raw_compressed_larger.parquet"},
+  };
+  for (const auto& [legacy, raw] : twins) {
+    SCOPED_TRACE(legacy);
+    Table a = read_parquet((data_dir() / legacy).string());
+    Table b = read_parquet((data_dir() / raw).string());
+    ASSERT_EQ(a.column_names(), b.column_names());
+    ASSERT_EQ(a.num_rows(), b.num_rows());
+    for (size_t c = 0; c < a.num_columns(); ++c) EXPECT_TRUE(a.column(c).equals(b.column(c))) << a.column_names()[c];
+  }
 }
 
 namespace {
@@ -546,7 +564,7 @@ namespace {
 
 std::vector<fs::path> robustness_files() {
   std::vector<fs::path> files;
-  for (const char* n : {"alltypes_plain.snappy.parquet", "alltypes_dictionary.parquet", "delta_byte_array.parquet",
+  for (const char* n : {"alltypes_plain.snappy.parquet", "hadoop_lz4_compressed.parquet", "non_hadoop_lz4_compressed.parquet", "alltypes_dictionary.parquet", "delta_byte_array.parquet",
                         "delta_encoding_optional_column.parquet", "byte_stream_split.zstd.parquet", "rle_boolean_encoding.parquet",
                         "int32_with_null_pages.parquet", "fixed_length_decimal.parquet", "lz4_raw_compressed.parquet",
                         "datapage_v1-snappy-compressed-checksum.parquet", "concatenated_gzip_members.parquet",
