@@ -453,6 +453,12 @@ TEST(ParquetOptions, ProjectionRowGroupsAndPruning) {
   EXPECT_EQ(pruned_rows({{"amount", Op::IsNull, {}}}), 60000);
   EXPECT_EQ(pruned_rows({{"id", Op::IsNull, {}}}), 0);
   EXPECT_EQ(pruned_rows({{"ts", Op::Lt, int64_t{0}}}), 0);  // all after 2024
+  ParquetReadOptions none;
+  none.predicates = {{"id", Op::Gt, int64_t{1000000}}};
+  Table empty = read_parquet(p.string(), none);  // every column, no row group left
+  EXPECT_EQ(empty.num_rows(), 0);
+  EXPECT_EQ(empty.num_columns(), all.num_columns());
+  EXPECT_EQ(empty["big_str"].type(), DataType::string());
 
   EXPECT_NE(error_of(p, ParquetReadOptions{{"nope"}, std::nullopt, {}, {}, 0}).find("no column 'nope'"), std::string::npos);
   ParquetReadOptions bad_rg;
