@@ -43,6 +43,7 @@ bench: build
 FUZZ_TIME ?= 60
 PARQUET_TESTING ?= ../shared/parquet-testing
 fuzz:
+	@command -v clang++ >/dev/null 2>&1 || { echo "make fuzz needs clang++ (apt-get install clang)"; exit 1; }
 	@cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DBATON_FUZZ=ON >/dev/null
 	@cmake --build build/fuzz -j $(JOBS) --target parquet_reader_fuzz
 	@mkdir -p build/fuzz/corpus build/fuzz/seeds

@@ -202,7 +202,11 @@ int main(int argc, char** argv) {
         const Timing& d = duck[w];
         line(std::string("table_") + w + t + "_duckdb_s", d.wall, "s");
         line(std::string("table_") + w + t + "_ratio", d.wall / b.wall, "x");
-        if (threads == 1 && d.cpu > 0) line(std::string("table_") + w + t + "_cpu_ratio", d.cpu / b.cpu, "x");
+        if (threads == 1 && d.cpu > 0) {
+          line(std::string("table_") + w + t + "_baton_cpu_s", b.cpu, "s");
+          line(std::string("table_") + w + t + "_duckdb_cpu_s", d.cpu, "s");
+          line(std::string("table_") + w + t + "_cpu_ratio", d.cpu / b.cpu, "x");
+        }
       }
     }
     if (threads == 1) {

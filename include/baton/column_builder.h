@@ -26,7 +26,14 @@ class ValidityBuilder {
   void append_valid(int64_t n) {
     if (!bits_.size()) { length_ += n; return; }
     grow(length_ + n);
-    for (int64_t i = 0; i < n; ++i) bit_set(bits_.data(), length_ + i);
+    uint8_t* bits = bits_.data();
+    int64_t i = length_, end = length_ + n;
+    for (; i < end && (i & 7) != 0; ++i) bit_set(bits, i);
+    if (end - i >= 8) {  // whole bytes at once
+      std::memset(bits + (i >> 3), 0xff, static_cast<size_t>((end - i) >> 3));
+      i += (end - i) & ~int64_t{7};
+    }
+    for (; i < end; ++i) bit_set(bits, i);
     length_ += n;
   }
   void append_null() {

@@ -66,10 +66,10 @@ Column is_valid(const Column& a);
 // float to int truncates, NaN/inf become null.
 Column cast(const Column& a, DataType to);
 
-// Reductions over valid values (nulls skipped; NaN propagates through sum).
-// Any non-string column; timestamps and dates reduce over their stored
-// integers (µs, days); bools as 0/1.
-// sum of no values is 0; mean/min/max of no values is NaN.
+// Reductions over valid values. Nulls and NaN are both skipped, as pandas
+// does (skipna); DuckDB's avg would return NaN instead. Any non-string
+// column; timestamps and dates reduce over their stored integers (µs, days);
+// bools as 0/1. sum of no values is 0; mean/min/max of no values is NaN.
 double sum(const Column& a);
 double mean(const Column& a);
 double min(const Column& a);

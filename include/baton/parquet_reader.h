@@ -8,8 +8,9 @@
 // PLAIN, PLAIN_DICTIONARY / RLE_DICTIONARY (with fallback to PLAIN mid-chunk),
 // RLE (booleans, levels), DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY,
 // DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT; data pages v1 and v2; UNCOMPRESSED,
-// SNAPPY, GZIP, ZSTD, LZ4_RAW. Anything else is refused with an error naming it
-// (LZ4 with Hadoop framing, BROTLI, LZO, encryption, ...).
+// SNAPPY, GZIP, ZSTD, LZ4_RAW and the deprecated LZ4 (Hadoop framing or a bare
+// block). Anything else is refused with an error naming it (BROTLI, LZO,
+// encryption, external column chunks, ...).
 //
 // How Parquet types become Table types:
 //   BOOLEAN                                   -> bool

@@ -93,10 +93,10 @@ struct Aggregation {
 namespace agg {
 // count() counts rows; count("c") counts non-null values of c.
 inline Aggregation count(std::string column = {}, std::string name = {}) { return {AggKind::Count, std::move(column), std::move(name)}; }
-// sum: int64 for integer columns, float64 for float64 (nulls skipped; a group
-// with no valid value sums to 0). mean: float64 (null for no valid value).
-// min/max: the column's type (null for no valid value); numbers, timestamps,
-// dates and strings.
+// sum: int64 for integer columns, float64 for float64; mean: float64. Nulls
+// and NaN are skipped, as in pandas (a group with no value sums to 0, its
+// mean is null). min/max: the column's type (null for no value; NaN
+// skipped); numbers, timestamps, dates and strings.
 inline Aggregation sum(std::string column, std::string name = {}) { return {AggKind::Sum, std::move(column), std::move(name)}; }
 inline Aggregation mean(std::string column, std::string name = {}) { return {AggKind::Mean, std::move(column), std::move(name)}; }
 inline Aggregation min(std::string column, std::string name = {}) { return {AggKind::Min, std::move(column), std::move(name)}; }

@@ -12,7 +12,7 @@ namespace baton::parquet_detail {
 
 bool codec_supported(int32_t codec) {
   switch (static_cast<Codec>(codec)) {
-    case Codec::Uncompressed: case Codec::Snappy: case Codec::Gzip: case Codec::Zstd: case Codec::Lz4Raw:
+    case Codec::Uncompressed: case Codec::Snappy: case Codec::Gzip: case Codec::Zstd: case Codec::Lz4Raw: case Codec::Lz4:
       return true;
     default:
       return false;
@@ -39,7 +39,7 @@ uint64_t max_uncompressed_size(int32_t codec, const uint8_t* src, size_t n) {
     }
     case Codec::Gzip:
       return static_cast<uint64_t>(n) * 1032 + 4096;  // deflate's maximum ratio
-    case Codec::Lz4Raw:
+    case Codec::Lz4Raw: case Codec::Lz4:
       return static_cast<uint64_t>(n) * 255 + 4096;  // LZ4's maximum ratio
     default:
       return 0;
@@ -81,6 +81,28 @@ void gunzip(const uint8_t* src, size_t n, uint8_t* dst, size_t dst_size) {
     throw CodecError("gzip: decompressed " + std::to_string(produced) + " bytes, page header declares " + std::to_string(dst_size));
 }
 
+// The deprecated LZ4 codec: parquet-mr wrote Hadoop's framing (blocks of
+// big-endian uncompressed size, compressed size, LZ4 block); some other
+// writers wrote one bare LZ4 block. Try the framing, then the bare block, as
+// Arrow does.
+bool lz4_hadoop(const uint8_t* src, size_t n, uint8_t* dst, size_t dst_size) {
+  auto be32 = [](const uint8_t* p) {
+    return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+  };
+  size_t in = 0, out = 0;
+  while (n - in >= 8) {
+    uint32_t raw = be32(src + in), comp = be32(src + in + 4);
+    in += 8;
+    if (comp > n - in || raw > dst_size - out) return false;
+    int r = LZ4_decompress_safe(reinterpret_cast<const char*>(src + in), reinterpret_cast<char*>(dst + out), static_cast<int>(comp),
+                                static_cast<int>(raw));
+    if (r < 0 || static_cast<uint32_t>(r) != raw) return false;
+    in += comp;
+    out += raw;
+  }
+  return in == n && out == dst_size;
+}
+
 }  // namespace
 
 void decompress(int32_t codec, const uint8_t* src, size_t n, uint8_t* dst, size_t dst_size) {
@@ -113,6 +135,13 @@ void decompress(int32_t codec, const uint8_t* src, size_t n, uint8_t* dst, size_
                                   static_cast<int>(dst_size));
       if (r < 0) throw CodecError("lz4_raw: corrupt stream");
       if (static_cast<size_t>(r) != dst_size) throw CodecError("lz4_raw: decompressed " + std::to_string(r) + " bytes, page header declares " + std::to_string(dst_size));
+      return;
+    }
+    case Codec::Lz4: {
+      if (lz4_hadoop(src, n, dst, dst_size)) return;
+      int r = LZ4_decompress_safe(reinterpret_cast<const char*>(src), reinterpret_cast<char*>(dst), static_cast<int>(n),
+                                  static_cast<int>(dst_size));
+      if (r < 0 || static_cast<size_t>(r) != dst_size) throw CodecError("lz4: neither Hadoop-framed nor a bare LZ4 block of the declared size");
       return;
     }
     default:

@@ -444,6 +444,9 @@ Moments moments(const Column& a, bool want_minmax) {
       const int64_t len = std::min(kChunk, n - start);
       detail::valid_mask(a, start, len, mask);
       int64_t i = 0;
+      if constexpr (std::is_floating_point_v<std::remove_cvref_t<decltype(pa[0])>>) {
+        for (int64_t k = 0; k < len; ++k) mask[k] &= pa[start + k] == pa[start + k];  // NaN is missing
+      }
       for (; i + 4 <= len; i += 4) {
         s0 += mask[i] ? static_cast<double>(pa[start + i]) : 0.0;
         s1 += mask[i + 1] ? static_cast<double>(pa[start + i + 1]) : 0.0;

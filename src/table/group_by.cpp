@@ -232,9 +232,14 @@ Table GroupBy::agg(const std::vector<Aggregation>& aggregations) const {
       for (int64_t i = 0; i < n; ++i) {
         if (!mask[static_cast<size_t>(i)]) continue;
         size_t g = static_cast<size_t>(gid[static_cast<size_t>(i)]);
+        if (t.id == TypeId::Float64) {
+          double v = c.data<double>()[i];
+          if (std::isnan(v)) continue;  // missing, as pandas counts it (skipna)
+          fsum[g] += v;
+        } else {
+          isum[g] += static_cast<uint64_t>(int_value(c, i));
+        }
         ++cnt[g];
-        if (t.id == TypeId::Float64) fsum[g] += c.data<double>()[i];
-        else isum[g] += static_cast<uint64_t>(int_value(c, i));
       }
       if (a.kind == AggKind::Sum && t.id != TypeId::Float64) {
         ColumnBuilder<int64_t> b;

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <type_traits>
 
 #include "table/thrift_compact_writer.h"
 
@@ -319,22 +320,23 @@ bool try_dictionary(const Column& c, const ParquetWriteOptions& o, Dictionary& d
     std::vector<uint64_t> keys;
     U64DictTable table;
     const int64_t max_entries = o.dictionary_page_limit / static_cast<int64_t>(w);
-    uint64_t last_key = 0;
-    uint32_t last_id = std::numeric_limits<uint32_t>::max();
     const bool nulls = c.has_nulls();
-    for (int64_t i = 0; i < n; ++i) {
-      if (nulls && !c.is_valid(i)) continue;
-      uint64_t key = 0;
-      std::memcpy(&key, base + static_cast<size_t>(i) * w, w);
-      if (key != last_key || last_id == std::numeric_limits<uint32_t>::max()) {  // runs are common
+    // The key width is a template constant so the load is one instruction.
+    auto build = [&](auto width) {
+      constexpr size_t W = decltype(width)::value;
+      for (int64_t i = 0; i < n; ++i) {
+        if (nulls && !c.is_valid(i)) continue;
+        uint64_t key = 0;
+        std::memcpy(&key, base + static_cast<size_t>(i) * W, W);
         bool inserted = false;
-        last_id = table.find_or_insert(key, keys, &inserted);
-        last_key = key;
+        d.indices[static_cast<size_t>(k++)] = table.find_or_insert(key, keys, &inserted);
         if (inserted && static_cast<int64_t>(keys.size()) > max_entries) return false;
+        if (k == probe && static_cast<int64_t>(keys.size()) * 2 > probe && probe < valid) return false;
       }
-      d.indices[static_cast<size_t>(k++)] = last_id;
-      if (k == probe && static_cast<int64_t>(keys.size()) * 2 > probe && probe < valid) return false;
-    }
+      return true;
+    };
+    bool ok = w == 4 ? build(std::integral_constant<size_t, 4>{}) : build(std::integral_constant<size_t, 8>{});
+    if (!ok) return false;
     plain_bytes = valid * static_cast<int64_t>(w);
     d.size = static_cast<uint32_t>(keys.size());
     d.page.resize(keys.size() * w);
@@ -361,10 +363,15 @@ class Compressor {
     switch (codec_) {
       case ParquetCompression::Uncompressed: return in;
       case ParquetCompression::Snappy: {
+        if (store_only_) return snappy_literal(in);
         out_.resize(snappy::MaxCompressedLength(in.size()));
         size_t len = 0;
         snappy::RawCompress(in.data(), in.size(), out_.data(), &len);
         out_.resize(len);
+        // A chunk whose first page barely compresses (plain timestamps,
+        // ratios) is stored as snappy literals from then on: valid snappy that
+        // costs a copy instead of a futile match search.
+        if (in.size() >= 4096 && len * 100 > in.size() * 95) store_only_ = true;
         return out_;
       }
       case ParquetCompression::Zstd: {
@@ -380,8 +387,33 @@ class Compressor {
   }
 
  private:
+  // The snappy raw format with the whole input as one literal element:
+  // varint(length), then tag 0xf0 | (k-1)<<2 ... (k = bytes of length-1).
+  const std::string& snappy_literal(const std::string& in) {
+    out_.clear();
+    uint64_t n = in.size();
+    uint64_t v = n;
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+    if (n == 0) return out_;
+    const uint64_t m = n - 1;
+    if (m < 60) {
+      out_.push_back(static_cast<char>(m << 2));
+    } else {
+      int k = m < (1u << 8) ? 1 : m < (1u << 16) ? 2 : m < (1u << 24) ? 3 : 4;
+      out_.push_back(static_cast<char>((59 + k) << 2));
+      for (int b = 0; b < k; ++b) out_.push_back(static_cast<char>((m >> (8 * b)) & 0xff));
+    }
+    out_ += in;
+    return out_;
+  }
+
   ParquetCompression codec_;
   int level_;
+  bool store_only_ = false;
   ZSTD_CCtx* zstd_ = nullptr;
   std::string out_;
 };

@@ -246,13 +246,13 @@ std::string Table::info() const {
     wc = std::max(wc, counts.back().size());
     wt = std::max(wt, types.back().size());
   }
-  wi = std::max<size_t>(wi + 2, 3);
-  out << " " << pad_right("#", wi) << "  " << pad_right("Column", wn) << "  " << pad_right("Non-Null Count", wc) << "  "
+  wi = std::max<size_t>(wi + 1, 3);  // pandas: " 0   VendorID", " 18  Airport_fee"
+  out << " " << pad_right("#", wi) << " " << pad_right("Column", wn) << "  " << pad_right("Non-Null Count", wc) << "  "
       << "Dtype\n";
-  out << pad_right("---", wi + 1) << "  " << pad_right("------", wn) << "  " << pad_right("--------------", wc) << "  "
+  out << pad_right("---", wi + 1) << " " << pad_right("------", wn) << "  " << pad_right("--------------", wc) << "  "
       << "-----\n";
   for (size_t i = 0; i < columns_.size(); ++i)
-    out << " " << pad_right(idx[i], wi) << "  " << pad_right(names_[i], wn) << "  " << pad_right(counts[i], wc) << "  "
+    out << " " << pad_right(idx[i], wi) << " " << pad_right(names_[i], wn) << "  " << pad_right(counts[i], wc) << "  "
         << types[i] << "\n";
   std::map<std::string, int> dtype_counts;
   for (const auto& t : types) ++dtype_counts[t];

@@ -20,6 +20,9 @@ using testing::shell_quote;
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = testing::test_tmp_dir("cli"); }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(dir_);  // kept for a look when a test fails
+  }
   std::string path(const std::string& n) { return (dir_ / n).string(); }
   // Runs `baton ARGS`; stdout and stderr together.
   testing::CommandResult baton(const std::string& args) {

@@ -79,6 +79,25 @@ TEST(Column, BulkExtendThenSetNull) {
   EXPECT_TRUE(c.is_valid(18));
 }
 
+TEST(Column, BulkExtendAfterNullsKeepsValidity) {
+  ColumnBuilder<int64_t> b;
+  b.append_null();
+  for (int n : {3, 29, 1, 64, 5}) {
+    int64_t* p = b.extend(n);
+    for (int i = 0; i < n; ++i) p[i] = i;
+    b.append_null();
+  }
+  Column c = b.finish();
+  ASSERT_EQ(c.length(), 1 + 3 + 29 + 1 + 64 + 5 + 5);
+  EXPECT_EQ(c.null_count(), 6);
+  int64_t at = 0;
+  EXPECT_TRUE(c.is_null(at++));
+  for (int n : {3, 29, 1, 64, 5}) {
+    for (int i = 0; i < n; ++i) EXPECT_TRUE(c.is_valid(at++)) << at;
+    EXPECT_TRUE(c.is_null(at++)) << at;
+  }
+}
+
 TEST(Column, StringBuilderAndSlice) {
   StringColumnBuilder b;
   b.append("alpha");

@@ -147,6 +147,10 @@ TEST(Compute, Reductions) {
   EXPECT_EQ(count_valid(a), 3);
   EXPECT_EQ(sum(i32({1, 2, 3})), 6);
   EXPECT_TRUE(std::isnan(mean(f64({std::nullopt}))));
+  // NaN counts as missing, as in pandas.
+  EXPECT_EQ(sum(f64({1, std::nan(""), 2})), 3);
+  EXPECT_EQ(mean(f64({1, std::nan(""), 2})), 1.5);
+  EXPECT_EQ(max(f64({1, std::nan(""), 2})), 2);
 }
 
 TEST(Compute, Cast) {

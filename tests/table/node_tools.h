@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace baton::testing {
 
@@ -51,8 +52,12 @@ inline std::string node_tools_missing() {
   return {};
 }
 
+// A fresh directory for the running test: ctest runs test cases as parallel
+// processes, so the name includes the test's own name and the process id.
 inline std::filesystem::path test_tmp_dir(const std::string& name) {
-  std::filesystem::path d = std::filesystem::path(BATON_TEST_TMP) / name;
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string leaf = name + "." + (info != nullptr ? info->name() : "none") + "." + std::to_string(::getpid());
+  std::filesystem::path d = std::filesystem::path(BATON_TEST_TMP) / leaf;
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "parquet_test_support.h"
+#include "table/parquet_metadata.h"
 #include "util/status.h"
 
 namespace fs = std::filesystem;
@@ -67,8 +68,8 @@ const CorpusCase kCorpus[] = {
     {"float16_nonzeros_and_nans.parquet", Expect::Read, "FLOAT16"},
     {"float16_zeros_and_nans.parquet", Expect::Read, "FLOAT16"},
     {"floating_orders_nan_count.parquet", Expect::Read, "NaN statistics"},
-    {"hadoop_lz4_compressed.parquet", Expect::Refuse, "codec LZ4 is not supported"},
-    {"hadoop_lz4_compressed_larger.parquet", Expect::Refuse, "codec LZ4 is not supported"},
+    {"hadoop_lz4_compressed.parquet", Expect::Read, "deprecated LZ4, Hadoop framing"},
+    {"hadoop_lz4_compressed_larger.parquet", Expect::Read, "deprecated LZ4, Hadoop framing"},
     {"incorrect_map_schema.parquet", Expect::Refuse, "column 'my_map' is a nested MAP"},
     {"int32_decimal.parquet", Expect::Read, "INT32 DECIMAL"},
     {"int32_with_null_pages.parquet", Expect::Read, "all-null pages"},
@@ -84,7 +85,7 @@ const CorpusCase kCorpus[] = {
     {"nested_lists.snappy.parquet", Expect::Refuse, "is a nested LIST"},
     {"nested_maps.snappy.parquet", Expect::Refuse, "is a nested MAP"},
     {"nested_structs.rust.parquet", Expect::Refuse, "is a nested struct"},
-    {"non_hadoop_lz4_compressed.parquet", Expect::Refuse, "codec LZ4 is not supported"},
+    {"non_hadoop_lz4_compressed.parquet", Expect::Read, "deprecated LZ4, bare block"},
     {"nonnullable.impala.parquet", Expect::Refuse, "is a nested LIST"},
     {"null_list.parquet", Expect::Refuse, "is a nested LIST"},
     {"nullable.impala.parquet", Expect::Refuse, "is a nested LIST"},
@@ -176,9 +177,10 @@ TEST(ParquetCorpus, ReadableFilesMatchDuckDB) {
   }
   if (!have_node_tools()) GTEST_SKIP() << "node / tools/node_modules missing: values not compared with DuckDB (run `cd tools && npm ci`)";
   // DuckDB cannot read byte_stream_split_extended (BYTE_STREAM_SPLIT on
-  // integers); it is checked against its own PLAIN columns below.
-  EXPECT_EQ(duckdb_refused, 1);
-  EXPECT_EQ(compared, static_cast<int>(files.size()) - 1);
+  // integers) nor the deprecated LZ4 codec; those files are checked against
+  // their twins below.
+  EXPECT_EQ(duckdb_refused, 4);
+  EXPECT_EQ(compared, static_cast<int>(files.size()) - 4);
 }
 
 // The nested files' flat columns can still be read by selecting them.
@@ -207,6 +209,23 @@ TEST(ParquetCorpus, ByteStreamSplitExtendedMatchesPlainTwins) {
     ++pairs;
   }
   EXPECT_EQ(pairs, 7);
+}
+
+// The deprecated-LZ4 files hold the same data as their LZ4_RAW twins.
+TEST(ParquetCorpus, LegacyLz4MatchesLz4Raw) {
+  const std::pair<const char*, const char*> twins[] = {
+      {"hadoop_lz4_compressed.parquet", "lz4_raw_compressed.parquet"},
+      {"non_hadoop_lz4_compressed.parquet", "lz4_raw_compressed.parquet"},
+      {"hadoop_lz4_compressed_larger.parquet", "lz4_raw_compressed_larger.parquet"},
+  };
+  for (const auto& [legacy, raw] : twins) {
+    SCOPED_TRACE(legacy);
+    Table a = read_parquet((data_dir() / legacy).string());
+    Table b = read_parquet((data_dir() / raw).string());
+    ASSERT_EQ(a.column_names(), b.column_names());
+    ASSERT_EQ(a.num_rows(), b.num_rows());
+    for (size_t c = 0; c < a.num_columns(); ++c) EXPECT_TRUE(a.column(c).equals(b.column(c))) << a.column_names()[c];
+  }
 }
 
 namespace {
@@ -342,6 +361,42 @@ TEST(ParquetWriters, PageAndEncodingVarietyIsReallyExercised) {
   EXPECT_TRUE(encodings["arrowrs_v1.parquet"].count("RLE_DICTIONARY"));
   EXPECT_TRUE(encodings["arrowrs_v1.parquet"].count("PLAIN"));
   EXPECT_TRUE(encodings["duckdb_v1.parquet"].count("PLAIN_DICTIONARY") || encodings["duckdb_v1.parquet"].count("RLE_DICTIONARY"));
+
+  // arrow-rs's big_str chunk passes the 64 KiB dictionary limit and falls back
+  // to PLAIN pages mid-chunk; hyparquet writes v2 page headers. Walk the pages.
+  auto page_kinds = [&](const std::string& file, const std::string& column) {
+    std::map<std::string, int> kinds;
+    fs::path p = scratch_dir() / "fixtures_v1" / file;
+    std::string bytes = read_file(p);
+    auto md = read_parquet_metadata(p.string());
+    for (size_t c = 0; c < md.columns.size(); ++c) {
+      if (md.columns[c].name != column) continue;
+      const auto& ch = md.row_groups[0].columns[c];
+      int64_t pos = ch.dictionary_page_offset ? std::min(*ch.dictionary_page_offset, ch.data_page_offset) : ch.data_page_offset;
+      int64_t end = pos + ch.total_compressed_size;
+      while (pos < end) {
+        parquet_detail::ThriftCompactReader r(reinterpret_cast<const uint8_t*>(bytes.data()) + pos, static_cast<size_t>(end - pos));
+        auto h = parquet_detail::parse_page_header(r);
+        std::string kind = h.type == 2 ? "dictionary" : h.type == 3 ? "v2:" : "v1:";
+        if (h.v1) kind += parquet_encoding_name(h.v1->encoding);
+        if (h.v2) kind += parquet_encoding_name(h.v2->encoding);
+        ++kinds[kind];
+        pos += static_cast<int64_t>(r.position()) + h.compressed_page_size;
+      }
+    }
+    return kinds;
+  };
+  auto arrow = page_kinds("arrowrs_v1.parquet", "big_str");
+  EXPECT_EQ(arrow["dictionary"], 1);
+  EXPECT_GT(arrow["v1:RLE_DICTIONARY"], 0);
+  EXPECT_GT(arrow["v1:PLAIN"], 0);
+  auto hyp = page_kinds("hyparquet.parquet", "id");
+  EXPECT_GT(hyp["v2:PLAIN"] + hyp["v2:RLE_DICTIONARY"], 0);
+  EXPECT_EQ(hyp["v1:PLAIN"] + hyp["v1:RLE_DICTIONARY"], 0);
+  auto arrow2 = page_kinds("arrowrs_v2.parquet", "amount");
+  EXPECT_GT(arrow2["v2:RLE_DICTIONARY"] + arrow2["v2:PLAIN"], 0);
+  auto duck2 = page_kinds("duckdb_v2.parquet", "ts");
+  EXPECT_GT(duck2["v1:DELTA_BINARY_PACKED"], 0);
 }
 
 // ---- options -----------------------------------------------------------------
@@ -398,6 +453,12 @@ TEST(ParquetOptions, ProjectionRowGroupsAndPruning) {
   EXPECT_EQ(pruned_rows({{"amount", Op::IsNull, {}}}), 60000);
   EXPECT_EQ(pruned_rows({{"id", Op::IsNull, {}}}), 0);
   EXPECT_EQ(pruned_rows({{"ts", Op::Lt, int64_t{0}}}), 0);  // all after 2024
+  ParquetReadOptions none;
+  none.predicates = {{"id", Op::Gt, int64_t{1000000}}};
+  Table empty = read_parquet(p.string(), none);  // every column, no row group left
+  EXPECT_EQ(empty.num_rows(), 0);
+  EXPECT_EQ(empty.num_columns(), all.num_columns());
+  EXPECT_EQ(empty["big_str"].type(), DataType::string());
 
   EXPECT_NE(error_of(p, ParquetReadOptions{{"nope"}, std::nullopt, {}, {}, 0}).find("no column 'nope'"), std::string::npos);
   ParquetReadOptions bad_rg;
@@ -509,7 +570,7 @@ namespace {
 
 std::vector<fs::path> robustness_files() {
   std::vector<fs::path> files;
-  for (const char* n : {"alltypes_plain.snappy.parquet", "alltypes_dictionary.parquet", "delta_byte_array.parquet",
+  for (const char* n : {"alltypes_plain.snappy.parquet", "hadoop_lz4_compressed.parquet", "non_hadoop_lz4_compressed.parquet", "alltypes_dictionary.parquet", "delta_byte_array.parquet",
                         "delta_encoding_optional_column.parquet", "byte_stream_split.zstd.parquet", "rle_boolean_encoding.parquet",
                         "int32_with_null_pages.parquet", "fixed_length_decimal.parquet", "lz4_raw_compressed.parquet",
                         "datapage_v1-snappy-compressed-checksum.parquet", "concatenated_gzip_members.parquet",
@@ -585,4 +646,14 @@ TEST(ParquetBadInput, BitFlippedFiles) {
   }
   EXPECT_GT(errors, 100);
   EXPECT_GT(ok, 100);  // many flips land in values and change nothing structural
+}
+
+TEST(ParquetBadInput, MemoryLimitRefusesHugeRowCounts) {
+  fs::path p = data_dir() / "alltypes_tiny_pages.parquet";  // 7300 rows, 13 columns
+  ParquetReadOptions o;
+  o.memory_limit = 4096;
+  std::string err = error_of(p, o);
+  EXPECT_NE(err.find("more than the memory limit of 4096"), std::string::npos) << err;
+  o.memory_limit = 64u << 20;
+  EXPECT_EQ(error_of(p, o), "");
 }

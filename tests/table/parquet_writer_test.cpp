@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cmath>
+#include <functional>
+#include <thread>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -132,6 +135,9 @@ Table mixed_table(int64_t n) {
 class ParquetWriter : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = testing::test_tmp_dir("parquet_writer"); }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(dir_);  // kept for a look when a test fails
+  }
   std::string path(const std::string& name) { return (dir_ / name).string(); }
   std::filesystem::path dir_;
 };
@@ -172,15 +178,18 @@ TEST_F(ParquetWriter, DictionaryFallbackAndManyRows) {
   // not; several row groups and pages.
   const int64_t n = 60000;
   ColumnBuilder<int64_t> uniq;
-  ColumnBuilder<double> amount;
+  ColumnBuilder<double> amount, noise;
   StringColumnBuilder flag;
+  uint64_t x = 88172645463325252ULL;
   for (int64_t r = 0; r < n; ++r) {
     uniq.append(r * 7919);
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;  // incompressible: later pages are stored as snappy literals
+    noise.append(static_cast<double>(x >> 11) * 0x1.0p-53);
     if (r % 101 == 0) amount.append_null();
     else amount.append(static_cast<double>(r % 250) / 4.0);
     flag.append(r % 10 == 0 ? "Y" : "N");
   }
-  Table t({"uniq", "amount", "flag"}, {uniq.finish(), amount.finish(), flag.finish()});
+  Table t({"uniq", "amount", "flag", "noise"}, {uniq.finish(), amount.finish(), flag.finish(), noise.finish()});
   ParquetWriteOptions o;
   o.row_group_rows = 25000;
   write_parquet(t, path("many.parquet"), o);
@@ -188,7 +197,47 @@ TEST_F(ParquetWriter, DictionaryFallbackAndManyRows) {
   ASSERT_EQ(results.size(), 1u);
   expect_same(t, results[0]);
   // Dictionary encoding paid off: far smaller than the PLAIN bytes.
-  EXPECT_LT(std::filesystem::file_size(path("many.parquet")), static_cast<uintmax_t>(n * 8 + n * 8 / 2));
+  EXPECT_LT(std::filesystem::file_size(path("many.parquet")), static_cast<uintmax_t>(n * 8 + n * 8 / 2 + n * 8 + 4096));
+}
+
+TEST_F(ParquetWriter, BatchesAndParallelEncoding) {
+  Table t = mixed_table(300);
+  ParquetWriteOptions o;
+  o.row_group_rows = 64;
+  std::atomic<int> tasks_run{0};
+  o.parallel_for = [&](std::vector<std::function<void()>>& tasks) {
+    std::vector<std::thread> threads;
+    for (auto& task : tasks) threads.emplace_back([&] { task(); ++tasks_run; });
+    for (auto& th : threads) th.join();
+  };
+  {
+    ParquetFileWriter w(path("batches.parquet"), o);
+    w.write(t.slice(0, 100));
+    w.write(t.slice(100, 200));
+    EXPECT_EQ(w.rows_written(), 300);
+    EXPECT_FALSE(std::filesystem::exists(path("batches.parquet")));  // not before close()
+    w.close();
+  }
+  EXPECT_GT(tasks_run.load(), 0);
+  auto results = crosscheck({path("batches.parquet")});
+  ASSERT_EQ(results.size(), 1u);
+  expect_same(t, results[0]);
+
+  // A batch with another schema fails, and nothing is left behind.
+  {
+    ParquetFileWriter w(path("mismatch.parquet"));
+    w.write(t.select({"i32"}));
+    EXPECT_THROW(w.write(t.select({"i64"})), ParquetError);
+    EXPECT_THROW(w.close(), ParquetError);
+  }
+  {
+    ParquetFileWriter w(path("abandoned.parquet"));
+    w.write(t);
+  }  // destroyed without close()
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+    EXPECT_EQ(e.path().string().find("mismatch.parquet"), std::string::npos) << e.path();
+    EXPECT_EQ(e.path().string().find("abandoned.parquet"), std::string::npos) << e.path();
+  }
 }
 
 TEST_F(ParquetWriter, FooterHasCreatedByAndMagic) {

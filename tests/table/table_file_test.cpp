@@ -30,6 +30,9 @@ Table small_table() {
 class TableFile : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = testing::test_tmp_dir("table_file"); }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(dir_);  // kept for a look when a test fails
+  }
   std::string path(const std::string& n) { return (dir_ / n).string(); }
   std::filesystem::path dir_;
 };

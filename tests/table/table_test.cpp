@@ -105,6 +105,17 @@ TEST(Table, GroupBy) {
   EXPECT_EQ(g["count_total_amount"].data<int64_t>()[0], 2);
 }
 
+TEST(Table, GroupByMeanSkipsNaNLikePandas) {
+  Table t = sample();
+  Table f = t.with_column("tip_fraction", t["tip_amount"] / t["total_amount"]);
+  Table g = f.group_by({"payment_type"}).agg({agg::mean("tip_fraction"), agg::sum("tip_fraction")});
+  // payment 4: only 0/0 = NaN -> null mean, zero sum; payment 1: 0.2 and 3/0 = inf (null row skipped).
+  EXPECT_TRUE(g["mean_tip_fraction"].is_null(2));
+  EXPECT_EQ(g["sum_tip_fraction"].data<double>()[2], 0);
+  EXPECT_TRUE(std::isinf(g["mean_tip_fraction"].data<double>()[0]));
+  EXPECT_EQ(g["mean_tip_fraction"].data<double>()[1], 0);  // 0/5 and 0/-5
+}
+
 TEST(Table, GroupByStringKeysWithNullsLast) {
   Table t = sample();
   Table g = t.group_by({"flag", "payment_type"}).count();
@@ -125,6 +136,8 @@ TEST(Table, InfoLooksLikePandas) {
   std::string info = t.info();
   EXPECT_NE(info.find("RangeIndex: 6 entries, 0 to 5"), std::string::npos) << info;
   EXPECT_NE(info.find("Data columns (total 4 columns):"), std::string::npos);
+  EXPECT_NE(info.find("\n #   Column        Non-Null Count  Dtype\n---  ------"), std::string::npos) << info;
+  EXPECT_NE(info.find("\n 0   payment_type  6 non-null      int64\n"), std::string::npos) << info;
   EXPECT_NE(info.find("total_amount  5 non-null      float64"), std::string::npos) << info;
   EXPECT_NE(info.find("dtypes: float64(2), int64(1), string(1)"), std::string::npos) << info;
   EXPECT_NE(info.find("memory usage: "), std::string::npos);
