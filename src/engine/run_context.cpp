@@ -23,6 +23,7 @@ std::shared_ptr<FlowRunCore> current_flow_run() {
 std::shared_ptr<TaskRunner> current_runner() {
   const RunContext& ctx = current_context();
   if (ctx.flow != nullptr && *ctx.flow && (*ctx.flow)->runner) return (*ctx.flow)->runner;
+  // Null only in a program linked without the umbrella library: runs go inline.
   return engine::Runtime::get().default_runner();
 }
 

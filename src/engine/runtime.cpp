@@ -15,9 +15,17 @@ namespace baton::engine {
 
 namespace {
 
+// The factories are set by the umbrella library's static initializer, which may
+// run before this file's: constructed on first use, never by static init order.
 std::mutex g_factory_mu;  // guards the two factories
-RunStoreFactory g_store_factory;
-RunnerFactory g_runner_factory;
+RunStoreFactory& store_factory() {
+  static RunStoreFactory factory;
+  return factory;
+}
+RunnerFactory& runner_factory() {
+  static RunnerFactory factory;
+  return factory;
+}
 
 std::mutex g_runtime_mu;  // serializes creation and reset
 std::atomic<Runtime*> g_runtime{nullptr};
@@ -31,18 +39,18 @@ void flush_at_exit() {
 
 void set_run_store_factory(RunStoreFactory factory) {
   std::lock_guard lock(g_factory_mu);
-  g_store_factory = std::move(factory);
+  store_factory() = std::move(factory);
 }
 
 void set_runner_factory(RunnerFactory factory) {
   std::lock_guard lock(g_factory_mu);
-  g_runner_factory = std::move(factory);
+  runner_factory() = std::move(factory);
 }
 
 std::shared_ptr<TaskRunner> make_runner(const std::string& kind, int workers) {
   std::lock_guard lock(g_factory_mu);
-  if (!g_runner_factory) return nullptr;
-  return g_runner_factory(kind, workers);
+  if (!runner_factory()) return nullptr;
+  return runner_factory()(kind, workers);
 }
 
 Runtime& Runtime::get() {
@@ -75,7 +83,7 @@ Runtime::Runtime()
   RunStoreFactory factory;
   {
     std::lock_guard lock(g_factory_mu);
-    factory = g_store_factory;
+    factory = store_factory();
   }
   if (!factory) return;
   try {

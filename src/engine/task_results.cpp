@@ -12,11 +12,15 @@ namespace baton {
 namespace engine {
 
 namespace {
-std::unique_ptr<ResultBackend> g_backend;  // set once by the wiring, before main
+// Set once by the wiring's static initializer: constructed on first use.
+std::unique_ptr<ResultBackend>& backend_slot() {
+  static std::unique_ptr<ResultBackend> backend;
+  return backend;
 }
+}  // namespace
 
-void set_result_backend(std::unique_ptr<ResultBackend> backend) { g_backend = std::move(backend); }
-ResultBackend* result_backend() { return g_backend.get(); }
+void set_result_backend(std::unique_ptr<ResultBackend> backend) { backend_slot() = std::move(backend); }
+ResultBackend* result_backend() { return backend_slot().get(); }
 
 }  // namespace engine
 
