@@ -27,14 +27,14 @@ std::string short_id(const RunId& id) { return id.empty() ? "-" : id.str().subst
 
 namespace {
 
-std::tm local_tm(Timestamp t) {
+std::tm local_tm(TimePoint t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   localtime_r(&secs, &tm);
   return tm;
 }
 
-long long sub_second_micros(Timestamp t) {
+long long sub_second_micros(TimePoint t) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
   return ((us % 1'000'000) + 1'000'000) % 1'000'000;
 }
@@ -45,7 +45,7 @@ std::size_t display_width(const std::string& s) {
   return n;
 }
 
-nlohmann::json optional_time(const std::optional<Timestamp>& t) {
+nlohmann::json optional_time(const std::optional<TimePoint>& t) {
   return t ? nlohmann::json(iso_time(*t)) : nlohmann::json(nullptr);
 }
 
@@ -58,7 +58,7 @@ nlohmann::json embedded(const std::string& text) {
   return j.is_discarded() ? nlohmann::json(text) : j;
 }
 
-nlohmann::json duration_seconds(const std::optional<Timestamp>& start, const std::optional<Timestamp>& end) {
+nlohmann::json duration_seconds(const std::optional<TimePoint>& start, const std::optional<TimePoint>& end) {
   if (!start || !end) return nullptr;
   return std::chrono::duration<double>(*end - *start).count();
 }
@@ -73,15 +73,15 @@ nlohmann::json history_json(const std::vector<store::StateTransition>& history) 
 
 }  // namespace
 
-std::string local_time(Timestamp t) {
+std::string local_time(TimePoint t) {
   const std::tm tm = local_tm(t);
   return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                      tm.tm_min, tm.tm_sec);
 }
 
-std::string local_time_ms(Timestamp t) { return fmt::format("{}.{:03}", local_time(t), sub_second_micros(t) / 1000); }
+std::string local_time_ms(TimePoint t) { return fmt::format("{}.{:03}", local_time(t), sub_second_micros(t) / 1000); }
 
-std::string iso_time(Timestamp t) {
+std::string iso_time(TimePoint t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -99,9 +99,9 @@ std::string human_duration(std::chrono::microseconds d) {
   return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
 }
 
-std::string run_duration(const std::optional<Timestamp>& start, const std::optional<Timestamp>& end) {
+std::string run_duration(const std::optional<TimePoint>& start, const std::optional<TimePoint>& end) {
   if (!start) return "-";
-  const Timestamp stop = end ? *end : std::chrono::system_clock::now();
+  const TimePoint stop = end ? *end : std::chrono::system_clock::now();
   return human_duration(std::chrono::duration_cast<std::chrono::microseconds>(stop - *start)) + (end ? "" : "+");
 }
 

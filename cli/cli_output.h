@@ -34,11 +34,11 @@ T value_or_fail(Result<T> result) {
 // ---- for people ----
 
 std::string short_id(const RunId& id);                   // the first 8 hex digits
-std::string local_time(Timestamp t);                     // 2026-11-24 15:22:05
-std::string local_time_ms(Timestamp t);                  // 2026-11-24 15:22:05.123
+std::string local_time(TimePoint t);                     // 2026-11-24 15:22:05
+std::string local_time_ms(TimePoint t);                  // 2026-11-24 15:22:05.123
 std::string human_duration(std::chrono::microseconds d); // 850ms, 1.25s, 2m03s, 1h02m
 // From the first Running to the end (or to now, for a run still going); "-" if it never ran.
-std::string run_duration(const std::optional<Timestamp>& start, const std::optional<Timestamp>& end);
+std::string run_duration(const std::optional<TimePoint>& start, const std::optional<TimePoint>& end);
 // One line, at most `width` characters (counting UTF-8 code points), "…" if cut.
 std::string one_line(const std::string& text, std::size_t width = 60);
 
@@ -57,7 +57,7 @@ class Table {
 
 // ---- for scripts ----
 
-std::string iso_time(Timestamp t);  // 2026-11-24T15:22:05.123456Z (UTC)
+std::string iso_time(TimePoint t);  // 2026-11-24T15:22:05.123456Z (UTC)
 nlohmann::json to_json(const store::FlowRunRecord& r, bool with_history);
 nlohmann::json to_json(const store::TaskRunRecord& r);
 // Prints with invalid UTF-8 replaced rather than failing.

@@ -81,7 +81,7 @@ auto taxi_etl = BATON_FLOW("taxi_etl", [](std::optional<std::vector<std::string>
                     if (!months || *months < 1) throw std::invalid_argument("give --paths FILE[,FILE...] or --months N");
                     std::vector<baton::Future<std::string>> made;
                     for (int m = 1; m <= *months; ++m) {
-                      char label[8];
+                      char label[16];
                       std::snprintf(label, sizeof label, "2024-%02d", m);
                       labels.push_back(label);
                       std::string file = data_dir.value_or("data") + "/yellow_tripdata_" + label + ".parquet";
@@ -95,13 +95,12 @@ auto taxi_etl = BATON_FLOW("taxi_etl", [](std::optional<std::vector<std::string>
                   auto transformed = transform.map(raw);
                   auto summaries = summarize.map(labels, transformed);
 
-                  std::printf("\n%-28s %10s %10s %18s\n", "month", "trips", "undefined", "mean tip_fraction");
                   std::vector<MonthSummary> out;
-                  for (auto& s : summaries) {
-                    const MonthSummary& m = s.result();
+                  for (auto& s : summaries) out.push_back(s.result());
+                  std::printf("\n%-28s %10s %10s %18s\n", "month", "trips", "undefined", "mean tip_fraction");
+                  for (const MonthSummary& m : out) {
                     std::printf("%-28s %10lld %10lld %18.6f\n", m.month.c_str(), static_cast<long long>(m.trips),
                                 static_cast<long long>(m.undefined), m.mean_tip_fraction);
-                    out.push_back(m);
                   }
                   return out;
                 })

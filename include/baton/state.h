@@ -33,11 +33,11 @@ bool is_final(StateType type);
 // Completed or Cached: the run has a value.
 bool is_completed(StateType type);
 
-using Timestamp = std::chrono::system_clock::time_point;
+using TimePoint = std::chrono::system_clock::time_point;
 
 struct State {
   StateType type = StateType::Pending;
-  Timestamp timestamp{};
+  TimePoint timestamp{};
   std::string message;          // why: the error text, the upstream that failed, ...
   std::exception_ptr error;     // the exception to rethrow, for failed states
 

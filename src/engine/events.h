@@ -20,7 +20,7 @@ struct FlowRunCreated {
   std::string parameters_json;  // {"path": "taxi.parquet", ...}
   std::string tags_json;        // ["nightly", ...]
   std::string version;
-  Timestamp created{};
+  TimePoint created{};
   std::int64_t pid = 0;
   std::uint64_t process_started = 0;  // start time of `pid` (/proc/<pid>/stat field 22): tells a reused pid apart
   std::string hostname;
@@ -33,7 +33,7 @@ struct TaskRunCreated {
   std::string run_name;
   std::string parameters_json;  // scalars by value, futures as {"upstream": id}, the rest by type
   std::string tags_json;
-  Timestamp created{};
+  TimePoint created{};
 };
 
 enum class RunKind : std::uint8_t { Flow, Task };
@@ -42,7 +42,7 @@ struct StateChanged {
   RunId run;
   RunKind kind = RunKind::Task;
   StateType type = StateType::Pending;
-  Timestamp at{};
+  TimePoint at{};
   std::string message;
 };
 
@@ -59,7 +59,7 @@ struct LogRecorded {
   RunId flow_run;
   RunId task_run;    // empty for a flow-level line
   LogLevel level = LogLevel::Info;
-  Timestamp at{};
+  TimePoint at{};
   std::string message;
 };
 

@@ -138,7 +138,7 @@ void execute_flow(const std::shared_ptr<const FlowOptions>& options,
     // The task runs it started finish (or are cancelled) before the flow run ends.
     flow->wait_for_tasks();
 
-    const Timestamp now = rt.clock().now();
+    const TimePoint now = rt.clock().now();
     if (flow->timed_out) {
       final_state = {StateType::TimedOut, now,
                      "Flow run exceeded timeout of " + std::to_string(options->timeout->count() / 1000.0) + "s", error};

@@ -34,7 +34,7 @@ Origin current_origin() {
   return o;
 }
 
-std::string clock_prefix(Timestamp now) {
+std::string clock_prefix(TimePoint now) {
   auto t = std::chrono::system_clock::to_time_t(now);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
@@ -60,7 +60,7 @@ void log_run_message(LogLevel level, const RunId& flow_run, const RunId& task_ru
                      std::string_view message) {
   Runtime& rt = Runtime::get();
   if (level < rt.log_level()) return;
-  Timestamp now = std::chrono::system_clock::now();
+  TimePoint now = std::chrono::system_clock::now();
   if (!flow_run.empty() || !task_run.empty()) {
     rt.record(LogRecorded{flow_run, task_run, level, now, std::string(message)});
   }

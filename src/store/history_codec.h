@@ -11,11 +11,11 @@
 namespace baton::store {
 
 // Timestamps are stored as microseconds since the Unix epoch.
-inline std::int64_t to_micros(Timestamp t) {
+inline std::int64_t to_micros(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
-inline Timestamp from_micros(std::int64_t us) {
-  return Timestamp(std::chrono::duration_cast<Timestamp::duration>(std::chrono::microseconds(us)));
+inline TimePoint from_micros(std::int64_t us) {
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(us)));
 }
 
 // Appends `s` to `out` as a JSON string literal (quotes included).

@@ -15,7 +15,7 @@ namespace baton::store {
 
 struct StateTransition {
   StateType type = StateType::Pending;
-  Timestamp at{};
+  TimePoint at{};
   std::string message;
 };
 
@@ -27,18 +27,18 @@ struct FlowRunRecord {
   std::string parameters_json;
   std::string tags_json;
   std::string version;
-  Timestamp created{};
+  TimePoint created{};
   StateType state = StateType::Pending;  // the latest state
-  Timestamp state_time{};
+  TimePoint state_time{};
   std::string state_message;
-  std::optional<Timestamp> start_time;  // first Running
-  std::optional<Timestamp> end_time;    // set once final
+  std::optional<TimePoint> start_time;  // first Running
+  std::optional<TimePoint> end_time;    // set once final
   std::vector<StateTransition> history; // oldest first
   std::int64_t pid = 0;
   std::uint64_t process_started = 0;
   std::string hostname;
-  std::optional<Timestamp> heartbeat;
-  std::optional<Timestamp> cancel_requested;
+  std::optional<TimePoint> heartbeat;
+  std::optional<TimePoint> cancel_requested;
   std::int64_t task_run_count = 0;
 };
 
@@ -49,12 +49,12 @@ struct TaskRunRecord {
   std::string run_name;
   std::string parameters_json;
   std::string tags_json;
-  Timestamp created{};
+  TimePoint created{};
   StateType state = StateType::Pending;
-  Timestamp state_time{};
+  TimePoint state_time{};
   std::string state_message;
-  std::optional<Timestamp> start_time;
-  std::optional<Timestamp> end_time;
+  std::optional<TimePoint> start_time;
+  std::optional<TimePoint> end_time;
   std::vector<StateTransition> history;
 };
 
@@ -79,7 +79,7 @@ struct LogRecord {
   RunId flow_run;
   RunId task_run;  // empty for a flow-level line
   LogLevel level = LogLevel::Info;
-  Timestamp at{};
+  TimePoint at{};
   std::string message;
 };
 

@@ -21,7 +21,7 @@ constexpr std::string_view kTaskColumns =
     "id, flow_run, task_name, run_name, parameters, tags, created, state, state_time, state_message, start_time, "
     "end_time, history";
 
-std::optional<Timestamp> optional_time(const Statement& st, int column) {
+std::optional<TimePoint> optional_time(const Statement& st, int column) {
   if (st.is_null(column)) return std::nullopt;
   return from_micros(st.int64(column));
 }

@@ -49,8 +49,8 @@ const std::string* intern(const std::string& name) {
   return slot.get();
 }
 
-Timestamp at(long long seconds, int ms = 0) {
-  return Timestamp(std::chrono::seconds(seconds)) + std::chrono::milliseconds(ms);
+TimePoint at(long long seconds, int ms = 0) {
+  return TimePoint(std::chrono::seconds(seconds)) + std::chrono::milliseconds(ms);
 }
 
 class CliTest : public ::testing::Test {
@@ -119,7 +119,7 @@ class CliTest : public ::testing::Test {
     return std::move(s).value();
   }
 
-  engine::FlowRunCreated flow(RunId id, const std::string& name, Timestamp created) {
+  engine::FlowRunCreated flow(RunId id, const std::string& name, TimePoint created) {
     engine::FlowRunCreated e;
     e.id = id;
     e.flow_name = intern(name);
@@ -134,7 +134,7 @@ class CliTest : public ::testing::Test {
     return e;
   }
   static engine::TaskRunCreated task(RunId id, RunId flow_run, const std::string& name, const std::string& run_name,
-                                     Timestamp created) {
+                                     TimePoint created) {
     engine::TaskRunCreated e;
     e.id = id;
     e.flow_run = flow_run;
@@ -144,10 +144,10 @@ class CliTest : public ::testing::Test {
     e.created = created;
     return e;
   }
-  static engine::StateChanged fs(RunId id, StateType t, Timestamp when, std::string msg = {}) {
+  static engine::StateChanged fs(RunId id, StateType t, TimePoint when, std::string msg = {}) {
     return {id, engine::RunKind::Flow, t, when, std::move(msg)};
   }
-  static engine::StateChanged ts(RunId id, StateType t, Timestamp when, std::string msg = {}) {
+  static engine::StateChanged ts(RunId id, StateType t, TimePoint when, std::string msg = {}) {
     return {id, engine::RunKind::Task, t, when, std::move(msg)};
   }
 

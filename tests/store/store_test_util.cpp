@@ -31,7 +31,7 @@ const std::string* intern(const std::string& name) {
   return slot.get();
 }
 
-engine::FlowRunCreated flow_created(RunId id, const std::string& flow, Timestamp at) {
+engine::FlowRunCreated flow_created(RunId id, const std::string& flow, TimePoint at) {
   engine::FlowRunCreated e;
   e.id = id;
   e.flow_name = intern(flow);
@@ -46,7 +46,7 @@ engine::FlowRunCreated flow_created(RunId id, const std::string& flow, Timestamp
   return e;
 }
 
-engine::TaskRunCreated task_created(RunId id, RunId flow_run, const std::string& task, Timestamp at) {
+engine::TaskRunCreated task_created(RunId id, RunId flow_run, const std::string& task, TimePoint at) {
   engine::TaskRunCreated e;
   e.id = id;
   e.flow_run = flow_run;
@@ -58,14 +58,14 @@ engine::TaskRunCreated task_created(RunId id, RunId flow_run, const std::string&
   return e;
 }
 
-engine::StateChanged flow_state(RunId id, StateType type, Timestamp at, std::string message) {
+engine::StateChanged flow_state(RunId id, StateType type, TimePoint at, std::string message) {
   return engine::StateChanged{id, engine::RunKind::Flow, type, at, std::move(message)};
 }
 
-engine::StateChanged task_state(RunId id, StateType type, Timestamp at, std::string message) {
+engine::StateChanged task_state(RunId id, StateType type, TimePoint at, std::string message) {
   return engine::StateChanged{id, engine::RunKind::Task, type, at, std::move(message)};
 }
 
-Timestamp at_second(long long s) { return Timestamp(std::chrono::seconds(s)); }
+TimePoint at_second(long long s) { return TimePoint(std::chrono::seconds(s)); }
 
 }  // namespace baton::store::testing

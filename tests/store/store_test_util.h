@@ -47,12 +47,12 @@ class FakeClock : public Clock {
 const std::string* intern(const std::string& name);
 
 // A flow run of this process (pid, start time and host filled in).
-engine::FlowRunCreated flow_created(RunId id, const std::string& flow, Timestamp at);
-engine::TaskRunCreated task_created(RunId id, RunId flow_run, const std::string& task, Timestamp at);
-engine::StateChanged flow_state(RunId id, StateType type, Timestamp at, std::string message = {});
-engine::StateChanged task_state(RunId id, StateType type, Timestamp at, std::string message = {});
+engine::FlowRunCreated flow_created(RunId id, const std::string& flow, TimePoint at);
+engine::TaskRunCreated task_created(RunId id, RunId flow_run, const std::string& task, TimePoint at);
+engine::StateChanged flow_state(RunId id, StateType type, TimePoint at, std::string message = {});
+engine::StateChanged task_state(RunId id, StateType type, TimePoint at, std::string message = {});
 
 // A fixed, whole-second time point, so that round trips through microseconds compare equal.
-Timestamp at_second(long long s);
+TimePoint at_second(long long s);
 
 }  // namespace baton::store::testing
