@@ -4,6 +4,7 @@
 //   bench_cache_hit [--tasks N] [--repeats R]
 #include <baton/baton.h>
 
+#include "bench_support.h"
 #include "engine/runtime.h"
 
 #include <algorithm>
@@ -16,23 +17,13 @@
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
-int arg(int argc, char** argv, const std::string& name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (argv[i] == "--" + name) return std::atoi(argv[i + 1]);
-  }
-  return fallback;
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int tasks = arg(argc, argv, "tasks", 5000);
-  const int repeats = arg(argc, argv, "repeats", 5);
+  const int tasks = baton::bench::int_arg(argc, argv, "tasks", 5000);
+  const int repeats = baton::bench::int_arg(argc, argv, "repeats", 5);
   auto home = std::filesystem::current_path() / ("baton-bench-cache-" + std::to_string(getpid()));
   std::filesystem::create_directories(home);
   setenv("BATON_HOME", home.c_str(), 1);
@@ -62,7 +53,7 @@ int main(int argc, char** argv) {
     hits.push_back(run_all(cached));
     plains.push_back(run_all(plain));
   }
-  double hit = median(hits), base = median(plains);
+  double hit = baton::bench::median(hits), base = baton::bench::median(plains);
   std::printf("cache hit overhead, %d tasks, median of %d runs (direct calls, lazy values)\n", tasks, repeats);
   std::printf("  plain task            %8.2f us\n", base);
   std::printf("  cache miss + persist  %8.2f us (first pass, with fsync)\n", miss);

@@ -6,6 +6,7 @@
 //   bench_task_overhead [--tasks N] [--chain N] [--repeats R]
 #include <baton/baton.h>
 
+#include "bench_support.h"
 #include "engine/runtime.h"
 
 #include <algorithm>
@@ -73,10 +74,6 @@ class PlainPool {
   std::vector<std::thread> threads_;
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 template <class F>
 double time_us(F f) {
@@ -85,19 +82,13 @@ double time_us(F f) {
   return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
 }
 
-int arg(int argc, char** argv, const std::string& name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (argv[i] == "--" + name) return std::atoi(argv[i + 1]);
-  }
-  return fallback;
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int tasks = arg(argc, argv, "tasks", 100000);
-  const int chain = arg(argc, argv, "chain", 10000);
-  const int repeats = arg(argc, argv, "repeats", 5);
+  const int tasks = baton::bench::int_arg(argc, argv, "tasks", 100000);
+  const int chain = baton::bench::int_arg(argc, argv, "chain", 10000);
+  const int repeats = baton::bench::int_arg(argc, argv, "repeats", 5);
   const int workers = 2;
 
   auto home = std::filesystem::temp_directory_path() / ("baton-bench-" + std::to_string(getpid()));
@@ -130,7 +121,7 @@ int main(int argc, char** argv) {
       fan.push_back(time_us([&] { fan_out(); }) / tasks);  // includes flushing history
       ch.push_back(time_us([&] { chained(); }) / chain);
     }
-    return std::make_pair(median(fan), median(ch));
+    return std::make_pair(baton::bench::median(fan), baton::bench::median(ch));
   };
 
   std::vector<double> plain_fan, plain_chain;
@@ -158,7 +149,7 @@ int main(int argc, char** argv) {
 
   auto [on_fan, on_chain] = measure_baton(true);
   auto [off_fan, off_chain] = measure_baton(false);
-  double p_fan = median(plain_fan), p_chain = median(plain_chain);
+  double p_fan = baton::bench::median(plain_fan), p_chain = baton::bench::median(plain_chain);
 
   std::printf("task overhead, %d workers, median of %d runs (µs per task)\n", workers, repeats);
   std::printf("  %-28s %10s %10s\n", "", "fan-out", "chain");

@@ -4,6 +4,7 @@
 #include "engine/log_capture.h"
 
 #include "engine/logging_internal.h"
+#include "engine/names.h"
 #include "engine/run_context.h"
 #include "engine/runtime.h"
 
@@ -56,12 +57,6 @@ std::string error_text(const std::exception_ptr& error) {
   }
 }
 
-std::string tags_json(const std::vector<std::string>& tags) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < tags.size(); ++i) out += (i ? "," : "") + json_quote(tags[i]);
-  return out + "]";
-}
-
 struct LastFlowRun {
   RunId id;
   std::string name;
@@ -106,7 +101,7 @@ void execute_flow(const std::shared_ptr<const FlowOptions>& options,
   };
   if (rt.history()) {
     rt.record(engine::FlowRunCreated{flow->id, flow->parent_id, options->name, flow->run_name, describe_parameters(),
-                                     tags_json(options->tags), options->version, rt.clock().now(), rt.pid(),
+                                     json_string_list(options->tags), options->version, rt.clock().now(), rt.pid(),
                                      rt.process_started(), rt.hostname()});
   }
   rt.add_active(flow);

@@ -2,7 +2,9 @@
 // run-name templates and generated flow run names.
 #include <baton/task.h>
 
+#include "engine/names.h"
 #include "engine/settings.h"
+#include "util/json_string.h"
 
 #include <cxxabi.h>
 
@@ -138,30 +140,22 @@ std::vector<std::chrono::milliseconds> backoff_delays(std::chrono::milliseconds 
 }
 
 std::string json_quote(std::string_view text, std::size_t max_len) {
-  std::string out = "\"";
-  std::size_t n = 0;
-  for (char c : text) {
-    if (n++ == max_len) {
-      out += "...";
-      break;
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
+  std::string out;
+  if (text.size() <= max_len) {
+    append_json_string(out, text);
+  } else {
+    append_json_string(out, std::string(text.substr(0, max_len)) + "...");
   }
-  return out + "\"";
+  return out;
+}
+
+std::string json_string_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ",";
+    append_json_string(out, items[i]);
+  }
+  return out + "]";
 }
 
 std::string type_label_of(const char* mangled) {

@@ -3,6 +3,7 @@
 #include <baton/error.h>
 
 #include "engine/flow_run.h"
+#include "engine/names.h"
 #include "engine/log_capture.h"
 #include "engine/logging_internal.h"
 #include "engine/run_context.h"
@@ -17,12 +18,6 @@ namespace baton::detail {
 namespace {
 
 using engine::Runtime;
-
-std::string tags_json(const std::vector<std::string>& tags) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < tags.size(); ++i) out += (i ? "," : "") + json_quote(tags[i]);
-  return out + "]";
-}
 
 std::string error_message(const std::exception_ptr& error) {
   try {
@@ -370,7 +365,7 @@ void launch(const std::shared_ptr<TaskRunCore>& run, std::vector<Upstream> upstr
   if (rt.history()) {
     const RunId flow_id = run->flow_ ? run->flow_->id : RunId{};
     rt.record(engine::TaskRunCreated{run->id_, flow_id, o.name, run->run_name_, run->describe_parameters(),
-                                     o.tags.empty() ? std::string("[]") : tags_json(o.tags), run->state_.timestamp});
+                                     o.tags.empty() ? std::string("[]") : json_string_list(o.tags), run->state_.timestamp});
     for (const Upstream& u : run->upstreams_) {
       rt.record(engine::EdgeAdded{flow_id, u.run->id(), run->id_,
                                   u.data ? engine::EdgeKind::Data : engine::EdgeKind::WaitFor});

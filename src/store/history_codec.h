@@ -18,8 +18,6 @@ inline TimePoint from_micros(std::int64_t us) {
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(us)));
 }
 
-// Appends `s` to `out` as a JSON string literal (quotes included).
-void append_json_string(std::string& out, std::string_view s);
 
 // One transition as a JSON array: ["Running",1732460000000000] or, with a
 // message, ["Failed",1732460000000000,"division by zero"].
