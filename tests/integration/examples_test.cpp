@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -200,6 +201,25 @@ TEST_F(Examples, TaxiEtlSecondRunIsServedFromCache) {
   Output cache_ls = baton({"cache", "ls"});
   EXPECT_EQ(cache_ls.exit_code, 0);
   EXPECT_NE(cache_ls.out.find("transform"), std::string::npos) << cache_ls.out;
+}
+
+TEST_F(Examples, SerializableIsolationComputesOnceAcrossProcesses) {
+  auto e = env();
+  e["COMPUTE_ONCE_TRACE"] = home_.path() + "/trace";
+  Background a({COMPUTE_ONCE_PATH, "--n", "7"}, e);
+  Background b({COMPUTE_ONCE_PATH, "--n", "7"}, e);
+  EXPECT_EQ(a.wait(), 0);
+  EXPECT_EQ(b.wait(), 0);
+  std::ifstream trace(e["COMPUTE_ONCE_TRACE"]);
+  std::string all((std::istreambuf_iterator<char>(trace)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all, "computed 7\n");  // one body ran in the two processes
+  json runs = flow_runs();
+  ASSERT_EQ(runs.size(), 2u);
+  std::multiset<std::string> states;
+  for (const auto& r : runs) {
+    for (const auto& t : task_runs(r["id"])) states.insert(t["state"]);
+  }
+  EXPECT_EQ(states, (std::multiset<std::string>{"Cached", "Completed"}));
 }
 
 }  // namespace
