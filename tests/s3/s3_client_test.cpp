@@ -7,6 +7,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 namespace baton::s3 {
@@ -176,6 +177,127 @@ TEST(S3Client, ConnectionRefusedIsRetriedThenFails) {
   // Backoff happened (3 waits of at least half their cap: 5 + 10 + 20 ms), bounded.
   EXPECT_GE(elapsed, std::chrono::milliseconds(35));
   EXPECT_LT(elapsed, std::chrono::seconds(10));
+}
+
+// s3rver never answers 5xx or SlowDown on purpose, so these answers come from a
+// loopback HTTP server that replies with scripted responses, one per connection,
+// in order, and counts the requests it saw.
+class ScriptedHttpServer {
+ public:
+  explicit ScriptedHttpServer(std::vector<std::string> responses) : responses_(std::move(responses)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    ::listen(fd_, 8);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~ScriptedHttpServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  int served() const { return served_; }
+
+  static std::string response(int status, const std::string& reason, const std::string& body,
+                              const std::string& extra_headers = {}) {
+    return "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;
+  }
+  static std::string s3_error(int status, const std::string& code, const std::string& message) {
+    return response(status, "Error", "<?xml version=\"1.0\"?><Error><Code>" + code + "</Code><Message>" + message +
+                                         "</Message></Error>");
+  }
+
+ private:
+  void serve() {
+    for (const std::string& reply : responses_) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      // Read the head, then the body announced by Content-Length.
+      std::string in;
+      char buf[65536];
+      std::size_t need = std::string::npos;
+      while (need == std::string::npos || in.size() < need) {
+        const ssize_t n = ::read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        in.append(buf, static_cast<std::size_t>(n));
+        const auto end = in.find("\r\n\r\n");
+        if (need == std::string::npos && end != std::string::npos) {
+          std::size_t length = 0;
+          const auto cl = in.find("Content-Length: ");
+          if (cl != std::string::npos && cl < end) length = std::stoul(in.substr(cl + 16));
+          need = end + 4 + length;
+        }
+      }
+      ++served_;
+      [[maybe_unused]] ssize_t w = ::write(c, reply.data(), reply.size());
+      ::close(c);
+    }
+  }
+
+  std::vector<std::string> responses_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> served_{0};
+  std::thread thread_;
+};
+
+S3ClientOptions scripted_options(int port) {
+  S3ClientOptions o;
+  o.credentials = {"K", "S", "", "test"};
+  o.endpoint = "http://127.0.0.1:" + std::to_string(port);
+  o.retry.max_attempts = 3;
+  o.retry.base_delay = std::chrono::milliseconds(10);
+  o.retry.max_delay = std::chrono::milliseconds(50);
+  return o;
+}
+
+TEST(S3Client, SlowDownAnd5xxAreRetried) {
+  using S = ScriptedHttpServer;
+  S server({S::s3_error(503, "SlowDown", "Please reduce your request rate."),
+            S::s3_error(500, "InternalError", "We encountered an internal error."),
+            S::response(200, "OK", "", "ETag: \"abc\"\r\n")});
+  auto client = make_client(scripted_options(server.port()));
+  Status s = client->put_object(kBucket, "k", bytes_of("body"));
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(client->request_count(), 3u);
+  EXPECT_EQ(server.served(), 3);
+}
+
+TEST(S3Client, RetriesAreBounded) {
+  using S = ScriptedHttpServer;
+  S server({S::s3_error(503, "SlowDown", "Please reduce your request rate."),
+            S::s3_error(503, "SlowDown", "Please reduce your request rate."),
+            S::s3_error(503, "SlowDown", "Please reduce your request rate."),
+            S::response(200, "OK", "")});
+  auto client = make_client(scripted_options(server.port()));
+  Status s = client->put_object(kBucket, "k", bytes_of("body"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("HTTP 503 SlowDown: Please reduce your request rate."), std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("gave up after 3 attempts"), std::string::npos) << s.message();
+  EXPECT_EQ(client->request_count(), 3u);
+  // The server's fourth answer is never asked for; let its thread finish.
+  auto extra = make_client(scripted_options(server.port()));
+  EXPECT_TRUE(extra->put_object(kBucket, "k", bytes_of("x")).ok());
+}
+
+TEST(S3Client, AccessDeniedIsNotRetried) {
+  using S = ScriptedHttpServer;
+  S server({S::s3_error(403, "AccessDenied", "Access Denied")});
+  auto client = make_client(scripted_options(server.port()));
+  auto r = client->get_object(kBucket, "k");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("HTTP 403 AccessDenied: Access Denied"), std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("credentials from test"), std::string::npos);
+  EXPECT_EQ(client->request_count(), 1u);
 }
 
 TEST(S3Client, MultipartOperations) {

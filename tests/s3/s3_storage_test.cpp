@@ -247,13 +247,10 @@ void multipart_round_trip(std::uint64_t size, std::size_t part_size) {
   }
 }
 
-TEST(S3Storage, MultipartRoundTrip256MiB) { multipart_round_trip(std::uint64_t{256} << 20, std::size_t{16} << 20); }
-
-TEST(S3Storage, MultipartRoundTrip1GiB) {
-  const char* big = std::getenv("BATON_BIG_TESTS");
-  if (big == nullptr || std::string(big) != "1") GTEST_SKIP() << "1 GiB round trip runs with BATON_BIG_TESTS=1";
-  multipart_round_trip(std::uint64_t{1} << 30, std::size_t{16} << 20);
-}
+// 1 GiB through 16 MiB parts, 4 in flight: the writer holds at most ~80 MiB, the
+// reader ~80 MiB of read-ahead, whatever the size. (About 13 s here in a release
+// build, 25 s under ASan.)
+TEST(S3Storage, MultipartRoundTrip1GiB) { multipart_round_trip(std::uint64_t{1} << 30, std::size_t{16} << 20); }
 
 TEST(S3Storage, ServerKilledMidUploadLeavesNothing) {
   BATON_START_S3RVER(server);
