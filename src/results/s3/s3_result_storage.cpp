@@ -1,5 +1,7 @@
 #include "results/s3/s3_result_storage.h"
 
+#include <stdexcept>
+
 namespace baton {
 
 namespace {
@@ -86,6 +88,16 @@ Result<std::shared_ptr<ResultStorage>> make_s3_result_storage(std::string_view u
   auto storage = s3::S3Storage::open_url(url, env);
   if (!storage.ok()) return storage.status();
   return make_s3_result_storage(std::move(*storage));
+}
+
+Result<std::shared_ptr<ResultStorage>> make_s3_storage(std::string_view url) { return make_s3_result_storage(url); }
+
+std::shared_ptr<ResultStorage> s3(std::string_view bucket, std::string_view prefix) {
+  auto location = s3::make_s3_location(bucket, prefix);
+  if (!location.ok()) throw std::runtime_error(location.status().message());
+  auto storage = make_s3_storage(location->url());
+  if (!storage.ok()) throw std::runtime_error(storage.status().message());
+  return std::move(*storage);
 }
 
 }  // namespace baton

@@ -1,10 +1,13 @@
 #pragma once
 // S3 as a baton::ResultStorage (include/baton/result_storage.h): a thin adapter
-// over S3Storage, whose shape already is that interface's. Built only when the
-// results layer's interface is present in the tree (see CMakeLists.txt).
+// over S3Storage, whose shape already is that interface's. Compiled into the
+// results layer (baton_results links baton_s3, which knows nothing of results),
+// so open_storage("s3://...") can call it; only when that interface is in the
+// tree (see CMakeLists.txt).
 #include "results/s3/s3_storage.h"
 
 #include <baton/result_storage.h>
+#include <baton/s3.h>
 
 #include <memory>
 #include <string_view>
