@@ -28,8 +28,8 @@ extern char** environ;
 
 namespace {
 
-using baton::s3::S3Client;
-using baton::s3::S3ClientOptions;
+using baton::aws::S3Client;
+using baton::aws::S3ClientOptions;
 namespace fs = std::filesystem;
 
 constexpr const char* kKey = "BENCHKEY";
@@ -161,7 +161,7 @@ int main() {
   const std::string down = (base / "download.bin").string();
   for (int r = 0; r < runs; ++r) {
     auto t = std::chrono::steady_clock::now();
-    if (auto s = baton::s3::upload_file(*client, kBucket, "baton.bin", file); !s.ok()) {
+    if (auto s = baton::aws::upload_file(*client, kBucket, "baton.bin", file); !s.ok()) {
       std::fprintf(stderr, "baton upload: %s\n", s.message().c_str());
       return 1;
     }
@@ -175,7 +175,7 @@ int main() {
     aws_up.push_back(mb / seconds_since(t));
 
     t = std::chrono::steady_clock::now();
-    auto got = baton::s3::download_file(*client, kBucket, "aws.bin", down);
+    auto got = baton::aws::download_file(*client, kBucket, "aws.bin", down);
     if (!got.ok() || !*got) {
       std::fprintf(stderr, "baton download: %s\n", got.ok() ? "missing" : got.status().message().c_str());
       return 1;

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <map>
 
-namespace baton::s3 {
+namespace baton::aws {
 namespace {
 
 using testing::TempDir;
@@ -165,4 +165,4 @@ TEST(S3Url, RejectsWithReasons) {
 }
 
 }  // namespace
-}  // namespace baton::s3
+}  // namespace baton::aws

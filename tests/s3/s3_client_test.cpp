@@ -10,7 +10,7 @@
 #include <thread>
 #include <unistd.h>
 
-namespace baton::s3 {
+namespace baton::aws {
 namespace {
 
 using testing::kBucket;
@@ -419,4 +419,4 @@ TEST(S3Client, OptionsValidated) {
 }
 
 }  // namespace
-}  // namespace baton::s3
+}  // namespace baton::aws

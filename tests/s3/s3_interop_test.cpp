@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace baton::s3 {
+namespace baton::aws {
 namespace {
 
 using testing::fill_pattern;
@@ -141,4 +141,4 @@ TEST_F(S3Interop, Rclone) {
 }
 
 }  // namespace
-}  // namespace baton::s3
+}  // namespace baton::aws

@@ -11,10 +11,10 @@
 namespace baton {
 namespace {
 
-using s3::testing::kAccessKey;
-using s3::testing::kSecretKey;
+using aws::testing::kAccessKey;
+using aws::testing::kSecretKey;
 
-std::shared_ptr<ResultStorage> open(const s3::testing::S3rverProcess& server, const s3::testing::TempDir& home) {
+std::shared_ptr<ResultStorage> open(const aws::testing::S3rverProcess& server, const aws::testing::TempDir& home) {
   std::map<std::string, std::string> env = {{"HOME", home.path()},
                                             {"AWS_ACCESS_KEY_ID", kAccessKey},
                                             {"AWS_SECRET_ACCESS_KEY", kSecretKey},
@@ -44,7 +44,7 @@ std::optional<std::string> read_all(ResultStorage& storage, std::string_view key
 
 TEST(S3ResultStorage, Contract) {
   BATON_START_S3RVER(server);
-  s3::testing::TempDir home;
+  aws::testing::TempDir home;
   auto storage = open(server, home);
   ASSERT_TRUE(storage);
   EXPECT_EQ(storage->location(), "s3://baton-test/adapter/");

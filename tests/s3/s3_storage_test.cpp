@@ -12,7 +12,7 @@
 #include <fstream>
 #include <map>
 
-namespace baton::s3 {
+namespace baton::aws {
 namespace {
 
 using testing::fill_pattern;
@@ -341,4 +341,4 @@ TEST(S3Storage, ReplacedWhileReadingIsAnError) {
 }
 
 }  // namespace
-}  // namespace baton::s3
+}  // namespace baton::aws

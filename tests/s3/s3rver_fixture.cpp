@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace baton::s3::testing {
+namespace baton::aws::testing {
 
 namespace {
 
@@ -182,4 +182,4 @@ S3ClientOptions S3rverProcess::client_options() const {
   return o;
 }
 
-}  // namespace baton::s3::testing
+}  // namespace baton::aws::testing

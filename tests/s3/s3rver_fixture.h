@@ -13,7 +13,7 @@
 #include <sys/types.h>
 #include <vector>
 
-namespace baton::s3::testing {
+namespace baton::aws::testing {
 
 inline constexpr const char* kAccessKey = "BATONTESTKEY";
 inline constexpr const char* kSecretKey = "baton/test+secret";
@@ -69,13 +69,13 @@ void fill_pattern(std::uint64_t seed, std::uint64_t offset, std::byte* out, std:
 // Runs a shell command; its combined output lands in `output`. Returns the exit code.
 int run_command(const std::string& command, std::string* output = nullptr);
 
-}  // namespace baton::s3::testing
+}  // namespace baton::aws::testing
 
 // Starts a server named `var` for the current test: skips when node is missing
 // (it never should be: scripts/install-deps.sh installs it), fails when it cannot start.
 #define BATON_START_S3RVER(var, ...)                                                              \
-  if (!::baton::s3::testing::node_available()) {                                                  \
+  if (!::baton::aws::testing::node_available()) {                                                  \
     GTEST_SKIP() << "node is not installed; the S3 tests run s3rver with it (scripts/install-deps.sh)"; \
   }                                                                                               \
-  ::baton::s3::testing::S3rverProcess var{__VA_ARGS__};                                            \
+  ::baton::aws::testing::S3rverProcess var{__VA_ARGS__};                                            \
   ASSERT_TRUE(var.running()) << var.error()

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-namespace baton::s3 {
+namespace baton::aws {
 namespace {
 
 constexpr std::string_view kKey = "AKIAIOSFODNN7EXAMPLE";
@@ -122,4 +122,4 @@ TEST(SigV4, AmzDate) {
 }
 
 }  // namespace
-}  // namespace baton::s3
+}  // namespace baton::aws

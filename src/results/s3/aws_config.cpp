@@ -6,7 +6,7 @@
 #include <sstream>
 #include <vector>
 
-namespace baton::s3 {
+namespace baton::aws {
 
 EnvLookup process_env() {
   return [](std::string_view name) -> std::optional<std::string> {
@@ -202,4 +202,4 @@ Result<AwsSettings> resolve_aws_settings(const EnvLookup& env) {
   return out;
 }
 
-}  // namespace baton::s3
+}  // namespace baton::aws

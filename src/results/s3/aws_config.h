@@ -24,7 +24,7 @@
 #include <string>
 #include <string_view>
 
-namespace baton::s3 {
+namespace baton::aws {
 
 struct AwsCredentials {
   std::string access_key;
@@ -59,4 +59,4 @@ Result<AwsSettings> resolve_aws_settings(const EnvLookup& env = process_env());
 std::optional<std::vector<std::pair<std::string, std::string>>> read_ini_section(std::string_view text,
                                                                                  std::string_view section);
 
-}  // namespace baton::s3
+}  // namespace baton::aws

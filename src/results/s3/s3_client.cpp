@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-namespace baton::s3 {
+namespace baton::aws {
 
 // ---------------------------------------------------------------------------
 // Requests and responses
@@ -76,7 +76,7 @@ XmlError parse_xml_error(std::string_view body) {
 
 bool transient_code(std::string_view code) {
   return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" || code == "ServiceUnavailable" ||
-         code == "Throttling" || code == "RequestTimeTooSkewed";
+         code == "Throttling";  // not RequestTimeTooSkewed: the same clock would be refused again
 }
 
 bool transient_curl(CURLcode code) {
@@ -821,4 +821,4 @@ Status S3Client::check_bucket(std::string_view bucket, std::string_view prefix) 
   return page.ok() ? Status() : page.status();
 }
 
-}  // namespace baton::s3
+}  // namespace baton::aws

@@ -31,7 +31,7 @@
 #include <string_view>
 #include <vector>
 
-namespace baton::s3 {
+namespace baton::aws {
 
 enum class PayloadSigning {
   kAuto,    // hash in-memory bodies over plain HTTP; UNSIGNED-PAYLOAD over HTTPS (TLS guards the bytes)
@@ -179,4 +179,4 @@ class S3Client {
   std::unique_ptr<WorkPool> pool_;  // last: its threads stop first
 };
 
-}  // namespace baton::s3
+}  // namespace baton::aws

@@ -8,19 +8,19 @@ namespace {
 
 class S3PayloadWriter final : public PayloadWriter {
  public:
-  explicit S3PayloadWriter(std::unique_ptr<s3::S3ObjectWriter> writer) : writer_(std::move(writer)) {}
+  explicit S3PayloadWriter(std::unique_ptr<aws::S3ObjectWriter> writer) : writer_(std::move(writer)) {}
   Status write(const void* data, std::size_t size) override { return writer_->write(data, size); }
   Status commit() override { return writer_->commit(); }
   void abort() noexcept override { writer_->abort(); }
   std::uint64_t bytes_written() const override { return writer_->bytes_written(); }
 
  private:
-  std::unique_ptr<s3::S3ObjectWriter> writer_;  // its destructor aborts an uncommitted upload
+  std::unique_ptr<aws::S3ObjectWriter> writer_;  // its destructor aborts an uncommitted upload
 };
 
 class S3PayloadReader final : public PayloadReader {
  public:
-  explicit S3PayloadReader(std::unique_ptr<s3::S3ObjectReader> reader) : reader_(std::move(reader)) {}
+  explicit S3PayloadReader(std::unique_ptr<aws::S3ObjectReader> reader) : reader_(std::move(reader)) {}
   Result<std::size_t> read(void* data, std::size_t size) override { return reader_->read(data, size); }
   std::optional<std::uint64_t> size() const override { return reader_->size(); }
   Result<std::size_t> read_at(std::uint64_t offset, void* data, std::size_t size) override {
@@ -28,12 +28,12 @@ class S3PayloadReader final : public PayloadReader {
   }
 
  private:
-  std::unique_ptr<s3::S3ObjectReader> reader_;
+  std::unique_ptr<aws::S3ObjectReader> reader_;
 };
 
 class S3ResultStorage final : public ResultStorage {
  public:
-  explicit S3ResultStorage(std::shared_ptr<s3::S3Storage> storage) : storage_(std::move(storage)) {}
+  explicit S3ResultStorage(std::shared_ptr<aws::S3Storage> storage) : storage_(std::move(storage)) {}
 
   std::string location() const override { return storage_->location(); }
 
@@ -75,17 +75,17 @@ class S3ResultStorage final : public ResultStorage {
   }
 
  private:
-  std::shared_ptr<s3::S3Storage> storage_;
+  std::shared_ptr<aws::S3Storage> storage_;
 };
 
 }  // namespace
 
-std::shared_ptr<ResultStorage> make_s3_result_storage(std::shared_ptr<s3::S3Storage> storage) {
+std::shared_ptr<ResultStorage> make_s3_result_storage(std::shared_ptr<aws::S3Storage> storage) {
   return std::make_shared<S3ResultStorage>(std::move(storage));
 }
 
-Result<std::shared_ptr<ResultStorage>> make_s3_result_storage(std::string_view url, const s3::EnvLookup& env) {
-  auto storage = s3::S3Storage::open_url(url, env);
+Result<std::shared_ptr<ResultStorage>> make_s3_result_storage(std::string_view url, const aws::EnvLookup& env) {
+  auto storage = aws::S3Storage::open_url(url, env);
   if (!storage.ok()) return storage.status();
   return make_s3_result_storage(std::move(*storage));
 }
@@ -93,7 +93,7 @@ Result<std::shared_ptr<ResultStorage>> make_s3_result_storage(std::string_view u
 Result<std::shared_ptr<ResultStorage>> make_s3_storage(std::string_view url) { return make_s3_result_storage(url); }
 
 std::shared_ptr<ResultStorage> s3(std::string_view bucket, std::string_view prefix) {
-  auto location = s3::make_s3_location(bucket, prefix);
+  auto location = aws::make_s3_location(bucket, prefix);
   if (!location.ok()) throw std::runtime_error(location.status().message());
   auto storage = make_s3_storage(location->url());
   if (!storage.ok()) throw std::runtime_error(storage.status().message());

@@ -18,8 +18,8 @@ namespace baton {
 // and ~/.aws files. Checks bucket and credentials with one small request, so a
 // missing bucket or a rejected key is reported here, naming the credential source.
 Result<std::shared_ptr<ResultStorage>> make_s3_result_storage(std::string_view url,
-                                                              const s3::EnvLookup& env = s3::process_env());
+                                                              const aws::EnvLookup& env = aws::process_env());
 // Over an already opened S3Storage (own client options: endpoint, part size...).
-std::shared_ptr<ResultStorage> make_s3_result_storage(std::shared_ptr<s3::S3Storage> storage);
+std::shared_ptr<ResultStorage> make_s3_result_storage(std::shared_ptr<aws::S3Storage> storage);
 
 }  // namespace baton

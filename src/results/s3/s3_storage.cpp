@@ -2,7 +2,7 @@
 
 #include <ctime>
 
-namespace baton::s3 {
+namespace baton::aws {
 
 namespace {
 
@@ -127,4 +127,4 @@ Result<int> S3Storage::sweep_incomplete_uploads(std::chrono::seconds older_than)
   return aborted;
 }
 
-}  // namespace baton::s3
+}  // namespace baton::aws

@@ -29,7 +29,7 @@
 #include <string_view>
 #include <vector>
 
-namespace baton::s3 {
+namespace baton::aws {
 
 class S3Storage {
  public:
@@ -75,4 +75,4 @@ class S3Storage {
   S3Location location_;
 };
 
-}  // namespace baton::s3
+}  // namespace baton::aws

@@ -6,7 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace baton::s3 {
+namespace baton::aws {
 
 // ---------------------------------------------------------------------------
 // Writer
@@ -332,4 +332,4 @@ Result<bool> download_file(const std::shared_ptr<S3Client>& client, const std::s
   return true;
 }
 
-}  // namespace baton::s3
+}  // namespace baton::aws

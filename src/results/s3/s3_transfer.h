@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-namespace baton::s3 {
+namespace baton::aws {
 
 class S3ObjectWriter {
  public:
@@ -104,4 +104,4 @@ Status upload_file(const std::shared_ptr<S3Client>& client, const std::string& b
 Result<bool> download_file(const std::shared_ptr<S3Client>& client, const std::string& bucket, const std::string& key,
                            const std::string& path);
 
-}  // namespace baton::s3
+}  // namespace baton::aws

@@ -1,6 +1,6 @@
 #include "results/s3/s3_url.h"
 
-namespace baton::s3 {
+namespace baton::aws {
 
 Result<S3Location> make_s3_location(std::string_view bucket, std::string_view prefix) {
   const std::string url = "s3://" + std::string(bucket) + (prefix.empty() ? "" : "/" + std::string(prefix));
@@ -51,4 +51,4 @@ Result<S3Location> parse_s3_url(std::string_view url) {
   return make_s3_location(bucket, prefix);
 }
 
-}  // namespace baton::s3
+}  // namespace baton::aws

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace baton::s3 {
+namespace baton::aws {
 
 struct S3Location {
   std::string bucket;
@@ -21,4 +21,4 @@ Result<S3Location> parse_s3_url(std::string_view url);
 // The same checks for a bucket and prefix given apart (prefix normalized as above).
 Result<S3Location> make_s3_location(std::string_view bucket, std::string_view prefix);
 
-}  // namespace baton::s3
+}  // namespace baton::aws

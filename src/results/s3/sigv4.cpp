@@ -8,7 +8,7 @@
 #include <cassert>
 #include <ctime>
 
-namespace baton::s3 {
+namespace baton::aws {
 
 std::string hex_lower(const unsigned char* data, std::size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -164,4 +164,4 @@ std::string amz_date(std::int64_t unix_seconds) {
   return buffer;
 }
 
-}  // namespace baton::s3
+}  // namespace baton::aws

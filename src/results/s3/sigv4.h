@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-namespace baton::s3 {
+namespace baton::aws {
 
 // The x-amz-content-sha256 value for a body that is not hashed up front: used
 // for streamed bodies (the hash would need a second pass over the data) and, by
@@ -70,4 +70,4 @@ Signature sign_v4(const SigningRequest& request, const SigningScope& scope);
 // "20130524T000000Z" for a time in seconds since the epoch (UTC).
 std::string amz_date(std::int64_t unix_seconds);
 
-}  // namespace baton::s3
+}  // namespace baton::aws

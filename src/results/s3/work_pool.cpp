@@ -1,6 +1,6 @@
 #include "results/s3/work_pool.h"
 
-namespace baton::s3 {
+namespace baton::aws {
 
 WorkPool::WorkPool(int threads) {
   if (threads < 1) threads = 1;
@@ -38,4 +38,4 @@ void WorkPool::loop(std::stop_token stop) {
   }
 }
 
-}  // namespace baton::s3
+}  // namespace baton::aws

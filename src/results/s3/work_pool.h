@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-namespace baton::s3 {
+namespace baton::aws {
 
 class WorkPool {
  public:
@@ -36,4 +36,4 @@ class WorkPool {
   std::vector<std::jthread> threads_;  // last: started after the members above exist
 };
 
-}  // namespace baton::s3
+}  // namespace baton::aws
