@@ -87,7 +87,10 @@ Status S3ObjectWriter::send_buffer() {
   buffer_ = std::move(next);
   buffer_.clear();
   const int number = next_part_++;
-  client_->pool().submit([client = client_, shared = shared_, part, number, bucket = bucket_, key = key_,
+  // The task holds the client by plain pointer: the writer waits for every part
+  // before it goes away, and a task must never drop the last reference to the
+  // client (its pool would then be destroyed from one of its own threads).
+  client_->pool().submit([client = client_.get(), shared = shared_, part, number, bucket = bucket_, key = key_,
                           upload_id = upload_id_] {
     auto etag = client->upload_part(bucket, key, upload_id, number, *part);
     std::lock_guard lock(shared->mutex);
@@ -216,7 +219,8 @@ void S3ObjectReader::schedule() {
     chunk->length = static_cast<std::size_t>(std::min<std::uint64_t>(client_->options().part_size, size_ - next_offset_));
     next_offset_ += chunk->length;
     chunks_.push_back(chunk);
-    client_->pool().submit([client = client_, chunk, bucket = bucket_, key = key_, etag = etag_] {
+    // By plain pointer, as in the writer: the reader's destructor waits for every chunk.
+    client_->pool().submit([client = client_.get(), chunk, bucket = bucket_, key = key_, etag = etag_] {
       chunk->data.resize(chunk->length);
       auto got = client->get_range(bucket, key, {chunk->offset, chunk->length}, chunk->data.data(), etag);
       std::optional<Status> error;
