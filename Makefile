@@ -38,5 +38,17 @@ asan: test
 bench: build
 	@./scripts/bench.sh $(BUILD)
 
+# libFuzzer on the Parquet reader for a bounded time (FUZZ_TIME seconds), seeded
+# with the parquet-testing corpus; findings land in build/fuzz/ as crash-* files.
+FUZZ_TIME ?= 60
+PARQUET_TESTING ?= ../shared/parquet-testing
+fuzz:
+	@cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DBATON_FUZZ=ON >/dev/null
+	@cmake --build build/fuzz -j $(JOBS) --target parquet_reader_fuzz
+	@mkdir -p build/fuzz/corpus build/fuzz/seeds
+	@find $(PARQUET_TESTING)/data $(PARQUET_TESTING)/bad_data -name '*.parquet' -size -256k -exec cp {} build/fuzz/seeds/ \;
+	@cd build/fuzz && ./fuzz/parquet_reader_fuzz -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -max_len=262144 \
+	  -timeout=10 -print_final_stats=1 corpus seeds
+
 clean:
 	rm -rf build

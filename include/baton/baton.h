@@ -6,6 +6,7 @@
 #include <baton/logging.h>
 #include <baton/run_main.h>
 #include <baton/state.h>
+#include <baton/table_result.h>  // a Table can be a persisted, cached task result
 #include <baton/task.h>
 #include <baton/task_runner.h>
 #include <baton/wrappers.h>

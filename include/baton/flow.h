@@ -5,6 +5,7 @@
 //   auto etl = baton::flow("etl", [](const std::string& path) { ... }).log_prints(true);
 //   etl("taxi.parquet");
 #include <baton/detail/function_traits.h>
+#include <baton/fingerprint.h>
 #include <baton/detail/values.h>
 #include <baton/task.h>
 #include <baton/task_runner.h>
@@ -34,6 +35,8 @@ struct FlowOptions {
   std::vector<std::string> tags;
   std::vector<std::function<void(const FlowRunInfo&, const State&)>> on_completion;
   std::vector<std::function<void(const FlowRunInfo&, const State&)>> on_failure;
+  // Persistence defaults for the flow's tasks (persist_result, storage, serializer).
+  ResultOptions results;
 };
 
 // Runs one flow run: records it, runs `attempt` with retries and timeout in this
@@ -41,7 +44,19 @@ struct FlowOptions {
 // final state, and throws if it is not Completed. `describe_parameters` is called
 // only when history is on.
 void execute_flow(const std::shared_ptr<const FlowOptions>& options,
-                  const std::function<std::string()>& describe_parameters, const std::function<void()>& attempt);
+                  const std::function<std::string()>& describe_parameters,
+                  const std::optional<Fingerprint>& parameters_fingerprint, const std::function<void()>& attempt);
+
+template <class... P>
+std::optional<Fingerprint> fingerprint_parameters(const P&... args) {
+  if constexpr ((Fingerprintable<P> && ...)) {
+    Hasher h;
+    (hash_value(h, args), ...);
+    return h.digest();
+  } else {
+    return std::nullopt;  // the flow_parameters cache policy part then gives no key
+  }
+}
 
 }  // namespace detail
 
@@ -96,12 +111,18 @@ class Flow<R(Args...)> {
   Flow& on_failure(std::function<void(const FlowRunInfo&, const State&)> hook) {
     return edit().on_failure.push_back(std::move(hook)), *this;
   }
+  // Defaults for the flow's tasks, which may override them.
+  Flow& persist_result(bool on = true) { return edit().results.persist_result = on, *this; }
+  Flow& result_storage(std::shared_ptr<ResultStorage> storage) {
+    return edit().results.storage = std::move(storage), *this;
+  }
+  Flow& result_serializer(Serializer serializer) { return edit().results.serializer = serializer, *this; }
 
   // Runs the flow now, in this thread; returns its value or throws.
   template <class... P>
   R operator()(P&&... args) const {
     static_assert(sizeof...(P) == sizeof...(Args), "wrong number of arguments for this flow");
-    std::optional<detail::stored_t<std::conditional_t<std::is_void_v<R>, int, R>>> out;
+    std::optional<std::conditional_t<std::is_void_v<R>, int, R>> out;  // int: a placeholder for void
     auto describe = [&] {
       std::string json = "{";
       std::size_t i = 0;
@@ -110,7 +131,7 @@ class Flow<R(Args...)> {
        ...);
       return json + "}";
     };
-    detail::execute_flow(options_, describe, [&] {
+    detail::execute_flow(options_, describe, detail::fingerprint_parameters(args...), [&] {
       if constexpr (std::is_void_v<R>) {
         (*fn_)(args...);
       } else {

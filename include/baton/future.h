@@ -15,14 +15,22 @@ namespace baton {
 
 namespace detail {
 
-// A task run that produces a value of type R (nothing for void).
+// A task run that produces a value of type R (nothing for void). The value may be
+// absent while it lives only in result storage (cache hits, cache_result_in_memory
+// (false)); value() reloads it then.
 template <class R>
 class ValuedRun : public TaskRunCore {
  public:
   using TaskRunCore::TaskRunCore;
   // The value of a completed run. Valid while the run is alive.
-  const R& value() const { return *value_; }
-  R take_value() { return std::move(*value_); }
+  const R& value() {
+    if (!value_ready_.load(std::memory_order_acquire)) ensure_value();
+    return *value_;
+  }
+  R take_value() {
+    if (!value_ready_.load(std::memory_order_acquire)) ensure_value();
+    return std::move(*value_);
+  }
 
  protected:
   std::optional<R> value_;

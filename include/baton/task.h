@@ -43,17 +43,17 @@ ExponentialBackoff exponential_backoff(std::chrono::duration<Rep, Period> factor
 
 namespace detail {
 
+template <class R>
+constexpr bool persistable() {
+  if constexpr (std::is_void_v<R>) return true;
+  else return Serializable<R> && std::is_default_constructible_v<R>;
+}
+
 void apply_source(TaskOptions& options, const SourceInfo& source);
 std::vector<std::chrono::milliseconds> backoff_delays(std::chrono::milliseconds factor, int count);
 
 template <class T>
 constexpr bool mapped_arg_ok = std::ranges::range<T> && !is_string_like_v<T>;
-
-template <class M>
-decltype(auto) map_source(const M& m) {
-  if constexpr (is_unmapped<M>::value) return (m.value);
-  else return (m);
-}
 
 }  // namespace detail
 
@@ -126,7 +126,46 @@ class Task<R(Args...)> {
   Task& log_prints(bool on) { return edit().log_prints = on, *this; }
   // Parameter names, when the task was not defined with BATON_TASK.
   Task& params(std::vector<std::string> names) { return edit().param_names = std::move(names), *this; }
+  // Replaces the task's source text in cache keys (task_source).
   Task& version(std::string v) { return edit().version = std::move(v), *this; }
+
+  // ---- Results and caching. A result type with no serializer is a compile-time
+  // error here; see baton/serializer.h for how a type gets one.
+  Task& persist_result(bool on = true) {
+    static_assert(detail::persistable<R>(), "persist_result: the task's result type has no serializer");
+    return edit().results.persist_result = on, *this;
+  }
+  Task& result_storage(std::shared_ptr<ResultStorage> storage) {
+    return edit().results.storage = std::move(storage), *this;
+  }
+  Task& result_serializer(Serializer serializer) {
+    static_assert(detail::persistable<R>(), "result_serializer: the task's result type has no serializer");
+    return edit().results.serializer = serializer, *this;
+  }
+  // "taxi/{month}.bin": where the payload goes, filled from the arguments.
+  Task& result_storage_key(std::string tmpl) { return edit().results.storage_key_template = std::move(tmpl), *this; }
+  // false: once persisted, the value leaves memory; result() reloads it on demand.
+  Task& cache_result_in_memory(bool on) { return edit().results.cache_result_in_memory = on, *this; }
+  // Caching needs persisted results, so a policy turns persistence on for this task.
+  Task& cache_policy(cache::Policy policy) {
+    static_assert(detail::persistable<R>(), "cache_policy: caching persists results; the result type has no serializer");
+    return edit().results.cache_policy = std::move(policy), *this;
+  }
+  Task& cache_key_fn(cache::Policy::KeyFunction fn) { return cache_policy(cache::Policy::custom(std::move(fn))); }
+  template <class Rep, class Period>
+  Task& cache_expiration(std::chrono::duration<Rep, Period> d) {
+    return edit().results.cache_expiration = std::chrono::duration_cast<std::chrono::milliseconds>(d), *this;
+  }
+  // Runs even on a cache hit and overwrites the cached result.
+  Task& refresh_cache(bool on = true) { return edit().results.refresh_cache = on, *this; }
+  // Serializable: concurrent runs with the same key compute once (a lock per key;
+  // file locks under $BATON_HOME/locks unless a lock manager is given).
+  Task& cache_isolation(Isolation level, std::shared_ptr<LockManager> locks = nullptr) {
+    auto& r = edit().results;
+    r.isolation = level;
+    r.lock_manager = std::move(locks);
+    return *this;
+  }
 
   // ---- Calls.
 

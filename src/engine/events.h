@@ -63,6 +63,18 @@ struct LogRecorded {
   std::string message;
 };
 
-using Event = std::variant<FlowRunCreated, TaskRunCreated, StateChanged, EdgeAdded, LogRecorded>;
+// A task run's result was persisted, or came from the cache.
+struct ResultRecorded {
+  RunId task_run;
+  RunId flow_run;
+  std::string cache_key;     // empty when not cached
+  std::string location;      // "<storage location>/<storage key>"
+  std::uint64_t size = 0;    // payload bytes
+  std::string serializer;
+  RunId produced_by;         // the task run that computed the value (itself unless cached)
+  bool from_cache = false;
+};
+
+using Event = std::variant<FlowRunCreated, TaskRunCreated, StateChanged, EdgeAdded, LogRecorded, ResultRecorded>;
 
 }  // namespace baton::engine

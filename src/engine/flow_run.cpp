@@ -77,7 +77,8 @@ const std::string& last_flow_run_name() { return g_last.name; }
 const State& last_flow_run_state() { return g_last.state; }
 
 void execute_flow(const std::shared_ptr<const FlowOptions>& options,
-                  const std::function<std::string()>& describe_parameters, const std::function<void()>& attempt) {
+                  const std::function<std::string()>& describe_parameters,
+                  const std::optional<Fingerprint>& parameters_fingerprint, const std::function<void()>& attempt) {
   Runtime& rt = Runtime::get();
   auto parent = current_flow_run();
   auto flow = std::make_shared<FlowRunCore>();
@@ -87,6 +88,7 @@ void execute_flow(const std::shared_ptr<const FlowOptions>& options,
   flow->run_name = generate_run_name(flow->id);
   flow->runner = options->task_runner ? options->task_runner : rt.default_runner();
   flow->log_prints = options->log_prints.value_or(parent ? parent->log_prints : rt.log_prints_default());
+  flow->parameters_fingerprint = parameters_fingerprint;
   // A child flow stops with its parent.
   std::optional<std::stop_callback<std::function<void()>>> parent_link;
   if (parent) {

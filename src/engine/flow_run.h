@@ -22,6 +22,7 @@ class FlowRunCore {
   std::string run_name;
   std::shared_ptr<TaskRunner> runner;
   bool log_prints = false;
+  std::optional<Fingerprint> parameters_fingerprint;  // for the flow_parameters cache policy
 
   std::stop_source stop;                   // requested on cancel and on timeout
   std::atomic<bool> cancel_requested{false};

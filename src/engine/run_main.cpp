@@ -15,15 +15,24 @@ const State& last_flow_run_state();
 
 namespace {
 
+// Parameters are shown as --data-dir for data_dir; both spellings are accepted.
+std::string option_name(const std::string& param) {
+  std::string out = param;
+  for (char& c : out) c = c == '_' ? '-' : c;
+  return out;
+}
+
 void print_help(const std::string& flow_name, const std::string& description,
                 const std::vector<CommandLineParameter>& params, const char* program) {
   std::printf("Usage: %s", program);
-  for (const auto& p : params) std::printf(p.info.optional ? " [--%s %s]" : " --%s %s", p.info.name.c_str(),
-                                           p.info.type.c_str());
+  for (const auto& p : params) {
+    std::printf(p.info.optional ? " [--%s %s]" : " --%s %s", option_name(p.info.name).c_str(), p.info.type.c_str());
+  }
   std::printf("\n\nRuns the flow '%s'%s%s\n\nParameters:\n", flow_name.c_str(), description.empty() ? "." : ": ",
               description.c_str());
   for (const auto& p : params) {
-    std::printf("  --%-20s %s%s\n", p.info.name.c_str(), p.info.type.c_str(), p.info.optional ? " (optional)" : "");
+    std::printf("  --%-20s %s%s\n", option_name(p.info.name).c_str(), p.info.type.c_str(),
+                p.info.optional ? " (optional)" : "");
   }
   std::printf("  --%-20s %s\n", "help", "show this help");
   std::printf("\nLists are comma-separated. Settings come from BATON_* variables (see `baton config`).\n");
@@ -55,7 +64,7 @@ std::optional<int> parse_command_line(const std::string& flow_name, const std::s
     }
     CommandLineParameter* param = nullptr;
     for (auto& p : params) {
-      if (p.info.name == name) param = &p;
+      if (p.info.name == name || option_name(p.info.name) == name) param = &p;
     }
     if (param == nullptr) {
       std::fprintf(stderr, "%s: unknown parameter '--%s' (see --help)\n", program, name.c_str());
@@ -85,7 +94,7 @@ std::optional<int> parse_command_line(const std::string& flow_name, const std::s
         p.parse("false");
         continue;
       }
-      std::fprintf(stderr, "%s: missing parameter '--%s' (%s); see --help\n", program, p.info.name.c_str(),
+      std::fprintf(stderr, "%s: missing parameter '--%s' (%s); see --help\n", program, option_name(p.info.name).c_str(),
                    p.info.type.c_str());
       return 2;
     }

@@ -20,6 +20,9 @@ const std::vector<Definition>& definitions() {
       {"default_retries", "0", "retries of tasks that do not set their own"},
       {"default_retry_delay_seconds", "0", "retry delay of tasks that do not set their own"},
       {"heartbeat_seconds", "5", "how often a running flow process proves it is alive"},
+      {"result_storage", "", "where persisted results go: a directory (default $BATON_HOME/storage) or memory"},
+      {"persist_results", "false", "persist every task's result unless the task says otherwise"},
+      {"cache", "true", "use cached results (false: every task runs; results are still persisted)"},
   };
   return defs;
 }

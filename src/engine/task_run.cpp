@@ -7,6 +7,7 @@
 #include "engine/logging_internal.h"
 #include "engine/run_context.h"
 #include "engine/runtime.h"
+#include "engine/task_results.h"
 
 #include <cstdio>
 #include <random>
@@ -245,6 +246,24 @@ void Engine::execute(TaskRunCore& run) {
     return;
   }
 
+  // Results: a usable cached value ends the run before any attempt.
+  ResultPlan plan = plan_results(run, flow);
+  LockGuard cache_lock;
+  if (plan.locks) {
+    auto held = plan.locks->acquire(*plan.cache_key, run.id_.str(), std::chrono::hours(1));
+    if (held.ok() && *held) {
+      cache_lock = LockGuard(*plan.locks, *plan.cache_key, run.id_.str());
+    } else {
+      engine::log_run_message(LogLevel::Warning, flow ? flow->id : RunId{}, run.id_, "Task run '" + run.run_name_ + "'",
+                              "running without the cache lock: " +
+                                  (held.ok() ? std::string("timed out waiting for it") : held.status().message()));
+    }
+  }
+  if (plan.lookup && load_from_cache(run, plan, flow)) {
+    finalize(run, StateType::Cached, "Cached result of task run " + run.record_->task_run_id.str());
+    return;
+  }
+
   const int retries = o.retries.value_or(rt.default_retries());
   const bool log_prints = o.log_prints.value_or(flow != nullptr ? flow->log_prints : rt.log_prints_default());
   std::stop_token flow_stop = flow != nullptr ? flow->stop.get_token() : std::stop_token{};
@@ -287,6 +306,15 @@ void Engine::execute(TaskRunCore& run) {
     if (timer != 0) rt.watchdog().cancel(timer);
 
     if (!error && !timed_out) {
+      run.value_ready_.store(true, std::memory_order_release);
+      if (plan.persist) {
+        if (auto persist_error = persist_value(run, plan, flow)) {
+          finalize(run, StateType::Failed, "the result could not be persisted: " + *persist_error);
+          return;
+        }
+        // A direct call hands the value to its caller; a submitted run may let it go.
+        if (!plan.keep_in_memory && run.runner_) run.drop_value();
+      }
       finalize(run, StateType::Completed, "");
       return;
     }
@@ -335,7 +363,7 @@ void launch(const std::shared_ptr<TaskRunCore>& run, std::vector<Upstream> upstr
   run->upstreams_ = std::move(upstreams);
   const TaskOptions& o = *run->options_;
   run->run_name_ = o.run_name_template.empty() ? *o.name + "-" + short_suffix(run->id_)
-                                               : run->render_run_name(o.run_name_template);
+                                               : run->render_template(o.run_name_template);
   run->state_ = State{StateType::Pending, rt.clock().now(), {}, nullptr};
   if (run->flow_) run->flow_->task_started();
 

@@ -91,7 +91,9 @@ TEST(TaskCall, RecordsEveryTransitionWithTimestamps) {
 }
 
 TEST(TaskCall, ParameterNamesComeFromTheSourceText) {
-  auto t = BATON_TASK("names", [](const std::string& path, std::vector<int> months, int n = 3) { return n; });
+  auto t = BATON_TASK("names", [](const std::string& path, std::vector<int> months, int n = 3) {
+    return path.size() + months.size() + static_cast<std::size_t>(n);
+  });
   EXPECT_EQ(t.options().param_names, (std::vector<std::string>{"path", "months", "n"}));
   auto run = t.return_state("x.parquet", std::vector<int>{1, 2}, 4);
   auto created = RecordedEvents::get().all();
@@ -106,7 +108,7 @@ TEST(TaskCall, ParameterNamesComeFromTheSourceText) {
 }
 
 TEST(TaskCall, RunNameTemplateIsFilledFromArguments) {
-  auto load = BATON_TASK("load", [](const std::string& path, int month) { return month; }).task_run_name(
+  auto load = BATON_TASK("load", [](const std::string& path, int month) { return path.size() + month; }).task_run_name(
       "load-{path}-{month}");
   auto run = load.return_state("taxi.parquet", 3);
   EXPECT_EQ(run.run_name(), "load-taxi.parquet-3");

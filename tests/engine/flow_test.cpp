@@ -76,7 +76,9 @@ TEST(Flow, ChildFlowRunsAreLinkedToTheirParent) {
 
 TEST(Flow, DescriptionsAndParametersForTheCommandLine) {
   auto f = BATON_FLOW("cli-flow", [](const std::string& path, std::vector<int> months, bool dry_run,
-                                     std::optional<double> scale) { return 0; })
+                                     std::optional<double> scale) {
+                 return path.size() + months.size() + dry_run + scale.has_value();
+               })
                .description("loads things");
   auto params = f.parameters();
   ASSERT_EQ(params.size(), 4u);

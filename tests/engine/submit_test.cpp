@@ -28,8 +28,8 @@ class Submit : public ::testing::TestWithParam<int> {
 };
 
 INSTANTIATE_TEST_SUITE_P(Workers, Submit, ::testing::Values(0, 1, 2, 4, 8),
-                         [](const auto& info) { return info.param == 0 ? std::string("immediate")
-                                                                       : std::to_string(info.param) + "workers"; });
+                         [](const auto& param_info) { return param_info.param == 0 ? std::string("immediate")
+                                                                       : std::to_string(param_info.param) + "workers"; });
 
 TEST_P(Submit, FanOutAndGather) {
   auto square = baton::task("square", [](int x) { return x * x; });

@@ -29,18 +29,23 @@ TEST(Timeout, TaskEndsTimedOutAndSeesItsStopToken) {
 }
 
 TEST(Timeout, TheFutureResolvesAtTheDeadlineEvenIfTheBodyIgnoresIt) {
-  std::atomic<bool> release{false};
-  auto stubborn = baton::task("stubborn", [&] {
-                    while (!release) std::this_thread::sleep_for(1ms);
+  // Shared with the body, which outlives the run's final state.
+  auto release = std::make_shared<std::atomic<bool>>(false);
+  auto body_returned = std::make_shared<std::atomic<bool>>(false);
+  auto stubborn = baton::task("stubborn", [release, body_returned] {
+                    while (!*release) std::this_thread::sleep_for(1ms);
+                    *body_returned = true;
                     return 1;
                   }).timeout(30ms);
   auto f = baton::flow("stubborn-flow", [&] {
     auto fut = stubborn.submit();
     fut.wait();  // returns at the deadline although the body still runs
     EXPECT_EQ(fut.state().type, StateType::TimedOut);
-    release = true;
+    EXPECT_FALSE(body_returned->load());
+    *release = true;
   }).task_runner(thread_pool(2));
   f();
+  while (!*body_returned) std::this_thread::sleep_for(1ms);
 }
 
 TEST(Timeout, TimedOutAttemptsAreRetried) {

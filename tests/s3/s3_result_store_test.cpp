@@ -1,6 +1,7 @@
 // The results layer's ResultStore over S3: persist, a cache check that is one
 // small request, checksums verified on load, expiration, and `baton cache ls /
 // clear` over an s3:// storage. Built once the results layer is in the tree.
+#include "results/result_settings.h"
 #include "results/result_store.h"
 #include "results/s3/s3_result_storage.h"
 #include "s3rver_fixture.h"
@@ -94,6 +95,37 @@ TEST(S3ResultStore, ExpiredIsAMissAndCacheCommandsWork) {
   ASSERT_TRUE(after.ok());
   ASSERT_EQ(after->records.size(), 1u);
   EXPECT_EQ(after->records[0].key, "kept");
+}
+
+// BATON_RESULT_STORAGE=s3://bucket/prefix, the way a program is pointed at S3
+// without recompiling: the results layer's open_storage opens it with the AWS
+// variables of the environment.
+TEST(S3ResultStore, OpenedFromTheResultStorageSetting) {
+  BATON_START_S3RVER(server);
+  aws::testing::TempDir home;
+  const std::pair<const char*, std::string> vars[] = {
+      {"BATON_RESULT_STORAGE", "s3://baton-test/from-setting"},
+      {"AWS_ACCESS_KEY_ID", kAccessKey},
+      {"AWS_SECRET_ACCESS_KEY", kSecretKey},
+      {"AWS_ENDPOINT_URL", server.endpoint()},
+      {"AWS_SHARED_CREDENTIALS_FILE", home.path() + "/none"},
+      {"AWS_CONFIG_FILE", home.path() + "/none"}};
+  for (const auto& [name, value] : vars) ::setenv(name, value.c_str(), 1);
+  auto storage = results::open_default_storage();
+  ::setenv("AWS_SECRET_ACCESS_KEY", "wrong", 1);
+  auto refused = results::open_default_storage();
+  for (const auto& [name, value] : vars) ::unsetenv(name);
+  ASSERT_TRUE(storage.ok()) << storage.status().message();
+  EXPECT_EQ((*storage)->location(), "s3://baton-test/from-setting/");
+  ResultStore store(*storage);
+  ASSERT_TRUE(store.persist(std::string("in s3"), options("k")).ok());
+  auto hit = store.lookup("k");
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_EQ(store.load<std::string>(**hit).value(), "in s3");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("SignatureDoesNotMatch"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("env AWS_ACCESS_KEY_ID"), std::string::npos);
 }
 
 }  // namespace

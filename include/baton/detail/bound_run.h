@@ -2,10 +2,16 @@
 // A task run bound to its function and arguments: how stored arguments become the
 // function's parameters. Which arguments are futures is decided here, from the
 // types, at compile time; argument values are never walked.
+#include <baton/cache_key_context.h>
 #include <baton/detail/values.h>
+#include <baton/fingerprint.h>
 #include <baton/future.h>
+#include <baton/serializer.h>
+#include <baton/type_name.h>
 #include <baton/wrappers.h>
 
+#include <algorithm>
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -84,6 +90,33 @@ std::string display_arg(const S& stored) {
   else return to_display(s);
 }
 
+// The fingerprint of an argument for cache keys: nullopt leaves it out of the key
+// (quote(x)); `fingerprintable` turns false for a type that cannot be fingerprinted.
+template <class S>
+std::optional<Fingerprint> fingerprint_arg(const S& stored, bool& fingerprintable) {
+  const auto& s = unref(stored);
+  using V = std::remove_cvref_t<decltype(s)>;
+  if constexpr (is_quoted<V>::value) {
+    return std::nullopt;
+  } else if constexpr (is_future_v<V>) {
+    if (auto persisted = s.core()->persisted_fingerprint()) return persisted;
+    using T = typename V::value_type;
+    if constexpr (std::is_void_v<T>) {
+      return Fingerprint{};
+    } else if constexpr (Fingerprintable<T>) {
+      return fingerprint_of(s.core()->value());
+    } else {
+      fingerprintable = false;
+      return std::nullopt;
+    }
+  } else if constexpr (Fingerprintable<V>) {
+    return fingerprint_of(s);
+  } else {
+    fingerprintable = false;
+    return std::nullopt;
+  }
+}
+
 std::string param_name(const std::vector<std::string>& names, std::size_t i);
 // Fills {name} placeholders from parallel name/value lists.
 std::string render_template(const std::string& tmpl, const std::vector<std::string>& names,
@@ -111,8 +144,41 @@ class BoundRun<R, std::tuple<A...>, S...> final : public ValuedRun<R> {
     return describe(std::index_sequence_for<A...>{});
   }
 
-  std::string render_run_name(const std::string& tmpl) const override {
+  std::string render_template(const std::string& tmpl) const override {
     return render(tmpl, std::index_sequence_for<A...>{});
+  }
+
+  bool value_serializable() const override {
+    if constexpr (std::is_void_v<R>) return true;
+    else return Serializable<R>;
+  }
+  std::string value_type_name() const override {
+    if constexpr (std::is_void_v<R>) return "void";
+    else return std::string(type_name<R>());
+  }
+  void write_value([[maybe_unused]] const Serializer& serializer, [[maybe_unused]] ByteSink& sink) const override {
+    if constexpr (!std::is_void_v<R>) {
+      if constexpr (Serializable<R>) serialize_to(serializer, *this->value_, sink);
+      else throw SerializationError("type " + value_type_name() + " has no serializer");
+    }
+  }
+  void read_value([[maybe_unused]] const Serializer& serializer, [[maybe_unused]] ByteSource& source) override {
+    if constexpr (!std::is_void_v<R>) {
+      if constexpr (Serializable<R> && std::is_default_constructible_v<R>) {
+        this->value_.emplace(deserialize_from<R>(serializer, source));
+      } else {
+        throw SerializationError("type " + value_type_name() + " cannot be read back");
+      }
+    }
+  }
+  void drop_value() override {
+    if constexpr (!std::is_void_v<R>) this->value_.reset();
+    this->value_ready_.store(false, std::memory_order_release);
+  }
+  std::optional<std::string> compute_cache_key(const cache::Policy& policy, const RunId& flow_run,
+                                               const std::optional<Fingerprint>& flow_parameters,
+                                               std::string& why_not) const override {
+    return key(policy, flow_run, flow_parameters, why_not, std::index_sequence_for<A...>{});
   }
 
  private:
@@ -139,7 +205,34 @@ class BoundRun<R, std::tuple<A...>, S...> final : public ValuedRun<R> {
   std::string render(const std::string& tmpl, std::index_sequence<I...>) const {
     std::vector<std::string> names{param_name(this->options().param_names, I)...};
     std::vector<std::string> values{display_arg(std::get<I>(args_))...};
-    return render_template(tmpl, names, values);
+    return detail::render_template(tmpl, names, values);
+  }
+
+  template <std::size_t... I>
+  std::optional<std::string> key(const cache::Policy& policy, const RunId& flow_run,
+                                 const std::optional<Fingerprint>& flow_parameters, std::string& why_not,
+                                 std::index_sequence<I...>) const {
+    const TaskOptions& o = this->options();
+    std::array<std::string, sizeof...(A)> names{param_name(o.param_names, I)...};
+    std::array<cache::Argument, sizeof...(A)> args{};
+    bool fingerprintable = true;
+    const auto& excluded = policy.excluded_arguments();
+    const bool wants_inputs = (policy.parts().bits & cache::Parts::kInputs) || (policy.parts().bits == 0 && !policy.is_none());
+    auto fingerprint_one = [&](const auto& stored, const std::string& name) -> std::optional<Fingerprint> {
+      if (!wants_inputs || std::find(excluded.begin(), excluded.end(), name) != excluded.end()) return std::nullopt;
+      bool ok = true;
+      auto fp = fingerprint_arg(stored, ok);
+      if (!ok && fingerprintable) {
+        fingerprintable = false;
+        why_not = "argument '" + name + "' has a type that cannot be fingerprinted";
+      }
+      return fp;
+    };
+    ((args[I] = cache::Argument{names[I], fingerprint_one(std::get<I>(args_), names[I])}), ...);
+    if (!fingerprintable) return std::nullopt;
+    cache::KeyContext ctx{*o.name, o.version.empty() ? std::string_view(o.source_text) : std::string_view(o.version),
+                          flow_run, flow_parameters, std::span<const cache::Argument>(args.data(), args.size())};
+    return policy.compute_key(ctx);
   }
 
   std::shared_ptr<const Fn> fn_;

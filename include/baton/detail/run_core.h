@@ -1,6 +1,9 @@
 #pragma once
 // The engine's type-erased core of a task run and the non-template entry points the
 // typed layer (task.h, future.h) calls. Users do not include this directly.
+#include <baton/detail/result_options.h>
+#include <baton/hash.h>
+#include <baton/result_record.h>
 #include <baton/run_id.h>
 #include <baton/state.h>
 #include <baton/task_runner.h>
@@ -55,6 +58,7 @@ struct TaskOptions {
   std::vector<std::function<void(const TaskRunInfo&, const State&)>> on_completion;
   std::vector<std::function<void(const TaskRunInfo&, const State&)>> on_failure;
   std::optional<bool> log_prints;      // unset: inherit from the flow
+  ResultOptions results;
 };
 
 class TaskRunCore;
@@ -99,8 +103,32 @@ class TaskRunCore : public Runnable {
   virtual void invoke() = 0;
   // Describes the arguments as JSON for the run history (only called with history on).
   virtual std::string describe_parameters() const = 0;
-  // Renders the run-name template from the arguments.
-  virtual std::string render_run_name(const std::string& tmpl) const = 0;
+  // Fills {name} placeholders of a template (run names, result storage keys).
+  virtual std::string render_template(const std::string& tmpl) const = 0;
+
+  // ---- Results: implemented by the typed run, called by the engine.
+  virtual bool value_serializable() const = 0;
+  virtual std::string value_type_name() const = 0;
+  // Streams the value (which must be present) to a sink; throws SerializationError.
+  virtual void write_value(const Serializer& serializer, ByteSink& sink) const = 0;
+  // Reads the value back from a source; throws SerializationError.
+  virtual void read_value(const Serializer& serializer, ByteSource& source) = 0;
+  // Frees the value once it is persisted (cache_result_in_memory(false)).
+  virtual void drop_value() = 0;
+  // The key under `policy`, or nullopt (no caching, or an argument that cannot be
+  // fingerprinted: `why_not` says which).
+  virtual std::optional<std::string> compute_cache_key(const cache::Policy& policy, const RunId& flow_run,
+                                                       const std::optional<Fingerprint>& flow_parameters,
+                                                       std::string& why_not) const = 0;
+
+  // What identifies this run's value in another run's cache key: the persisted
+  // record's checksum when there is one (no reload), else nullopt.
+  std::optional<Fingerprint> persisted_fingerprint() const;
+  // Makes the value available, reloading it from result storage when it was
+  // dropped or comes from the cache; throws Error naming the key if it cannot.
+  void ensure_value();
+  // Where the persisted result lives ("<storage>/<key>"), empty if not persisted.
+  std::string result_location() const;
 
   // Engine-internal state, public for the engine's free functions in src/engine.
   RunId id_;
@@ -121,6 +149,13 @@ class TaskRunCore : public Runnable {
   State state_;
   bool finalizing_ = false;  // a final state is decided; hooks run before it is published
   int run_count_ = 0;
+  // The persisted result, if any: set before the final state is published.
+  std::shared_ptr<const ResultRecord> record_;
+  std::shared_ptr<ResultStorage> record_storage_;
+  // True while the value is in memory; set (release) before the final state or by
+  // ensure_value(), read (acquire) by the typed run's value().
+  std::atomic<bool> value_ready_{false};
+  std::mutex load_mu_;  // serializes reloads
   std::vector<std::shared_ptr<TaskRunCore>> dependents_;  // runs waiting for this one
   std::vector<std::function<void()>> final_listeners_;
 };

@@ -1,0 +1,39 @@
+#pragma once
+// The results step of a task run: where its value is persisted, whether the cache
+// already holds it, and keeping it (or reloading it) afterwards.
+#include <baton/detail/run_core.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace baton::detail {
+
+class FlowRunCore;
+
+// What the options (task, then flow, then settings) say for one run.
+struct ResultPlan {
+  bool persist = false;
+  bool lookup = false;          // try the cache before running
+  bool keep_in_memory = true;
+  std::shared_ptr<ResultStorage> storage;
+  Serializer serializer = Serializer::binary();
+  std::optional<std::string> cache_key;
+  std::optional<std::string> storage_key;
+  std::optional<std::chrono::milliseconds> expiration;
+  std::shared_ptr<LockManager> locks;  // set for serializable isolation
+};
+
+// Never throws: a storage that cannot be opened turns persistence off for the run
+// with an error in its log.
+ResultPlan plan_results(TaskRunCore& run, const FlowRunCore* flow);
+
+// Looks the key up; on a usable hit sets the run's record (and value, when it is
+// kept in memory) and returns true. A corrupt or missing payload is a warning and
+// a miss.
+bool load_from_cache(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore* flow);
+
+// Persists the value after a successful attempt. Returns an error text on failure.
+std::optional<std::string> persist_value(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore* flow);
+
+}  // namespace baton::detail

@@ -1,0 +1,88 @@
+#include "results/engine_backend.h"
+
+#include "engine/runtime.h"
+#include "engine/settings.h"
+#include "results/result_settings.h"
+#include "results/result_store.h"
+
+#include <baton/error.h>
+
+#include <mutex>
+
+namespace baton::results {
+
+namespace {
+
+class EngineBackend final : public engine::ResultBackend {
+ public:
+  std::shared_ptr<ResultStorage> default_storage() override {
+    std::lock_guard lock(mu_);
+    // Re-read the setting so a program (or a test) that changes it is followed.
+    std::string location = storage_location();
+    if (!storage_ || location != location_) {
+      auto opened = open_storage(location);
+      if (!opened.ok()) throw Error(settings::env_name("result_storage") + ": " + opened.status().message());
+      storage_ = *opened;
+      location_ = location;
+    }
+    return storage_;
+  }
+
+  bool persist_by_default() override { return persist_results_by_default(); }
+
+  bool cache_enabled() override {
+    bool on = true;
+    settings::Value v = settings::get("cache");
+    if (!v.text.empty() && !settings::parse_bool(v.text, on)) {
+      throw Error(settings::env_name("cache") + "=" + v.text + ": expected true or false");
+    }
+    return on;
+  }
+
+  std::shared_ptr<LockManager> default_lock_manager() override {
+    std::lock_guard lock(mu_);
+    if (!locks_) locks_ = make_file_lock_manager(locks_dir());
+    return locks_;
+  }
+
+  Result<std::optional<ResultRecord>> lookup(const std::shared_ptr<ResultStorage>& storage,
+                                             std::string_view cache_key) override {
+    return store(storage, Serializer::binary()).lookup(cache_key);
+  }
+
+  Result<ResultRecord> persist(const std::shared_ptr<ResultStorage>& storage, const Serializer& serializer,
+                               std::string_view type_name, const engine::PersistRequest& request,
+                               const std::function<void(ByteSink&)>& write) override {
+    PersistOptions options;
+    options.cache_key = request.cache_key;
+    options.storage_key = request.storage_key;
+    if (request.expiration) options.expiration = *request.expiration;
+    options.task_name = request.task_name;
+    options.task_run_id = request.task_run_id;
+    return store(storage, serializer).persist_with(type_name, options, write);
+  }
+
+  std::optional<std::string> load(const std::shared_ptr<ResultStorage>& storage, const ResultRecord& record,
+                                  std::string_view type_name,
+                                  const std::function<void(const Serializer&, ByteSource&)>& read) override {
+    auto error = store(storage, Serializer::binary()).load_with(record, type_name, read);
+    if (!error) return std::nullopt;
+    return std::string(to_string(error->kind)) + ": " + error->message;
+  }
+
+ private:
+  static ResultStore store(const std::shared_ptr<ResultStorage>& storage, const Serializer& serializer) {
+    return ResultStore(storage, serializer, engine::Runtime::get().clock());
+  }
+
+  std::mutex mu_;  // guards the members below
+  std::shared_ptr<ResultStorage> storage_;
+  std::string location_;
+  std::shared_ptr<LockManager> locks_;
+};
+
+}  // namespace
+
+std::unique_ptr<engine::ResultBackend> make_engine_backend() { return std::make_unique<EngineBackend>(); }
+
+}  // namespace baton::results
