@@ -459,6 +459,7 @@ Result<S3Client::Response> S3Client::execute(Request& request, const RetryPolicy
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
 
     requests_.fetch_add(1, std::memory_order_relaxed);
+    if (request.method != "GET" && request.method != "HEAD") write_requests_.fetch_add(1, std::memory_order_relaxed);
     const CURLcode code = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
     curl_slist_free_all(headers);

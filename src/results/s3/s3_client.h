@@ -116,8 +116,10 @@ class S3Client {
   // "http://127.0.0.1:9000" or "https://s3.eu-west-1.amazonaws.com".
   const std::string& endpoint() const { return endpoint_; }
   WorkPool& pool() { return *pool_; }
-  // HTTP requests sent so far, retries included (tests count cache checks with it).
+  // HTTP requests sent so far, retries included (tests count cache checks with it),
+  // and how many of them were writes (PUT, POST, DELETE).
   std::uint64_t request_count() const { return requests_.load(std::memory_order_relaxed); }
+  std::uint64_t write_request_count() const { return write_requests_.load(std::memory_order_relaxed); }
 
   // Objects. A missing key is nullopt, not an error; a missing bucket is an error.
   Result<std::optional<ObjectInfo>> head_object(std::string_view bucket, std::string_view key);
@@ -173,6 +175,7 @@ class S3Client {
   bool https_ = false;
   bool path_style_ = true;
   std::atomic<std::uint64_t> requests_{0};
+  std::atomic<std::uint64_t> write_requests_{0};
 
   class HandlePool;
   std::unique_ptr<HandlePool> handles_;
