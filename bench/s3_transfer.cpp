@@ -150,6 +150,9 @@ int main() {
   S3ClientOptions options;
   options.credentials = {kKey, kSecret, "", "bench"};
   options.endpoint = endpoint;
+  if (const char* v = std::getenv("BATON_BENCH_IN_FLIGHT")) options.max_in_flight = std::atoi(v);
+  if (const char* v = std::getenv("BATON_BENCH_PART_MB")) options.part_size = std::size_t(std::atoi(v)) << 20;
+  options.threads = std::max(options.threads, 2 * options.max_in_flight);
   auto client = S3Client::create(options);
   if (!client.ok()) {
     std::fprintf(stderr, "%s\n", client.status().message().c_str());
@@ -160,6 +163,9 @@ int main() {
   std::vector<double> baton_up, baton_down, aws_up, aws_down;
   const std::string down = (base / "download.bin").string();
   for (int r = 0; r < runs; ++r) {
+    // Each timed step starts with no dirty pages from the step before: otherwise
+    // whoever runs second pays the writeback of the first one's gigabyte.
+    ::sync();
     auto t = std::chrono::steady_clock::now();
     if (auto s = baton::aws::upload_file(*client, kBucket, "baton.bin", file); !s.ok()) {
       std::fprintf(stderr, "baton upload: %s\n", s.message().c_str());
@@ -167,6 +173,7 @@ int main() {
     }
     baton_up.push_back(mb / seconds_since(t));
 
+    ::sync();
     t = std::chrono::steady_clock::now();
     if (run(aws_env + "s3 cp " + file + " s3://" + kBucket + "/aws.bin") != 0) {
       std::fprintf(stderr, "aws s3 cp upload failed\n");
@@ -174,28 +181,51 @@ int main() {
     }
     aws_up.push_back(mb / seconds_since(t));
 
-    t = std::chrono::steady_clock::now();
-    auto got = baton::aws::download_file(*client, kBucket, "aws.bin", down);
-    if (!got.ok() || !*got) {
-      std::fprintf(stderr, "baton download: %s\n", got.ok() ? "missing" : got.status().message().c_str());
-      return 1;
+    // Downloads: both read the object baton uploaded (the AWS CLI's upload is
+    // checked once by baton), and who goes first alternates between runs, so a
+    // server's first-read cost (s3rver computes an object's MD5 on first access)
+    // and cache warmth fall on each side equally.
+    const auto baton_download = [&](const std::string& key) {
+      ::sync();
+      const auto start = std::chrono::steady_clock::now();
+      auto got = baton::aws::download_file(*client, kBucket, key, down);
+      const double secs = seconds_since(start);
+      if (!got.ok() || !*got) {
+        std::fprintf(stderr, "baton download: %s\n", got.ok() ? "missing" : got.status().message().c_str());
+        std::exit(1);
+      }
+      return secs;
+    };
+    const auto aws_download = [&](const std::string& key) {
+      ::sync();
+      const auto start = std::chrono::steady_clock::now();
+      if (run(aws_env + "s3 cp s3://" + std::string(kBucket) + "/" + key + " " + down) != 0) {
+        std::fprintf(stderr, "aws s3 cp download failed\n");
+        std::exit(1);
+      }
+      return seconds_since(start);
+    };
+    const auto check = [&](const char* what) {
+      if (run("cmp -s " + file + " " + down) != 0) {
+        std::fprintf(stderr, "%s differs from the original file\n", what);
+        std::exit(1);
+      }
+      fs::remove(down, ec);
+    };
+    if (r == 0) {
+      baton_download("aws.bin");
+      check("baton's download of the AWS CLI's upload");
     }
-    baton_down.push_back(mb / seconds_since(t));
-    if (r == 0 && run("cmp -s " + file + " " + down) != 0) {
-      std::fprintf(stderr, "baton download differs from the file the AWS CLI uploaded\n");
-      return 1;
-    }
-    fs::remove(down, ec);
-
-    t = std::chrono::steady_clock::now();
-    if (run(aws_env + "s3 cp s3://" + std::string(kBucket) + "/baton.bin " + down) != 0) {
-      std::fprintf(stderr, "aws s3 cp download failed\n");
-      return 1;
-    }
-    aws_down.push_back(mb / seconds_since(t));
-    if (r == 0 && run("cmp -s " + file + " " + down) != 0) {
-      std::fprintf(stderr, "the AWS CLI's download differs from the file baton uploaded\n");
-      return 1;
+    if (r % 2 == 0) {
+      baton_down.push_back(mb / baton_download("baton.bin"));
+      if (r == 0) check("baton's download of its own upload");
+      fs::remove(down, ec);
+      aws_down.push_back(mb / aws_download("baton.bin"));
+      if (r == 0) check("the AWS CLI's download of baton's upload");
+    } else {
+      aws_down.push_back(mb / aws_download("baton.bin"));
+      fs::remove(down, ec);
+      baton_down.push_back(mb / baton_download("baton.bin"));
     }
     fs::remove(down, ec);
     std::fprintf(stderr, "run %d: upload baton %.0f aws %.0f MB/s, download baton %.0f aws %.0f MB/s\n", r + 1,

@@ -171,7 +171,9 @@ void S3ObjectWriter::abort() noexcept {
 struct S3ObjectReader::Chunk {
   std::uint64_t offset = 0;
   std::size_t length = 0;
-  std::vector<std::byte> data;
+  // Not a vector: a fresh one would zero-fill every chunk (and fault its pages in)
+  // before the bytes arrive; buffers are reused from chunk to chunk instead.
+  std::unique_ptr<std::byte[]> data;
   std::size_t consumed = 0;
   // Guarded by mutex.
   std::mutex mutex;
@@ -196,14 +198,13 @@ Result<std::unique_ptr<S3ObjectReader>> S3ObjectReader::open(std::shared_ptr<S3C
   // The first chunk is small so opening a small object costs one small request.
   const std::size_t first = std::min<std::size_t>(reader->client_->options().part_size, std::size_t{1} << 20);
   auto chunk = std::make_shared<Chunk>();
-  chunk->data.resize(first);
-  auto got = reader->client_->get_range(reader->bucket_, reader->key_, {0, first}, chunk->data.data());
+  chunk->data.reset(new std::byte[first]);
+  auto got = reader->client_->get_range(reader->bucket_, reader->key_, {0, first}, chunk->data.get());
   if (!got.ok()) return got.status();
   if (!got->has_value()) return std::unique_ptr<S3ObjectReader>();
   reader->size_ = (*got)->object_size;
   reader->etag_ = (*got)->etag;
   chunk->length = (*got)->bytes;
-  chunk->data.resize(chunk->length);
   chunk->ready = true;
   reader->next_offset_ = chunk->length;
   reader->chunks_.push_back(std::move(chunk));
@@ -218,11 +219,16 @@ void S3ObjectReader::schedule() {
     chunk->offset = next_offset_;
     chunk->length = static_cast<std::size_t>(std::min<std::uint64_t>(client_->options().part_size, size_ - next_offset_));
     next_offset_ += chunk->length;
+    if (!spare_.empty()) {
+      chunk->data = std::move(spare_.back());
+      spare_.pop_back();
+    } else {
+      chunk->data.reset(new std::byte[client_->options().part_size]);
+    }
     chunks_.push_back(chunk);
     // By plain pointer, as in the writer: the reader's destructor waits for every chunk.
     client_->pool().submit([client = client_.get(), chunk, bucket = bucket_, key = key_, etag = etag_] {
-      chunk->data.resize(chunk->length);
-      auto got = client->get_range(bucket, key, {chunk->offset, chunk->length}, chunk->data.data(), etag);
+      auto got = client->get_range(bucket, key, {chunk->offset, chunk->length}, chunk->data.get(), etag);
       std::optional<Status> error;
       if (!got.ok()) {
         error = got.status();
@@ -252,10 +258,12 @@ Result<std::size_t> S3ObjectReader::read(void* data, std::size_t size) {
       if (chunk->error) return *chunk->error;
     }
     const std::size_t n = std::min(size - total, chunk->length - chunk->consumed);
-    std::memcpy(out + total, chunk->data.data() + chunk->consumed, n);
+    std::memcpy(out + total, chunk->data.get() + chunk->consumed, n);
     chunk->consumed += n;
     total += n;
     if (chunk->consumed == chunk->length) {
+      // Read-ahead buffers (all part_size long) go back for the next chunks.
+      if (chunk->offset != 0) spare_.push_back(std::move(chunk->data));
       chunks_.pop_front();
       schedule();
     }

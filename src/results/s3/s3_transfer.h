@@ -95,6 +95,7 @@ class S3ObjectReader {
   std::string etag_;
   std::uint64_t next_offset_ = 0;  // first byte not yet requested
   std::deque<std::shared_ptr<Chunk>> chunks_;  // requested, in order; front is being consumed
+  std::vector<std::unique_ptr<std::byte[]>> spare_;  // consumed read-ahead buffers, part_size each
 };
 
 // Convenience: a local file to an object and back, streamed (never whole in memory).
