@@ -313,32 +313,79 @@ Status upload_file(const std::shared_ptr<S3Client>& client, const std::string& b
 
 Result<bool> download_file(const std::shared_ptr<S3Client>& client, const std::string& bucket, const std::string& key,
                            const std::string& path) {
+  // The first chunk tells the size (one request for a small object); the rest is
+  // fetched as parallel ranged GETs, each written at its offset with pwrite, so
+  // no single thread copies every byte.
   auto reader = S3ObjectReader::open(client, bucket, key);
   if (!reader.ok()) return reader.status();
   if (!*reader) return false;
+  S3ObjectReader& r = **reader;
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::error("cannot create " + path + ": " + std::strerror(errno));
-  std::vector<std::byte> buffer(std::size_t{4} << 20);
-  std::uint64_t offset = 0;
-  for (;;) {
-    auto n = (*reader)->read(buffer.data(), buffer.size());
-    if (!n.ok()) {
-      ::close(fd);
-      return n.status();
-    }
-    if (*n == 0) break;
+  const auto write_at = [&path](int file, const std::byte* data, std::size_t size, std::uint64_t offset) -> Status {
     std::size_t done = 0;
-    while (done < *n) {
-      const ssize_t w = ::write(fd, buffer.data() + done, *n - done);
+    while (done < size) {
+      const ssize_t w = ::pwrite(file, data + done, size - done, static_cast<off_t>(offset + done));
       if (w < 0) {
-        const int err = errno;
-        ::close(fd);
         return Status::error("writing " + path + " at offset " + std::to_string(offset + done) + ": " +
-                             std::strerror(err));
+                             std::strerror(errno));
       }
       done += static_cast<std::size_t>(w);
     }
-    offset += *n;
+    return Status();
+  };
+  // The first chunk, already read by open().
+  const std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(r.size(), std::size_t{1} << 20));
+  std::vector<std::byte> head(first);
+  auto got_head = r.read(head.data(), head.size());
+  if (!got_head.ok()) {
+    ::close(fd);
+    return got_head.status();
+  }
+  if (Status s = write_at(fd, head.data(), *got_head, 0); !s.ok()) {
+    ::close(fd);
+    return s;
+  }
+  struct State {
+    std::mutex mutex;
+    std::condition_variable changed;
+    int in_flight = 0;
+    std::optional<Status> error;
+  } state;
+  const std::size_t part = client->options().part_size;
+  const int window = client->options().max_in_flight;
+  for (std::uint64_t offset = *got_head; offset < r.size(); offset += part) {
+    const std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(part, r.size() - offset));
+    {
+      std::unique_lock lock(state.mutex);
+      state.changed.wait(lock, [&] { return state.in_flight < window || state.error; });
+      if (state.error) break;
+      ++state.in_flight;
+    }
+    client->pool().submit([&, offset, length, c = client.get()] {
+      std::unique_ptr<std::byte[]> buffer(new std::byte[length]);
+      auto got = c->get_range(bucket, key, {offset, length}, buffer.get(), r.etag());
+      Status s;
+      if (!got.ok()) {
+        s = got.status();
+      } else if (!got->has_value() || (*got)->bytes != length) {
+        s = Status::error("S3 GET s3://" + bucket + "/" + key + ": the object changed or vanished while being read");
+      } else {
+        s = write_at(fd, buffer.get(), length, offset);
+      }
+      std::lock_guard lock(state.mutex);
+      if (!s.ok() && !state.error) state.error = s;
+      --state.in_flight;
+      state.changed.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(state.mutex);
+    state.changed.wait(lock, [&] { return state.in_flight == 0; });
+  }
+  if (state.error) {
+    ::close(fd);
+    return *state.error;
   }
   if (::close(fd) != 0) return Status::error("closing " + path + ": " + std::strerror(errno));
   return true;
