@@ -15,15 +15,17 @@ packages=(
   libzstd-dev
   # table and Parquet codecs
   libsnappy-dev zlib1g-dev liblz4-dev
-  # object storage
-  libcurl4-openssl-dev libssl-dev libpugixml-dev
+  # object storage, and the S3 clients its interoperability tests and benchmark compare with
+  libcurl4-openssl-dev libssl-dev libpugixml-dev awscli rclone
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# node and npm run the reference tools (DuckDB, s3rver); any node >= 18 will do.
+# node and npm run the reference tools (DuckDB, s3rver); any node >= 18 will do
+# (s3rver declares node >= 20; read, not run: the code it loads needs nothing newer
+# than 18, and npm ci only warns on engines).
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 

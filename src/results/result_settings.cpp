@@ -2,6 +2,8 @@
 
 #include "engine/settings.h"
 
+#include <baton/s3.h>
+
 #include <stdexcept>
 
 namespace baton::results {
@@ -24,6 +26,7 @@ bool persist_results_by_default() {
 
 Result<std::shared_ptr<ResultStorage>> open_storage(std::string_view location) {
   if (location == "memory") return make_memory_storage();
+  if (location.starts_with("s3://")) return make_s3_storage(location);
   if (const auto scheme = location.find("://"); scheme != std::string_view::npos) {
     return Status::error("result storage '" + std::string(location) + "': the scheme '" +
                          std::string(location.substr(0, scheme)) + "' is not supported by this build");

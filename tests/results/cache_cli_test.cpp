@@ -115,7 +115,7 @@ TEST_F(CacheCli, ClearExpiredThenByTaskThenAll) {
 TEST_F(CacheCli, BadInputGetsAClearError) {
   CliRun r = run_cli(root(), "cache");
   EXPECT_NE(r.code, 0);
-  r = run_cli(root(), "cache ls --storage s3://bucket/x");
+  r = run_cli(root(), "cache ls --storage gs://bucket/x");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("not supported"), std::string::npos) << r.out;
 }
