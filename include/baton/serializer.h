@@ -256,6 +256,7 @@ class BinaryWriter {
   void write(const T& value);
 
   void write_bytes(const void* data, std::size_t size) {
+    if (size == 0) return;  // empty ranges may have a null data()
     if (size <= kBufferSize - used_) {
       std::memcpy(buf_.get() + used_, data, size);
       used_ += size;
@@ -316,6 +317,7 @@ class BinaryReader {
   void read(T& value);
 
   void read_bytes(void* out, std::size_t size) {
+    if (size == 0) return;  // empty ranges may have a null data()
     if (mem_) {
       if (size > mem_->size() - mem_pos_) truncated(size);
       std::memcpy(out, mem_->data() + mem_pos_, size);
