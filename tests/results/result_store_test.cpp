@@ -63,6 +63,8 @@ struct Setup {
   bool stream_only;
 };
 
+void PrintTo(const Setup& s, std::ostream* os) { *os << s.name; }
+
 class EveryStore : public ::testing::TestWithParam<Setup> {
  protected:
   void SetUp() override {
