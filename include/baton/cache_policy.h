@@ -20,6 +20,7 @@
 // Thread safety: policies are immutable values; compute_key may be called
 // concurrently (custom functions must allow that themselves).
 #include <baton/cache_key_context.h>
+#include <baton/fingerprint.h>
 
 #include <cstdint>
 #include <functional>
@@ -81,6 +82,21 @@ class Policy {
   std::vector<std::string> excluded_;  // sorted, unique
   std::vector<KeyFunction> custom_;
 };
+
+// One argument's entry in a KeyContext: its fingerprint, or none when its type is
+// left out of keys (exclude_from_cache_key, the engine's quote()). Not callable for
+// types that are neither: the engine checks `CacheKeyArgument<T>` and decides.
+template <class T>
+concept CacheKeyArgument = Fingerprintable<T> || excluded_from_cache_key_v<T>;
+
+template <CacheKeyArgument T>
+Argument argument(std::string_view name, const T& value) {
+  if constexpr (excluded_from_cache_key_v<T>) {
+    return Argument{name, std::nullopt};
+  } else {
+    return Argument{name, fingerprint_of(value)};
+  }
+}
 
 Policy operator+(const Policy& a, const Policy& b);
 Policy operator-(const Policy& a, std::string_view argument);

@@ -256,7 +256,7 @@ class BinaryWriter {
   void write(const T& value);
 
   void write_bytes(const void* data, std::size_t size) {
-    if (size == 0) return;  // data may be null (an empty vector): memcpy must not see it
+    if (size == 0) return;  // empty ranges may have a null data()
     if (size <= kBufferSize - used_) {
       std::memcpy(buf_.get() + used_, data, size);
       used_ += size;
@@ -317,7 +317,7 @@ class BinaryReader {
   void read(T& value);
 
   void read_bytes(void* out, std::size_t size) {
-    if (size == 0) return;  // out may be null (an empty vector)
+    if (size == 0) return;  // empty ranges may have a null data()
     if (mem_) {
       if (size > mem_->size() - mem_pos_) truncated(size);
       std::memcpy(out, mem_->data() + mem_pos_, size);

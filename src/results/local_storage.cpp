@@ -180,7 +180,7 @@ class LocalPayloadReader final : public PayloadReader {
   }
   std::optional<std::uint64_t> size() const override { return size_; }
   Result<std::size_t> read_at(std::uint64_t offset, void* data, std::size_t size) override {
-    if (offset >= size_) return std::size_t{0};
+    if (offset >= size_ || size == 0) return std::size_t{0};
     const std::size_t n = std::min<std::uint64_t>(size, size_ - offset);
     std::memcpy(data, static_cast<const char*>(map_) + offset, n);
     return n;

@@ -52,7 +52,7 @@ class MemoryPayloadReader final : public PayloadReader {
   }
   std::optional<std::uint64_t> size() const override { return bytes_->size(); }
   Result<std::size_t> read_at(std::uint64_t offset, void* data, std::size_t size) override {
-    if (offset >= bytes_->size()) return std::size_t{0};
+    if (offset >= bytes_->size() || size == 0) return std::size_t{0};
     const std::size_t n = std::min<std::uint64_t>(size, bytes_->size() - offset);
     std::memcpy(data, bytes_->data() + offset, n);
     return n;

@@ -3,6 +3,7 @@
 #include "util/hash.h"
 
 #include <algorithm>
+#include <exception>
 
 namespace baton {
 
@@ -173,7 +174,7 @@ std::optional<LoadError> ResultStore::load_with(const ResultRecord& record, std:
     if (actual != record.checksum) return corrupt_checksum(record, actual);
     try {
       read(*serializer, **reader);
-    } catch (const SerializationError& e) {
+    } catch (const std::exception& e) {  // SerializationError, or a user serialize() that threw
       return LoadError{LoadErrorKind::Format, describe(record) + ": " + e.what()};
     }
     return std::nullopt;
@@ -182,7 +183,7 @@ std::optional<LoadError> ResultStore::load_with(const ResultRecord& record, std:
   std::optional<std::string> failure;
   try {
     read(*serializer, source);
-  } catch (const SerializationError& e) {
+  } catch (const std::exception& e) {
     failure = e.what();
   }
   if (Status s = source.drain(); !s.ok()) return LoadError{LoadErrorKind::Io, describe(record) + ": " + s.message()};

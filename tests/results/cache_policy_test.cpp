@@ -136,5 +136,32 @@ TEST(CachePolicy, CustomKeyFunction) {
   EXPECT_EQ((inputs + by_a).describe(), "inputs + custom");
 }
 
+template <class T>
+struct Quoted {
+  T value;
+};
+
+}  // namespace
+}  // namespace baton::cache
+
+template <class T>
+struct baton::exclude_from_cache_key<baton::cache::Quoted<T>> : std::true_type {};
+
+namespace baton::cache {
+namespace {
+
+struct NoFingerprint {};
+static_assert(CacheKeyArgument<std::string>);
+static_assert(CacheKeyArgument<Quoted<NoFingerprint>>);
+static_assert(!CacheKeyArgument<NoFingerprint>);
+
+TEST(CachePolicy, ArgumentHelperFingerprintsOrExcludes) {
+  const Argument a = argument("path", std::string("x.parquet"));
+  EXPECT_EQ(a.name, "path");
+  EXPECT_EQ(a.fingerprint, fingerprint_of(std::string("x.parquet")));
+  const Argument q = argument("logger", Quoted<NoFingerprint>{});
+  EXPECT_FALSE(q.fingerprint);
+}
+
 }  // namespace
 }  // namespace baton::cache

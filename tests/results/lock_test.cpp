@@ -22,6 +22,8 @@ struct Maker {
   std::function<std::shared_ptr<LockManager>(const std::filesystem::path&)> make;
 };
 
+void PrintTo(const Maker& m, std::ostream* os) { *os << m.name; }
+
 class EveryLockManager : public ::testing::TestWithParam<Maker> {
  protected:
   void SetUp() override { locks_ = GetParam().make(dir_.path() / "locks"); }

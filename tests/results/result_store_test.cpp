@@ -63,6 +63,8 @@ struct Setup {
   bool stream_only;
 };
 
+void PrintTo(const Setup& s, std::ostream* os) { *os << s.name; }
+
 class EveryStore : public ::testing::TestWithParam<Setup> {
  protected:
   void SetUp() override {
@@ -341,6 +343,41 @@ TEST(ResultSettings, StorageAndPersistFromEnvironment) {
   ::unsetenv("BATON_RESULT_STORAGE");
   ::unsetenv("BATON_PERSIST_RESULTS");
   ::unsetenv("BATON_HOME");
+}
+
+}  // namespace
+}  // namespace baton
+
+namespace res_test {
+// A user type whose load refuses what it reads, as a type whose layout changed might.
+struct Strict {
+  int version = 2;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar("version", version);
+    if (Archive::is_loading && version != 2) {
+      throw std::runtime_error("version " + std::to_string(version) + " unsupported");
+    }
+  }
+};
+}  // namespace res_test
+
+namespace baton {
+namespace {
+
+TEST(ResultStore, ExceptionFromAUserSerializerIsAFormatErrorNotACrash) {
+  testing::ScratchDir dir;
+  ResultStore store(make_local_storage((dir.path() / "s").string()));
+  PersistOptions o;
+  o.cache_key = "strict";
+  res_test::Strict old;
+  old.version = 1;
+  auto rec = store.persist(old, o);
+  ASSERT_TRUE(rec.ok());
+  auto loaded = store.load<res_test::Strict>(*rec);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().kind, LoadErrorKind::Format);
+  EXPECT_NE(loaded.error().message.find("version 1 unsupported"), std::string::npos) << loaded.error().message;
 }
 
 }  // namespace

@@ -43,6 +43,9 @@ struct NotDefaultConstructible {
 }  // namespace ser_test
 
 namespace baton {
+
+void PrintTo(const Serializer& s, std::ostream* os) { *os << s.name(); }
+
 namespace {
 
 using ser_test::Color;

@@ -15,6 +15,8 @@ struct Backend {
   std::function<std::shared_ptr<ResultStorage>(const std::filesystem::path&)> make;
 };
 
+void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+
 class EveryStorage : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override { storage_ = GetParam().make(dir_.path()); }
