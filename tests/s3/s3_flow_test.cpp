@@ -111,5 +111,36 @@ TEST(S3Flow, SecondRunIsAllCachedWithOneSmallRequestPerCheck) {
   EXPECT_EQ(requests, static_cast<std::uint64_t>(storage->metadata_reads + storage->payload_reads));
 }
 
+// `baton cache ls` and `baton cache clear` over a store in S3, named by
+// BATON_RESULT_STORAGE as a user would.
+TEST(S3Flow, CacheCommandsWorkOverS3) {
+  BATON_START_S3RVER(server);
+  auto client = aws::S3Client::create(server.client_options());
+  ASSERT_TRUE(client.ok());
+  auto s3 = aws::S3Storage::open(*client, *aws::make_s3_location(aws::testing::kBucket, "cli/"));
+  ASSERT_TRUE(s3.ok()) << s3.status().message();
+  auto square = BATON_TASK("square_in_s3", [](int x) { return x * x; })
+                    .cache_policy(cache::inputs)
+                    .result_storage(make_s3_result_storage(*s3));
+  for (int i = 0; i < 3; ++i) square(i);
+
+  aws::testing::TempDir home;
+  const std::string env = "BATON_HOME='" + home.path() + "' BATON_RESULT_STORAGE='s3://" +
+                          std::string(aws::testing::kBucket) + "/cli/' AWS_ACCESS_KEY_ID='" +
+                          aws::testing::kAccessKey + "' AWS_SECRET_ACCESS_KEY='" + aws::testing::kSecretKey +
+                          "' AWS_REGION=us-east-1 AWS_ENDPOINT_URL='" + server.endpoint() + "' ";
+  std::string out;
+  ASSERT_EQ(aws::testing::run_command(env + BATON_CLI_PATH + " cache ls", &out), 0) << out;
+  int listed = 0;
+  for (std::size_t p = out.find("square_in_s3"); p != std::string::npos; p = out.find("square_in_s3", p + 1)) ++listed;
+  EXPECT_EQ(listed, 3) << out;
+  std::string cleared, after;
+  ASSERT_EQ(aws::testing::run_command(env + BATON_CLI_PATH + " cache clear --task square_in_s3", &cleared), 0)
+      << cleared;
+  EXPECT_NE(cleared.find("removed 3 results"), std::string::npos) << cleared;
+  ASSERT_EQ(aws::testing::run_command(env + BATON_CLI_PATH + " cache ls", &after), 0) << after;
+  EXPECT_EQ(after.find("square_in_s3"), std::string::npos) << after;
+}
+
 }  // namespace
 }  // namespace baton
