@@ -351,7 +351,6 @@ auto task(std::string_view name, F&& fn, const SourceInfo* source = nullptr) {
   return Task<Sig>(name, std::forward<F>(fn), source);
 }
 
-// The task's id inside its run: for code that wants to know where it runs.
 // Inside a task or flow body: stop_requested() turns true when the run passes its
 // timeout or is cancelled; throw_if_stop_requested() ends it Cancelled/TimedOut.
 bool stop_requested();

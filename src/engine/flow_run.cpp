@@ -47,16 +47,6 @@ std::string generate_run_name(const RunId& id) {
   return std::string(kAdjectives[id.lo % 32]) + "-" + kAnimals[(id.lo >> 8) % 32];
 }
 
-std::string error_text(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
 struct LastFlowRun {
   RunId id;
   std::string name;
@@ -147,7 +137,7 @@ void execute_flow(const std::shared_ptr<const FlowOptions>& options,
       final_state = {StateType::Completed, now, "", nullptr};
       break;
     }
-    std::string message = error_text(error);
+    std::string message = error_message(error);
     if (n < options->retries) {
       record_state(StateType::AwaitingRetry, "Retry " + std::to_string(n + 1) + "/" +
                                                   std::to_string(options->retries) + " after: " + message);

@@ -19,16 +19,6 @@ namespace {
 
 using engine::Runtime;
 
-std::string error_message(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception (not derived from std::exception)";
-  }
-}
-
 template <class E>
 bool holds(const std::exception_ptr& error) {
   try {
