@@ -26,6 +26,8 @@
 
 #include <array>
 #include <chrono>
+#include <baton/detail/type_traits.h>
+
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -97,26 +99,11 @@ concept HasAdlFingerprint = requires(const T& t, Hasher& h) { baton_fingerprint(
 template <class T>
 concept Custom = HasRememberedFingerprint<T> || HasFingerprintMember<T> || HasAdlFingerprint<T>;
 
-template <class T>
-struct is_pair : std::false_type {};
-template <class A, class B>
-struct is_pair<std::pair<A, B>> : std::true_type {};
-template <class T>
-struct is_tuple : std::false_type {};
-template <class... Ts>
-struct is_tuple<std::tuple<Ts...>> : std::true_type {};
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
-template <class T>
-struct is_variant : std::false_type {};
-template <class... Ts>
-struct is_variant<std::variant<Ts...>> : std::true_type {};
-template <class T>
-struct is_duration : std::false_type {};
-template <class R, class P>
-struct is_duration<std::chrono::duration<R, P>> : std::true_type {};
+using detail::is_duration;
+using detail::is_optional;
+using detail::is_pair;
+using detail::is_tuple;
+using detail::is_variant;
 template <class T>
 struct is_time_point : std::false_type {};
 template <class C, class D>

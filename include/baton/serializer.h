@@ -38,6 +38,7 @@
 // Errors: serialize_to/deserialize_from throw SerializationError (I/O failures of
 // the sink/source, malformed or truncated input, with the byte offset or JSON path).
 #include <baton/byte_stream.h>
+#include <baton/detail/type_traits.h>
 
 #include <array>
 #include <bit>
@@ -135,26 +136,11 @@ concept HasAdlSerialize = requires(T& t, ProbeArchive& a) { baton_serialize(a, t
 template <class T>
 concept Custom = HasSerializeMember<T> || HasAdlSerialize<T>;
 
-template <class T>
-struct is_pair : std::false_type {};
-template <class A, class B>
-struct is_pair<std::pair<A, B>> : std::true_type {};
-template <class T>
-struct is_tuple : std::false_type {};
-template <class... Ts>
-struct is_tuple<std::tuple<Ts...>> : std::true_type {};
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
-template <class T>
-struct is_variant : std::false_type {};
-template <class... Ts>
-struct is_variant<std::variant<Ts...>> : std::true_type {};
-template <class T>
-struct is_std_array : std::false_type {};
-template <class T, std::size_t N>
-struct is_std_array<std::array<T, N>> : std::true_type {};
+using detail::is_optional;
+using detail::is_pair;
+using detail::is_std_array;
+using detail::is_tuple;
+using detail::is_variant;
 template <class T>
 struct is_string : std::false_type {};
 template <class C, class Tr, class A>

@@ -3,6 +3,8 @@
 // parsed from a flow program's command line. Compile-time dispatch on the type:
 // scalars and strings by value, containers of them element-wise, anything else by
 // its type only (big values are never formatted).
+#include <baton/detail/type_traits.h>
+
 #include <charconv>
 #include <cstdint>
 #include <filesystem>
@@ -15,15 +17,6 @@
 
 namespace baton::detail {
 
-template <class T>
-struct is_vector : std::false_type {};
-template <class T, class A>
-struct is_vector<std::vector<T, A>> : std::true_type {};
-
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
 
 template <class T>
 constexpr bool is_string_like_v =
