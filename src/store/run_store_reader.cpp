@@ -129,25 +129,11 @@ Result<Record> find_by_prefix(Database& db, std::string_view table, std::string_
 }  // namespace
 
 Result<std::unique_ptr<RunStoreReader>> RunStoreReader::open(SqliteRunStoreOptions options) {
-  std::filesystem::path path;
-  std::chrono::milliseconds interval{};
-  try {
-    path = options.path.empty() ? settings::database_path() : options.path;
-    interval = options.heartbeat_interval ? *options.heartbeat_interval : settings::heartbeat_interval();
-  } catch (const std::invalid_argument& e) {
-    return Status::error(e.what());
-  }
-  auto db = Database::open(path);
-  if (!db.ok()) return db.status();
-  int crashed = 0;
-  if (options.mark_crashed_on_open) {
-    auto marked = mark_crashed_runs(**db, CrashDetectionOptions{options.clock, interval, {}});
-    if (!marked.ok()) return marked.status();
-    crashed = *marked;
-  }
-  std::unique_ptr<RunStoreReader> reader(new RunStoreReader(std::move(db).value()));
+  auto opened = open_run_history(options);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<RunStoreReader> reader(new RunStoreReader(std::move(opened->db)));
   reader->clock_ = options.clock;
-  reader->crashed_on_open_ = crashed;
+  reader->crashed_on_open_ = opened->crashed;
   return reader;
 }
 

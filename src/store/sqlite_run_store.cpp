@@ -90,27 +90,34 @@ struct SqliteRunStore::Statements {
       insert_log, heartbeat, insert_result;
 };
 
-Result<std::unique_ptr<SqliteRunStore>> SqliteRunStore::open(SqliteRunStoreOptions options) {
+Result<OpenedRunHistory> open_run_history(const SqliteRunStoreOptions& options) {
+  OpenedRunHistory opened;
   std::filesystem::path path;
-  std::chrono::milliseconds interval{};
   try {
     path = options.path.empty() ? settings::database_path() : options.path;
-    interval = options.heartbeat_interval ? *options.heartbeat_interval : settings::heartbeat_interval();
+    opened.heartbeat_interval =
+        options.heartbeat_interval ? *options.heartbeat_interval : settings::heartbeat_interval();
   } catch (const std::invalid_argument& e) {
     return Status::error(e.what());
   }
   auto db = Database::open(path);
   if (!db.ok()) return db.status();
-  int crashed = 0;
+  opened.db = std::move(db).value();
   if (options.mark_crashed_on_open) {
-    auto marked = mark_crashed_runs(**db, CrashDetectionOptions{options.clock, interval, {}});
+    auto marked = mark_crashed_runs(*opened.db, CrashDetectionOptions{options.clock, opened.heartbeat_interval, {}});
     if (!marked.ok()) return marked.status();
-    crashed = *marked;
+    opened.crashed = *marked;
   }
+  return opened;
+}
+
+Result<std::unique_ptr<SqliteRunStore>> SqliteRunStore::open(SqliteRunStoreOptions options) {
+  auto opened = open_run_history(options);
+  if (!opened.ok()) return opened.status();
   try {
-    std::unique_ptr<SqliteRunStore> store(
-        new SqliteRunStore(std::move(db).value(), options.clock, interval, options.task_run_write_delay));
-    store->crashed_on_open_ = crashed;
+    std::unique_ptr<SqliteRunStore> store(new SqliteRunStore(std::move(opened->db), options.clock,
+                                                             opened->heartbeat_interval, options.task_run_write_delay));
+    store->crashed_on_open_ = opened->crashed;
     return store;
   } catch (const SqliteError& e) {
     return Status::error(e.what());
@@ -210,6 +217,18 @@ void SqliteRunStore::flush_deferred(std::chrono::steady_clock::time_point cutoff
   }
 }
 
+void SqliteRunStore::start_pending(OpenRun& run, TimePoint created) {
+  run.first_seen = std::chrono::steady_clock::now();
+  run.state = StateType::Pending;
+  run.state_time = to_micros(created);
+  run.history.assign(1, '[');
+  append_transition_json(run.history, StateType::Pending, run.state_time, {});
+  if (!run.touched) {
+    run.touched = true;
+    touched_.push_back(&run);
+  }
+}
+
 void SqliteRunStore::apply(const engine::FlowRunCreated& e) {
   auto [it, inserted] = flows_.try_emplace(e.id);
   OpenRun& run = it->second;
@@ -217,15 +236,7 @@ void SqliteRunStore::apply(const engine::FlowRunCreated& e) {
   run.id = e.id;
   run.is_flow = true;
   run.flow_created = std::make_unique<engine::FlowRunCreated>(e);
-  run.first_seen = std::chrono::steady_clock::now();
-  run.state = StateType::Pending;
-  run.state_time = to_micros(e.created);
-  run.history = "[";
-  append_transition_json(run.history, StateType::Pending, run.state_time, {});
-  if (!run.touched) {
-    run.touched = true;
-    touched_.push_back(&run);
-  }
+  start_pending(run, e.created);
 }
 
 void SqliteRunStore::apply(const engine::TaskRunCreated& e) {
@@ -235,15 +246,7 @@ void SqliteRunStore::apply(const engine::TaskRunCreated& e) {
   run.id = e.id;
   run.is_flow = false;
   run.task_created = std::make_unique<engine::TaskRunCreated>(e);
-  run.first_seen = std::chrono::steady_clock::now();
-  run.state = StateType::Pending;
-  run.state_time = to_micros(e.created);
-  run.history = "[";
-  append_transition_json(run.history, StateType::Pending, run.state_time, {});
-  if (!run.touched) {
-    run.touched = true;
-    touched_.push_back(&run);
-  }
+  start_pending(run, e.created);
 }
 
 void SqliteRunStore::apply(const engine::StateChanged& e) {

@@ -51,6 +51,16 @@ struct SqliteRunStoreOptions {
   std::chrono::milliseconds task_run_write_delay{500};
 };
 
+// The run-history database as the writer and the reader both open it: path and
+// heartbeat from the options or the settings, schema migrated, and (unless the
+// options say not to) the runs of dead processes marked Crashed.
+struct OpenedRunHistory {
+  std::unique_ptr<Database> db;
+  std::chrono::milliseconds heartbeat_interval{};
+  int crashed = 0;  // flow runs marked Crashed on open
+};
+Result<OpenedRunHistory> open_run_history(const SqliteRunStoreOptions& options);
+
 class SqliteRunStore final : public engine::RunStoreSink {
  public:
   // Opens or creates the database (and its directory), migrates the schema, and
@@ -100,6 +110,8 @@ class SqliteRunStore final : public engine::RunStoreSink {
   SqliteRunStore(std::unique_ptr<Database> db, Clock* clock, std::chrono::milliseconds heartbeat_interval,
                  std::chrono::milliseconds task_run_write_delay);
 
+  // A created run: in its implied Pending state, to be written with this batch.
+  void start_pending(OpenRun& run, TimePoint created);
   void apply(const engine::FlowRunCreated& e);
   void apply(const engine::TaskRunCreated& e);
   void apply(const engine::StateChanged& e);
