@@ -14,7 +14,9 @@ namespace baton::detail {
 extern const int wiring_anchor;
 const int wiring_anchor = [] {
   engine::set_runner_factory([](const std::string& kind, int workers) {
-    return kind == "immediate" ? immediate() : thread_pool(workers);
+    if (kind == "immediate") return immediate();
+    if (kind == "process") return process_pool(workers);
+    return thread_pool(workers);
   });
   engine::set_result_backend(results::make_engine_backend());
   engine::set_run_store_factory([]() -> std::unique_ptr<engine::RunStoreSink> {

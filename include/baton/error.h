@@ -38,4 +38,16 @@ class CrashedError : public Error {
   using Error::Error;
 };
 
+// A task body that ran in another process (process pool, MPI rank) threw. The
+// exception itself cannot cross processes: this carries its type and message.
+class RemoteTaskError : public Error {
+ public:
+  RemoteTaskError(std::string type, const std::string& message) : Error(message), type_(std::move(type)) {}
+  // The C++ type of the exception the body threw, as the compiler names it.
+  const std::string& type() const { return type_; }
+
+ private:
+  std::string type_;
+};
+
 }  // namespace baton

@@ -68,11 +68,13 @@ template <class R, class... Args>
 class Task<R(Args...)> {
  public:
   using result_type = R;
+  using signature = R(Args...);
   using Fn = std::function<R(Args...)>;
 
   Task(std::string_view name, Fn fn, const SourceInfo* source = nullptr)
       : options_(std::make_shared<detail::TaskOptions>()), fn_(std::make_shared<const Fn>(std::move(fn))) {
     options_->name = detail::intern(name);
+    options_->remote = detail::register_task_definition<R, Args...>(*options_->name, fn_);
     if (source != nullptr) detail::apply_source(*options_, *source);
   }
 

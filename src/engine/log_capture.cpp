@@ -3,6 +3,8 @@
 #include "engine/logging_internal.h"
 #include "engine/run_context.h"
 
+#include <pthread.h>
+
 #include <cstring>
 #include <iostream>
 #include <mutex>
@@ -81,7 +83,7 @@ class CaptureBuf final : public std::streambuf {
 
   void emit_line(Line& l, bool newline) {
     const detail::RunContext& ctx = detail::current_context();
-    if (ctx.log_prints && (ctx.task != nullptr || ctx.flow != nullptr)) {
+    if (ctx.log_prints && (ctx.task != nullptr || ctx.flow != nullptr || ctx.remote != nullptr)) {
       record_captured_line(LogLevel::Info, l.text);
     }
     std::string_view rest = std::string_view(l.text).substr(l.shown);
@@ -107,6 +109,9 @@ CaptureBuf* g_capture_err = nullptr;
 void install_log_capture() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // A process pool forks while other threads print: the child must not inherit
+    // the terminal lock held.
+    pthread_atfork([] { g_terminal_mu.lock(); }, [] { g_terminal_mu.unlock(); }, [] { g_terminal_mu.unlock(); });
     g_stdout = std::cout.rdbuf();
     g_stderr = std::cerr.rdbuf();
     // Leaked on purpose: streams may be written during static destruction.

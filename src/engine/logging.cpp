@@ -23,6 +23,7 @@ struct Origin {
 Origin current_origin() {
   const detail::RunContext& ctx = detail::current_context();
   Origin o;
+  if (ctx.remote != nullptr) return {ctx.remote->flow_run, ctx.remote->task_run, ctx.remote->who};
   if (ctx.flow != nullptr && *ctx.flow) {
     o.flow_run = (*ctx.flow)->id;
     o.who = "Flow run '" + (*ctx.flow)->run_name + "'";

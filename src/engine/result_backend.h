@@ -33,6 +33,9 @@ class ResultBackend {
   virtual bool persist_by_default() = 0;  // BATON_PERSIST_RESULTS
   virtual bool cache_enabled() = 0;       // BATON_CACHE (the global switch)
   virtual std::shared_ptr<LockManager> default_lock_manager() = 0;
+  // The storage a location() names, opened once per location (a worker process
+  // reaches its parent's storage this way). "memory" is this process's own.
+  virtual Result<std::shared_ptr<ResultStorage>> open_storage(std::string_view location) = 0;
 
   // The unexpired record under `cache_key` (metadata only).
   virtual Result<std::optional<ResultRecord>> lookup(const std::shared_ptr<ResultStorage>& storage,

@@ -5,16 +5,25 @@
 
 #include <memory>
 #include <stop_token>
+#include <string>
 
 namespace baton::detail {
 
 class FlowRunCore;
+
+// A run executing in another process: a worker's body is attributed to it.
+struct RemoteOrigin {
+  RunId flow_run;
+  RunId task_run;
+  std::string who;  // "Task run 'name-abc'"
+};
 
 struct RunContext {
   const std::shared_ptr<FlowRunCore>* flow = nullptr;  // the flow run, if any
   TaskRunCore* task = nullptr;                          // the task run, if any
   std::stop_token stop;                                 // what the body should poll
   bool log_prints = false;
+  const RemoteOrigin* remote = nullptr;                 // set in worker processes
 };
 
 RunContext& current_context();

@@ -30,6 +30,7 @@ RunnerFactory& runner_factory() {
 std::mutex g_runtime_mu;  // serializes creation and reset
 std::atomic<Runtime*> g_runtime{nullptr};
 Clock* g_test_clock = nullptr;
+std::atomic<bool> g_worker_process{false};
 
 void flush_at_exit() {
   if (Runtime* rt = g_runtime.load(std::memory_order_acquire)) rt->close_history();
@@ -79,7 +80,7 @@ Runtime::Runtime()
       hostname_(host_name()) {
   install_log_capture();
   default_runner_ = make_runner(settings::task_runner(), settings::workers());
-  if (!settings::history_enabled()) return;
+  if (!settings::history_enabled() || g_worker_process.load()) return;
   RunStoreFactory factory;
   {
     std::lock_guard lock(g_factory_mu);
@@ -96,6 +97,14 @@ Runtime::Runtime()
 }
 
 Runtime::~Runtime() = default;
+
+void mark_worker_process() { g_worker_process.store(true); }
+
+void Runtime::forward_events(std::function<void(Event&&)> to) {
+  (void)stream_.release();  // see the header: abandoned on purpose
+  forward_ = std::move(to);
+  default_runner_ = make_runner("immediate", 1);
+}
 
 void Runtime::add_active(const std::shared_ptr<detail::FlowRunCore>& flow) {
   std::lock_guard lock(active_mu_);

@@ -29,10 +29,17 @@ class Runtime {
   static Runtime& get();
 
   Clock& clock() const { return *clock_; }
-  bool history() const { return stream_ != nullptr; }
+  bool history() const { return stream_ != nullptr || forward_ != nullptr; }
   void record(Event event) {
     if (stream_) stream_->push(std::move(event));
+    else if (forward_) forward_(std::move(event));
   }
+  // This process works for another one (a forked pool worker, an MPI rank): its
+  // events (logs, prints, nested runs) go to `to`, which sends them to the
+  // process that keeps the history, and runs it submits run inline. Call from
+  // the worker's only thread. A forked child's copy of the parent's event stream
+  // is abandoned, not destroyed: its writer thread and lock belong to the parent.
+  void forward_events(std::function<void(Event&&)> to);
   void flush() {
     if (stream_) stream_->flush();
   }
@@ -77,6 +84,7 @@ class Runtime {
   std::mutex active_mu_;  // guards active_
   std::unordered_map<RunId, std::weak_ptr<detail::FlowRunCore>> active_;
 
+  std::function<void(Event&&)> forward_;  // set in worker processes
   std::unique_ptr<EventStream> stream_;  // last: destroyed (flushed) first
 };
 
@@ -86,6 +94,10 @@ using RunnerFactory = std::function<std::shared_ptr<TaskRunner>(const std::strin
 void set_run_store_factory(RunStoreFactory factory);
 void set_runner_factory(RunnerFactory factory);
 std::shared_ptr<TaskRunner> make_runner(const std::string& kind, int workers);
+
+// Called by a runner factory while the runtime is being made, when this process
+// is a worker of another (an MPI rank other than 0): it then opens no run store.
+void mark_worker_process();
 
 // For tests: replaces the clock (nullptr restores the system clock).
 void set_clock_for_testing(Clock* clock);

@@ -15,8 +15,10 @@ const std::vector<Definition>& definitions() {
       {"history", "true", "record flow and task runs, states and logs in the run store"},
       {"log_level", "INFO", "lowest level shown and recorded: DEBUG, INFO, WARNING, ERROR, CRITICAL"},
       {"log_prints", "false", "capture std::cout/std::cerr of every flow and task into its log"},
-      {"task_runner", "thread", "task runner used by submit and map: thread | immediate"},
-      {"workers", "", "worker threads of the thread pool (default: hardware threads)"},
+      {"task_runner", "thread", "task runner used by submit and map: thread | process | mpi | immediate"},
+      {"workers", "", "worker threads or processes of the pool (default: hardware threads)"},
+      {"inline_result_bytes", "1048576",
+       "results of the process and MPI runners larger than this travel by reference, not inline"},
       {"default_retries", "0", "retries of tasks that do not set their own"},
       {"default_retry_delay_seconds", "0", "retry delay of tasks that do not set their own"},
       {"heartbeat_seconds", "5", "how often a running flow process proves it is alive"},
@@ -110,8 +112,14 @@ LogLevel log_level() {
 
 std::string task_runner() {
   Value v = get("task_runner");
-  if (v.text != "thread" && v.text != "immediate") bad_value("task_runner", v.text, "thread or immediate");
+  if (v.text != "thread" && v.text != "immediate" && v.text != "process" && v.text != "mpi") {
+    bad_value("task_runner", v.text, "thread, process, mpi or immediate");
+  }
   return v.text;
+}
+
+std::uint64_t inline_result_bytes() {
+  return static_cast<std::uint64_t>(get_int("inline_result_bytes", 1 << 20, 0));
 }
 
 int workers() {

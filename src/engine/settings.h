@@ -4,6 +4,7 @@
 #include <baton/log_level.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -37,8 +38,9 @@ std::filesystem::path database_path();  // BATON_DATABASE, default $BATON_HOME/b
 bool history_enabled();                 // BATON_HISTORY
 LogLevel log_level();                   // BATON_LOG_LEVEL
 bool log_prints();                      // BATON_LOG_PRINTS
-std::string task_runner();              // BATON_TASK_RUNNER: thread | immediate
+std::string task_runner();              // BATON_TASK_RUNNER: thread | process | mpi | immediate
 int workers();                          // BATON_WORKERS, default: hardware threads
+std::uint64_t inline_result_bytes();    // BATON_INLINE_RESULT_BYTES, default 1 MiB
 int default_retries();                  // BATON_DEFAULT_RETRIES
 std::chrono::milliseconds default_retry_delay();  // BATON_DEFAULT_RETRY_DELAY_SECONDS
 std::chrono::milliseconds heartbeat_interval();   // BATON_HEARTBEAT_SECONDS

@@ -146,6 +146,15 @@ std::optional<std::string> persist_value(TaskRunCore& run, const ResultPlan& pla
   return std::nullopt;
 }
 
+void adopt_persisted(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore* flow, const ResultRecord& record) {
+  {
+    std::lock_guard lock(run.mu_);
+    run.record_ = std::make_shared<ResultRecord>(record);
+    run.record_storage_ = plan.storage;
+  }
+  record_result(run, flow, record, false);
+}
+
 std::optional<Fingerprint> TaskRunCore::persisted_fingerprint() const {
   std::lock_guard lock(mu_);
   if (!record_) return std::nullopt;
@@ -166,10 +175,17 @@ void TaskRunCore::ensure_value() {
   if (value_ready_.load(std::memory_order_acquire)) return;
   std::shared_ptr<const ResultRecord> record;
   std::shared_ptr<ResultStorage> storage;
+  std::shared_ptr<RemoteValue> remote;
   {
     std::lock_guard lock(mu_);
     record = record_;
     storage = record_storage_;
+    remote = remote_value_;
+  }
+  if (remote) {  // the process holding it is nearer than storage
+    remote->load_into(*this);
+    value_ready_.store(true, std::memory_order_release);
+    return;
   }
   if (!record) throw Error("task run '" + run_name_ + "' has no value in memory and no persisted result");
   if (auto error = load_into(*this, storage, *record)) {

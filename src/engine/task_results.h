@@ -33,6 +33,9 @@ ResultPlan plan_results(TaskRunCore& run, const FlowRunCore* flow);
 // a miss.
 bool load_from_cache(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore* flow);
 
+// Takes a result a worker process persisted as `plan` asked (remote runners).
+void adopt_persisted(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore* flow, const ResultRecord& record);
+
 // Persists the value after a successful attempt. Returns an error text on failure.
 std::optional<std::string> persist_value(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore* flow);
 

@@ -4,6 +4,7 @@
 
 #include "engine/flow_run.h"
 #include "engine/names.h"
+#include "engine/remote_executor.h"
 #include "engine/log_capture.h"
 #include "engine/logging_internal.h"
 #include "engine/run_context.h"
@@ -252,6 +253,7 @@ void Engine::execute(TaskRunCore& run) {
   const int retries = o.retries.value_or(rt.default_retries());
   const bool log_prints = o.log_prints.value_or(flow != nullptr ? flow->log_prints : rt.log_prints_default());
   std::stop_token flow_stop = flow != nullptr ? flow->stop.get_token() : std::stop_token{};
+  engine::RemoteExecutor* remote = run.runner_ ? run.runner_->remote_executor() : nullptr;
 
   for (int attempt = 0;; ++attempt) {
     transition(run, attempt == 0 ? StateType::Running : StateType::Retrying);
@@ -278,11 +280,13 @@ void Engine::execute(TaskRunCore& run) {
     }
 
     std::exception_ptr error;
+    engine::RemoteOutcome outcome{true, std::nullopt};
     {
       const std::shared_ptr<FlowRunCore>* flow_ptr = run.flow_ ? &run.flow_ : nullptr;
       ContextGuard guard(RunContext{flow_ptr, &run, own_stop ? own_stop->get_token() : flow_stop, log_prints});
       try {
-        run.invoke();
+        if (remote != nullptr) outcome = remote->run_body(run, plan);
+        else run.invoke();
       } catch (...) {
         error = std::current_exception();
       }
@@ -291,8 +295,10 @@ void Engine::execute(TaskRunCore& run) {
     if (timer != 0) rt.watchdog().cancel(timer);
 
     if (!error && !timed_out) {
-      run.value_ready_.store(true, std::memory_order_release);
-      if (plan.persist) {
+      if (outcome.value_in_memory) run.value_ready_.store(true, std::memory_order_release);
+      if (outcome.persisted) {
+        adopt_persisted(run, plan, flow, *outcome.persisted);
+      } else if (plan.persist) {
         if (auto persist_error = persist_value(run, plan, flow)) {
           finalize(run, StateType::Failed, "the result could not be persisted: " + *persist_error);
           return;
@@ -303,7 +309,8 @@ void Engine::execute(TaskRunCore& run) {
       finalize(run, StateType::Completed, "");
       return;
     }
-    State failed{timed_out ? StateType::TimedOut : StateType::Failed, rt.clock().now(),
+    const bool crashed = !timed_out && holds<CrashedError>(error);
+    State failed{timed_out ? StateType::TimedOut : crashed ? StateType::Crashed : StateType::Failed, rt.clock().now(),
                  timed_out ? "Task run exceeded timeout of " + seconds_text(*o.timeout) : error_message(error), error};
     if (!timed_out && holds<CancelledError>(error) && flow_stop.stop_requested()) {
       finalize(run, StateType::Cancelled, failed.message);
@@ -342,6 +349,13 @@ void TaskRunCore::run() noexcept { Engine::execute(*this); }
 
 void launch(const std::shared_ptr<TaskRunCore>& run, std::vector<Upstream> upstreams,
             const std::shared_ptr<TaskRunner>& runner) {
+  const TaskOptions& options = *run->options_;
+  if (runner && runner->remote_executor() != nullptr && options.remote != nullptr &&
+      !options.remote->unsendable.empty()) {
+    throw std::invalid_argument("task '" + *options.name + "' cannot run on the " + std::string(runner->name()) +
+                                " task runner, which runs tasks in other processes: " + options.remote->unsendable +
+                                " (see baton/serializer.h), or run its flow with the thread task runner");
+  }
   Runtime& rt = Runtime::get();
   run->flow_ = current_flow_run();
   run->runner_ = runner;

@@ -7,20 +7,38 @@
 
 #include <baton/error.h>
 
+#include <pthread.h>
+
+#include <map>
+#include <vector>
 #include <mutex>
 
 namespace baton::results {
 
 namespace {
 
+class EngineBackend;
+EngineBackend* g_backend = nullptr;  // the registered one, for the fork handlers
+
 class EngineBackend final : public engine::ResultBackend {
  public:
+  EngineBackend() {
+    g_backend = this;
+    static bool installed = (pthread_atfork(&EngineBackend::before_fork, &EngineBackend::after_fork_parent,
+                                            &EngineBackend::after_fork_child),
+                             true);
+    (void)installed;
+  }
+  ~EngineBackend() override {
+    if (g_backend == this) g_backend = nullptr;
+  }
+
   std::shared_ptr<ResultStorage> default_storage() override {
     std::lock_guard lock(mu_);
     // Re-read the setting so a program (or a test) that changes it is followed.
     std::string location = storage_location();
     if (!storage_ || location != location_) {
-      auto opened = open_storage(location);
+      auto opened = results::open_storage(location);
       if (!opened.ok()) throw Error(settings::env_name("result_storage") + ": " + opened.status().message());
       storage_ = *opened;
       location_ = location;
@@ -43,6 +61,17 @@ class EngineBackend final : public engine::ResultBackend {
     std::lock_guard lock(mu_);
     if (!locks_) locks_ = make_file_lock_manager(locks_dir());
     return locks_;
+  }
+
+  Result<std::shared_ptr<ResultStorage>> open_storage(std::string_view location) override {
+    std::lock_guard lock(mu_);
+    if (storage_ && location == location_) return storage_;
+    auto it = opened_.find(std::string(location));
+    if (it != opened_.end()) return it->second;
+    auto opened = results::open_storage(location);
+    if (!opened.ok()) return opened.status();
+    opened_.emplace(std::string(location), *opened);
+    return *opened;
   }
 
   Result<std::optional<ResultRecord>> lookup(const std::shared_ptr<ResultStorage>& storage,
@@ -71,6 +100,26 @@ class EngineBackend final : public engine::ResultBackend {
   }
 
  private:
+  // A forked worker process must neither inherit the lock held nor share its
+  // parent's open storages: an S3 storage's pooled connections are the parent's.
+  // Those are abandoned in the child, not closed (closing would end the
+  // parent's sessions too).
+  static void before_fork() {
+    if (g_backend != nullptr) g_backend->mu_.lock();
+  }
+  static void after_fork_parent() {
+    if (g_backend != nullptr) g_backend->mu_.unlock();
+  }
+  static void after_fork_child() {
+    if (g_backend == nullptr) return;
+    auto* abandoned = new std::vector<std::shared_ptr<ResultStorage>>();
+    abandoned->push_back(std::move(g_backend->storage_));
+    for (auto& [location, storage] : g_backend->opened_) abandoned->push_back(std::move(storage));
+    g_backend->opened_.clear();
+    g_backend->location_.clear();
+    g_backend->mu_.unlock();
+  }
+
   static ResultStore store(const std::shared_ptr<ResultStorage>& storage, const Serializer& serializer) {
     return ResultStore(storage, serializer, engine::Runtime::get().clock());
   }
@@ -79,6 +128,7 @@ class EngineBackend final : public engine::ResultBackend {
   std::shared_ptr<ResultStorage> storage_;
   std::string location_;
   std::shared_ptr<LockManager> locks_;
+  std::map<std::string, std::shared_ptr<ResultStorage>, std::less<>> opened_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <baton/detail/values.h>
 #include <baton/fingerprint.h>
 #include <baton/future.h>
+#include <baton/detail/remote_task.h>
 #include <baton/serializer.h>
 #include <baton/type_name.h>
 #include <baton/wrappers.h>
@@ -70,6 +71,23 @@ void collect_upstream(const S& stored, std::vector<Upstream>& out) {
   const auto& s = unref(stored);
   using V = std::remove_cvref_t<decltype(s)>;
   if constexpr (is_future_v<V> && !is_future_v<A>) out.push_back({s.core(), true, false});
+}
+
+// Writes an argument for a worker process: an upstream's value may travel as a
+// reference (see RemoteArgumentSink).
+template <class A, class S>
+void write_remote_arg(const S& stored, RemoteArgumentSink& sink) {
+  using P = std::remove_cvref_t<A>;
+  const auto& s = unref(stored);
+  using V = std::remove_cvref_t<decltype(s)>;
+  if constexpr (is_future_v<V> && !is_future_v<A>) {
+    auto* core = s.core().get();
+    sink.upstream(*core, std::is_same_v<typename V::value_type, P>,
+                  [core](ByteSink& out) { write_parameter<P>(core->value(), out); });
+  } else {
+    const auto& v = resolve_arg<A>(stored);
+    sink.value([&v](ByteSink& out) { write_parameter<P>(v, out); });
+  }
 }
 
 template <class S>
@@ -171,6 +189,13 @@ class BoundRun<R, std::tuple<A...>, S...> final : public ValuedRun<R> {
       }
     }
   }
+  void write_arguments([[maybe_unused]] RemoteArgumentSink& sink) const override {
+    if constexpr (sendable_signature<R, A...>()) {
+      write_args(sink, std::index_sequence_for<A...>{});
+    } else {
+      throw Error("task '" + *this->options().name + "' cannot run in another process: " + unsendable_reason<R, A...>());
+    }
+  }
   void drop_value() override {
     if constexpr (!std::is_void_v<R>) this->value_.reset();
     this->value_ready_.store(false, std::memory_order_release);
@@ -189,6 +214,10 @@ class BoundRun<R, std::tuple<A...>, S...> final : public ValuedRun<R> {
     } else {
       this->value_.emplace((*fn_)(resolve_arg<A>(std::get<I>(args_))...));
     }
+  }
+  template <std::size_t... I>
+  void write_args(RemoteArgumentSink& sink, std::index_sequence<I...>) const {
+    (write_remote_arg<A>(std::get<I>(args_), sink), ...);
   }
   template <std::size_t... I>
   void collect(std::vector<Upstream>& out, std::index_sequence<I...>) const {

@@ -40,6 +40,18 @@ struct FlowRunInfo {
 namespace detail {
 
 class FlowRunCore;  // engine-internal
+struct RemoteTask;
+class RemoteArgumentSink;
+class TaskRunCore;
+
+// A task run's value that lives in another process (an MPI rank holds it for the
+// tasks placed next to it): fetched on demand, released when the run is dropped.
+class RemoteValue {
+ public:
+  virtual ~RemoteValue() = default;
+  // Reads the value into `run` (TaskRunCore::read_value); throws Error if it cannot.
+  virtual void load_into(TaskRunCore& run) = 0;
+};
 
 // Options shared by every run of one task definition. Immutable once runs start.
 struct TaskOptions {
@@ -59,9 +71,9 @@ struct TaskOptions {
   std::vector<std::function<void(const TaskRunInfo&, const State&)>> on_failure;
   std::optional<bool> log_prints;      // unset: inherit from the flow
   ResultOptions results;
+  // How other processes of this program find the task (process pool, MPI).
+  const RemoteTask* remote = nullptr;
 };
-
-class TaskRunCore;
 
 // A dependency of a task run: a data argument or a wait_for entry.
 struct Upstream {
@@ -121,6 +133,10 @@ class TaskRunCore : public Runnable {
                                                        const std::optional<Fingerprint>& flow_parameters,
                                                        std::string& why_not) const = 0;
 
+  // ---- Remote execution (process pool, MPI): implemented by the typed run.
+  // Writes the arguments as the worker reads them (see baton/detail/remote_task.h).
+  virtual void write_arguments(RemoteArgumentSink& sink) const = 0;
+
   // What identifies this run's value in another run's cache key: the persisted
   // record's checksum when there is one (no reload), else nullopt.
   std::optional<Fingerprint> persisted_fingerprint() const;
@@ -152,6 +168,8 @@ class TaskRunCore : public Runnable {
   // The persisted result, if any: set before the final state is published.
   std::shared_ptr<const ResultRecord> record_;
   std::shared_ptr<ResultStorage> record_storage_;
+  // The value when another process holds it (set before the final state).
+  std::shared_ptr<RemoteValue> remote_value_;
   // True while the value is in memory; set (release) before the final state or by
   // ensure_value(), read (acquire) by the typed run's value().
   std::atomic<bool> value_ready_{false};

@@ -1,0 +1,256 @@
+// The process-pool task runner: task bodies in forked worker processes; crashes
+// end one run Crashed, not the flow; history as with the thread pool.
+#include "support.h"
+
+#include <baton/error.h>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <numeric>
+#include <stdexcept>
+
+namespace baton {
+namespace {
+
+using testing::RecordedEvents;
+namespace fs = std::filesystem;
+
+// Tasks at namespace scope, as a program defines them.
+const auto square = baton::task("square", [](int x) { return x * x; });
+const auto worker_pid = baton::task("worker-pid", [](int) { return static_cast<long>(getpid()); });
+const auto segfault = baton::task("segfault", [](int x) {
+  if (x == 3) {
+    volatile int* null = nullptr;
+    *null = 1;  // the crash a native task can have
+  }
+  return x;
+});
+const auto aborts = baton::task("aborts", []() -> int { std::abort(); });
+const auto throws = baton::task("throws", [](int x) -> int {
+  throw std::invalid_argument("bad input " + std::to_string(x));
+});
+const auto big_vector = baton::task("big-vector", [](int n) {
+  std::vector<double> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), 0.0);
+  return v;
+});
+const auto total = baton::task("total", [](const std::vector<double>& v) {
+  return std::accumulate(v.begin(), v.end(), 0.0);
+});
+const auto chatty = baton::task("chatty", [](int i) {
+  std::cout << "hello from " << i << std::endl;
+  baton::logger().warning("warned {}", i);
+  return i;
+});
+
+fs::path scratch(const std::string& name) {
+  fs::path p = fs::temp_directory_path() / ("baton-test-runners-" + std::to_string(getpid())) / name;
+  fs::create_directories(p);
+  return p;
+}
+
+TEST(ProcessPool, RunsTasksInOtherProcessesWithTheSameResults) {
+  std::vector<Future<int>> squares;
+  std::vector<Future<long>> pids;
+  auto f = baton::flow("pool-squares", [&] {
+             squares = square.map(std::views::iota(0, 20));
+             pids = worker_pid.map(std::views::iota(0, 4));
+           }).task_runner(process_pool(2));
+  f();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(squares[static_cast<std::size_t>(i)].result(), i * i);
+  for (auto& p : pids) EXPECT_NE(p.result(), static_cast<long>(getpid()));
+  // The history has the same shape as with the thread pool: one task run per call.
+  EXPECT_EQ(RecordedEvents::get().task_runs_of(testing::last_flow_run()).size(), 24u);
+  EXPECT_EQ(RecordedEvents::get().state_types_of(squares[0].task_run_id()),
+            (std::vector<StateType>{StateType::Running, StateType::Completed}));
+}
+
+TEST(ProcessPool, SegfaultEndsThatRunCrashedAndTheFlowGoesOn) {
+  std::vector<Future<int>> runs;
+  auto f = baton::flow("pool-segfault", [&] { runs = segfault.map(std::views::iota(0, 6)); })
+               .task_runner(process_pool(2));
+  f();  // the flow itself completes
+  for (int i = 0; i < 6; ++i) {
+    State s = runs[static_cast<std::size_t>(i)].state();
+    if (i == 3) {
+      EXPECT_EQ(s.type, StateType::Crashed);
+      EXPECT_NE(s.message.find("SIGSEGV"), std::string::npos) << s.message;
+      EXPECT_THROW(runs[3].result(), CrashedError);
+    } else {
+      EXPECT_EQ(s.type, StateType::Completed) << i << ": " << s.message;
+      EXPECT_EQ(runs[static_cast<std::size_t>(i)].result(), i);
+    }
+  }
+}
+
+TEST(ProcessPool, AbortIsCrashedWithTheSignalNamed) {
+  Future<int> run;
+  auto f = baton::flow("pool-abort", [&] { run = aborts.submit(); }).task_runner(process_pool(1));
+  f();
+  EXPECT_EQ(run.state().type, StateType::Crashed);
+  EXPECT_NE(run.state().message.find("SIGABRT"), std::string::npos) << run.state().message;
+}
+
+TEST(ProcessPool, ThrownExceptionIsFailedWithItsTypeAndMessage) {
+  Future<int> run;
+  auto f = baton::flow("pool-throw", [&] { run = throws.submit(7); }).task_runner(process_pool(1));
+  f();
+  EXPECT_EQ(run.state().type, StateType::Failed);
+  EXPECT_EQ(run.state().message, "bad input 7");
+  try {
+    run.result();
+    FAIL() << "result() should throw";
+  } catch (const RemoteTaskError& e) {
+    EXPECT_EQ(e.type(), "std::invalid_argument");
+    EXPECT_STREQ(e.what(), "bad input 7");
+  }
+}
+
+TEST(ProcessPool, CrashedRunIsRetriedOnAFreshWorker) {
+  const fs::path marker = scratch("retry") / "crashed-once";
+  auto flaky = baton::task("crash-once", [marker](int x) {
+                 if (!fs::exists(marker)) {
+                   std::ofstream(marker) << "x";
+                   raise(SIGSEGV);
+                 }
+                 return x + 1;
+               }).retries(1);
+  Future<int> run;
+  auto f = baton::flow("pool-retry", [&] { run = flaky.submit(41); }).task_runner(process_pool(1));
+  f();
+  EXPECT_EQ(run.result(), 42);
+  auto types = RecordedEvents::get().state_types_of(run.task_run_id());
+  EXPECT_EQ(types, (std::vector<StateType>{StateType::Running, StateType::AwaitingRetry,
+                                           StateType::Retrying, StateType::Completed}));
+}
+
+TEST(ProcessPool, LargeResultsTravelByReferenceThroughResultStorage) {
+  const fs::path storage = scratch("large");
+  setenv("BATON_RESULT_STORAGE", storage.c_str(), 1);
+  setenv("BATON_INLINE_RESULT_BYTES", "65536", 1);
+  Future<std::vector<double>> big, small;
+  Future<double> sum;
+  bool transient_seen = false;
+  auto f = baton::flow("pool-large", [&] {
+             big = big_vector.submit(1 << 20);  // 8 MiB
+             small = big_vector.submit(100);
+             sum = total.submit(big);  // its argument travels as the reference
+             sum.wait();
+             transient_seen = fs::exists(storage / "transient" / big.task_run_id().str());
+           }).task_runner(process_pool(2));
+  f();
+  unsetenv("BATON_INLINE_RESULT_BYTES");
+  unsetenv("BATON_RESULT_STORAGE");
+  EXPECT_TRUE(transient_seen);
+  EXPECT_FALSE(fs::exists(storage / "transient" / small.task_run_id().str()));
+  const double n = 1 << 20;
+  EXPECT_EQ(sum.result(), n * (n - 1) / 2);
+  ASSERT_EQ(big.result().size(), std::size_t{1} << 20);
+  EXPECT_EQ(big.result()[12345], 12345.0);
+  EXPECT_EQ(small.result().size(), 100u);
+  // The trip's copy goes with the last reference to the run.
+  const fs::path transient = storage / "transient" / big.task_run_id().str();
+  big = {};
+  sum = {};
+  EXPECT_FALSE(fs::exists(transient));
+}
+
+TEST(ProcessPool, PrintsAndLogsOfWorkersLandInTheirRuns) {
+  std::vector<Future<int>> runs;
+  auto f = baton::flow("pool-logs", [&] { runs = chatty.map(std::views::iota(0, 5)); })
+               .log_prints(true)
+               .task_runner(process_pool(2));
+  f();
+  for (int i = 0; i < 5; ++i) {
+    auto logs = RecordedEvents::get().logs_of_task(runs[static_cast<std::size_t>(i)].task_run_id());
+    ASSERT_EQ(logs.size(), 2u) << i;
+    EXPECT_EQ(logs[0].message, "hello from " + std::to_string(i));
+    EXPECT_EQ(logs[1].message, "warned " + std::to_string(i));
+    EXPECT_EQ(logs[1].level, LogLevel::Warning);
+    EXPECT_EQ(logs[0].flow_run, testing::last_flow_run());
+  }
+}
+
+TEST(ProcessPool, ThousandSmallTasks) {
+  std::vector<Future<int>> runs;
+  auto f = baton::flow("pool-thousand", [&] { runs = square.map(std::views::iota(0, 1000)); })
+               .task_runner(process_pool(2));
+  f();
+  long long sum = 0;
+  for (auto& r : runs) sum += r.result();
+  EXPECT_EQ(sum, 332833500LL);  // sum of i^2 for i < 1000
+}
+
+TEST(ProcessPool, TimeoutStopsTheWorkerProcess) {
+  auto sleepy = baton::task("sleepy", [](int) {
+                  sleep(30);
+                  return static_cast<long>(getpid());
+                }).timeout(std::chrono::milliseconds(300));
+  Future<long> run;
+  auto started = std::chrono::steady_clock::now();
+  auto f = baton::flow("pool-timeout", [&] { run = sleepy.submit(1); }).task_runner(process_pool(1));
+  f();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  EXPECT_EQ(run.state().type, StateType::TimedOut);
+}
+
+TEST(ProcessPool, TaskDefinedAfterTheWorkersStartedStillRuns) {
+  auto pool = process_pool(1);
+  Future<int> first, later;
+  auto f1 = baton::flow("pool-early", [&] { first = square.submit(3); }).task_runner(pool);
+  f1();
+  auto cube = baton::task("cube", [](int x) { return x * x * x; });  // after the fork
+  auto f2 = baton::flow("pool-late", [&] { later = cube.submit(3); }).task_runner(pool);
+  f2();
+  EXPECT_EQ(first.result(), 9);
+  EXPECT_EQ(later.result(), 27);
+}
+
+struct NoSerializer {
+  int x = 0;
+};
+
+TEST(ProcessPool, TaskWithoutASerializerIsRefusedBeforeItRuns) {
+  auto opaque = baton::task("opaque", [](NoSerializer n) { return n.x; });
+  static_assert(!sendable<decltype(opaque)>);
+  static_assert(sendable<decltype(square)>);
+  bool threw = false;
+  auto f = baton::flow("pool-opaque", [&] {
+             try {
+               (void)opaque.submit(NoSerializer{1});
+             } catch (const std::invalid_argument& e) {
+               threw = true;
+               EXPECT_NE(std::string(e.what()).find("parameter 1"), std::string::npos) << e.what();
+               EXPECT_NE(std::string(e.what()).find("no serializer"), std::string::npos) << e.what();
+             }
+           }).task_runner(process_pool(1));
+  f();
+  EXPECT_TRUE(threw);
+}
+
+TEST(ProcessPool, PersistedResultsAreWrittenByTheWorkerAndCachedAcrossRuns) {
+  const fs::path storage = scratch("cached");
+  const fs::path counter = storage / "count";
+  auto counted = baton::task("counted-square", [counter](int x) {
+                   std::ofstream(counter, std::ios::app) << "x";
+                   return x * x;
+                 }).cache_policy(cache::inputs + cache::task_source)
+                     .result_storage(make_local_storage(storage.string()));
+  for (int round = 0; round < 2; ++round) {
+    Future<int> run;
+    auto f = baton::flow("pool-cache", [&] { run = counted.submit(9); }).task_runner(process_pool(1));
+    f();
+    EXPECT_EQ(run.result(), 81);
+    EXPECT_EQ(run.state().type, round == 0 ? StateType::Completed : StateType::Cached);
+  }
+  EXPECT_EQ(fs::file_size(counter), 1u);  // computed once
+}
+
+}  // namespace
+}  // namespace baton
