@@ -265,24 +265,26 @@ class DictTable {
 class U64DictTable {
  public:
   U64DictTable() { resize(12); }
-  uint32_t find_or_insert(uint64_t k, std::vector<uint64_t>& keys) {
+  // The hit path inline, the insert out of line.
+  __attribute__((always_inline)) uint32_t find_or_insert(uint64_t k, std::vector<uint64_t>& keys) {
     size_t h = hash(k);
     while (true) {
-      Slot& s = slots_[h];
+      const Slot& s = slots_[h];
       if (s.key == k && s.id != kNoIndex) return s.id;
-      if (s.id == kNoIndex) {
-        const auto id = static_cast<uint32_t>(keys.size());
-        s.key = k;
-        s.id = id;
-        keys.push_back(k);
-        if (keys.size() * 4 > slots_.size()) rehash(keys);
-        return id;
-      }
+      if (s.id == kNoIndex) return insert(h, k, keys);
       h = (h + 1) & mask_;
     }
   }
 
  private:
+  __attribute__((noinline)) uint32_t insert(size_t h, uint64_t k, std::vector<uint64_t>& keys) {
+    const auto id = static_cast<uint32_t>(keys.size());
+    slots_[h] = Slot{k, id};
+    keys.push_back(k);
+    if (keys.size() * 4 > slots_.size()) rehash(keys);
+    return id;
+  }
+
   struct Slot {
     uint64_t key;
     uint32_t id;
@@ -765,8 +767,11 @@ void append_plain(const Column& c, int64_t r0, int64_t r1, std::string& out) {
   out.resize(at + k * w);
 }
 
-EncodedChunk encode_chunk(const Column& c, const ParquetWriteOptions& o) {
+// `bytes` is an empty buffer to fill (its capacity is reused).
+EncodedChunk encode_chunk(const Column& c, const ParquetWriteOptions& o, std::string bytes) {
   EncodedChunk chunk;
+  chunk.bytes = std::move(bytes);
+  chunk.bytes.clear();
   chunk.num_values = c.length();
   Compressor comp(o);
   // Reused between the chunks a thread encodes: the index array is as long as
@@ -1014,6 +1019,9 @@ class Sink {
  public:
   virtual ~Sink() = default;
   virtual void write(const char* data, size_t size) = 0;
+  // Called after whole column chunks were written: a file may start writing
+  // them back to disk, so that the final fsync has little left to wait for.
+  virtual void written_back_hint() {}
   int64_t pos() const { return pos_; }
 
  protected:
@@ -1049,6 +1057,13 @@ class StreamSink : public Sink {
 class FdSink : public Sink {
  public:
   FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  void written_back_hint() override {
+    // Asynchronous: starts writeback of what accumulated, does not wait.
+    constexpr int64_t kStep = 8 << 20;
+    if (pos_ - started_ < kStep) return;
+    ::sync_file_range(fd_, started_, pos_ - started_, SYNC_FILE_RANGE_WRITE);  // best effort; fsync decides
+    started_ = pos_;
+  }
   void write(const char* data, size_t size) override {
     while (size > 0) {
       ssize_t k = ::write(fd_, data, size);
@@ -1065,6 +1080,7 @@ class FdSink : public Sink {
  private:
   int fd_;
   std::string name_;
+  int64_t started_ = 0;  // writeback requested up to here
 };
 
 // Appends row groups to a sink and finally the footer.
@@ -1084,35 +1100,91 @@ class FileEncoder {
     }
     const int64_t rows = batch.num_rows();
     const int64_t group_rows = std::max<int64_t>(1, o_.row_group_rows);
+    const size_t ncols = batch.num_columns();
+    const size_t first_group = groups_.size();
     for (int64_t r0 = 0; r0 < rows; r0 += group_rows) {
-      const int64_t r1 = std::min(rows, r0 + group_rows);
       RowGroupMeta rg;
-      rg.num_rows = r1 - r0;
-      rg.chunks.resize(batch.num_columns());
-      std::vector<std::function<void()>> tasks;
-      std::vector<std::exception_ptr> errors(batch.num_columns());
-      for (size_t i = 0; i < batch.num_columns(); ++i) {
-        tasks.emplace_back([&, i] {
-          try {
-            rg.chunks[i].enc = encode_chunk(batch.column(i).slice(r0, r1 - r0), o_);
-          } catch (...) {
-            errors[i] = std::current_exception();
-          }
-        });
-      }
-      if (o_.parallel_for && tasks.size() > 1) o_.parallel_for(tasks);
-      else for (auto& t : tasks) t();
-      for (auto& e : errors)
-        if (e) std::rethrow_exception(e);
-      for (auto& m : rg.chunks) {
-        m.file_pos = sink_.pos();
-        m.enc.compressed_size = static_cast<int64_t>(m.enc.bytes.size());
-        sink_.write(m.enc.bytes.data(), m.enc.bytes.size());
-        std::string().swap(m.enc.bytes);  // keep only one row group's bytes in memory
-      }
+      rg.num_rows = std::min(rows, r0 + group_rows) - r0;
+      rg.chunks.resize(ncols);
       groups_.push_back(std::move(rg));
-      rows_ += r1 - r0;
     }
+    const size_t total = (groups_.size() - first_group) * ncols;
+    if (total == 0) return;
+
+    // One task per column chunk of every row group of the batch. Chunks go to
+    // the sink in file order, written by whichever task completes the next one
+    // due: encoding overlaps writing, and only chunks finished ahead of the
+    // next one due wait in memory.
+    std::vector<EncodedChunk> done(total);
+    std::vector<uint8_t> ready(total, 0);
+    std::vector<std::exception_ptr> errors(total);
+    std::exception_ptr write_error;
+    std::mutex mu;
+    size_t next = 0;       // the next chunk due
+    bool writing = false;  // a task is writing chunks out
+    bool halted = false;   // a chunk failed: nothing after it is written
+    auto commit = [&](size_t j) {
+      std::unique_lock<std::mutex> lock(mu);
+      ready[j] = 1;
+      if (writing) return;  // the writer will find it
+      writing = true;
+      while (!halted) {
+        size_t end = next;
+        while (end < total && ready[end]) ++end;
+        if (end == next) break;
+        const size_t from = next;
+        lock.unlock();
+        size_t k = from;
+        bool stop = false;
+        try {
+          for (; k < end; ++k) {
+            if (errors[k]) {
+              stop = true;
+              break;
+            }
+            ChunkMeta& m = groups_[first_group + k / ncols].chunks[k % ncols];
+            m.enc = std::move(done[k]);
+            m.file_pos = sink_.pos();
+            m.enc.compressed_size = static_cast<int64_t>(m.enc.bytes.size());
+            sink_.write(m.enc.bytes.data(), m.enc.bytes.size());
+            give_back(std::move(m.enc.bytes), lock);
+            m.enc.bytes = std::string();
+          }
+          sink_.written_back_hint();
+        } catch (...) {
+          lock.lock();
+          write_error = std::current_exception();
+          halted = true;
+          break;
+        }
+        lock.lock();
+        next = k;
+        if (stop) halted = true;
+      }
+      writing = false;
+    };
+    std::vector<std::function<void()>> tasks;
+    tasks.reserve(total);
+    for (size_t j = 0; j < total; ++j) {
+      tasks.emplace_back([&, j] {
+        const size_t g = j / ncols, i = j % ncols;
+        try {
+          const int64_t r0 = static_cast<int64_t>(g) * group_rows;
+          std::string bytes = take_buffer(mu);
+          done[j] = encode_chunk(batch.column(i).slice(r0, groups_[first_group + g].num_rows), o_, std::move(bytes));
+        } catch (...) {
+          errors[j] = std::current_exception();
+        }
+        commit(j);
+      });
+    }
+    if (o_.parallel_for && tasks.size() > 1) o_.parallel_for(tasks);
+    else for (auto& t : tasks) t();
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+    if (write_error) std::rethrow_exception(write_error);
+    if (next != total) throw ParquetError("internal: " + std::to_string(total - next) + " column chunks were not written");
+    rows_ += rows;
   }
 
   void finish() {
@@ -1135,6 +1207,24 @@ class FileEncoder {
   std::vector<DataType> types_;
   std::vector<RowGroupMeta> groups_;
   int64_t rows_ = 0;
+
+  // Chunk buffers are recycled between the chunks of this writer: a chunk is
+  // megabytes, and fresh pages for each would cost more than filling them.
+  std::string take_buffer(std::mutex& mu) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (pool_.empty()) return std::string();
+    std::string b = std::move(pool_.back());
+    pool_.pop_back();
+    return b;
+  }
+  // Called with `lock` released; takes it briefly.
+  void give_back(std::string bytes, std::unique_lock<std::mutex>& lock) {
+    bytes.clear();
+    lock.lock();
+    pool_.push_back(std::move(bytes));
+    lock.unlock();
+  }
+  std::vector<std::string> pool_;
 };
 
 void write_table(const Table& table, Sink& sink, const ParquetWriteOptions& o) {
