@@ -9,6 +9,7 @@
 #include <functional>
 #include <thread>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -18,6 +19,7 @@
 #include "baton/parquet_writer.h"
 #include "baton/table.h"
 #include "node_tools.h"
+#include "table/encodings.h"
 #include "table/parquet_writer.h"
 
 namespace baton {
@@ -259,6 +261,73 @@ TEST_F(ParquetWriter, UnwritablePathNamesIt) {
   }
 }
 
+TEST_F(ParquetWriter, EncodingEdgesReadBackExactly) {
+  // The writer's fast paths, each at its edges: direct-map dictionaries for
+  // small integer ranges (negative, next to INT64_MAX, range 65535 and 65536),
+  // hashed ones with wide indices, inline short-string keys and the fall back
+  // to hashed strings when a long one shows up late, long runs of nulls and of
+  // values in the definition levels, all-null columns, and an odd slice.
+  const int64_t n = 70000;
+  ColumnBuilder<int32_t> small, span_in, day(DataType::date());
+  ColumnBuilder<int64_t> near_max, span_out, few_ts(DataType::timestamp(false));
+  ColumnBuilder<double> wide, all_null;
+  StringColumnBuilder flag, late_long;
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int64_t r = 0; r < n; ++r) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    const bool null_run = (r >= 1000 && r < 9000) || (r >= 40000 && r < 40003) || r % 97 == 5;
+    null_run ? small.append_null() : small.append(static_cast<int32_t>(x % 601) - 300);
+    r % 13 == 0 ? near_max.append_null() : near_max.append(std::numeric_limits<int64_t>::max() - static_cast<int64_t>(x % 50));
+    span_in.append(r % 2 == 0 ? 0 : 65535);
+    span_out.append(r % 3 == 0 ? -1 : 65535);
+    day.append(static_cast<int32_t>(19000 + x % 31));
+    few_ts.append(1704067200000000 + static_cast<int64_t>(x % 3) * 1000000);
+    r % 7 == 0 ? wide.append_null() : wide.append(static_cast<double>(x % 5000) / 100.0);
+    all_null.append_null();
+    r % 5 == 0 ? flag.append_null() : flag.append(x % 2 ? "Y" : (x % 3 ? "N" : ""));
+    late_long.append(r < 50000 ? (x % 2 ? "ab" : "cd") : (r == 60000 ? "a much longer value" : "ab"));
+  }
+  Table t({"small", "near_max", "span_in", "span_out", "day", "few_ts", "wide", "all_null", "flag", "late_long"},
+          {small.finish(), near_max.finish(), span_in.finish(), span_out.finish(), day.finish(), few_ts.finish(),
+           wide.finish(), all_null.finish(), flag.finish(), late_long.finish()});
+  write_parquet(t, path("edges.parquet"));
+  write_parquet(t.slice(3, n - 10), path("edges_slice.parquet"));
+  ParquetWriteOptions pages;
+  pages.row_group_rows = 30001;
+  pages.page_rows = 999;
+  write_parquet(t, path("edges_pages.parquet"), pages);
+  auto results = crosscheck({path("edges.parquet"), path("edges_slice.parquet"), path("edges_pages.parquet")});
+  ASSERT_EQ(results.size(), 3u);
+  expect_same(t, results[0]);
+  expect_same(t.slice(3, n - 10), results[1]);
+  expect_same(t, results[2]);
+
+  // The dictionary was taken where it pays, and min/max are the chunk's.
+  ParquetMetadata md = read_parquet_metadata(path("edges.parquet"));
+  ASSERT_EQ(md.row_groups.size(), 1u);
+  const auto& cols = md.row_groups[0].columns;
+  for (size_t c : {0u, 1u, 2u, 3u, 4u, 5u, 6u, 8u, 9u})
+    EXPECT_TRUE(cols[c].dictionary_page_offset.has_value()) << cols[c].path;
+  auto bound = [](const std::optional<std::string>& raw, auto v) {
+    EXPECT_TRUE(raw.has_value());
+    if (raw) std::memcpy(&v, raw->data(), std::min(raw->size(), sizeof v));
+    return v;
+  };
+  const Column& sm = t["small"];
+  int32_t lo = std::numeric_limits<int32_t>::max(), hi = std::numeric_limits<int32_t>::min();
+  for (int64_t r = 0; r < n; ++r)
+    if (sm.is_valid(r)) lo = std::min(lo, sm.data<int32_t>()[r]), hi = std::max(hi, sm.data<int32_t>()[r]);
+  EXPECT_EQ(bound(cols[0].statistics->min, int32_t{}), lo);
+  EXPECT_EQ(bound(cols[0].statistics->max, int32_t{}), hi);
+  EXPECT_EQ(bound(cols[3].statistics->min, int64_t{}), -1);
+  EXPECT_EQ(bound(cols[3].statistics->max, int64_t{}), 65535);
+  EXPECT_EQ(*cols[7].statistics->null_count, n);
+  EXPECT_FALSE(cols[7].statistics->min.has_value());
+  EXPECT_EQ(*cols[8].statistics->min, "");
+  EXPECT_EQ(*cols[8].statistics->max, "Y");
+  EXPECT_EQ(*cols[9].statistics->max, "cd");
+}
+
 TEST(HybridEncoder, RunsAndPackedGroups) {
   // 10 equal values: one RLE run (header 10<<1 = 20, value byte).
   std::vector<uint32_t> v(10, 3);
@@ -280,6 +349,28 @@ TEST(HybridEncoder, RunsAndPackedGroups) {
   EXPECT_EQ(parquet_detail::bit_width_for(1), 1);
   EXPECT_EQ(parquet_detail::bit_width_for(255), 8);
   EXPECT_EQ(parquet_detail::bit_width_for(256), 9);
+}
+
+TEST(HybridEncoder, EveryBitWidthRoundTrips) {
+  // Random values (no runs: bit-packed groups, with a padded last group) and
+  // runs, at every width, back through the reader's decoder.
+  uint64_t x = 88172645463325252ULL;
+  for (int bw = 1; bw <= 32; ++bw) {
+    SCOPED_TRACE("bit width " + std::to_string(bw));
+    const uint64_t mask = bw == 32 ? 0xffffffffULL : (uint64_t{1} << bw) - 1;
+    std::vector<uint32_t> v;
+    for (int i = 0; i < 1003; ++i) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      const int repeat = i % 100 == 0 ? 20 : 1;
+      for (int k = 0; k < repeat; ++k) v.push_back(static_cast<uint32_t>(x & mask));
+    }
+    std::string out;
+    parquet_detail::encode_hybrid(v.data(), static_cast<int64_t>(v.size()), bw, out);
+    std::vector<uint32_t> back(v.size());
+    parquet_detail::RleBitPackedDecoder dec(reinterpret_cast<const uint8_t*>(out.data()), out.size(), bw);
+    dec.get(back.data(), back.size());
+    EXPECT_EQ(back, v);
+  }
 }
 
 }  // namespace
