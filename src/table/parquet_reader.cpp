@@ -527,7 +527,9 @@ class ChunkDecoder {
     // Definition levels -> how many values are present.
     size_t present = n;
     bool has_nulls = false;
-    if (plan_.nullable) {
+    if (plan_.nullable && level_encoding_ == 3 && one_run_of_ones(levels, levels_size, n)) {
+      // Every value present (the usual page): no levels to expand or count.
+    } else if (plan_.nullable) {
       levels_.resize(n);
       if (level_encoding_ == 3) {
         pd::RleBitPackedDecoder dec(levels, levels_size, 1);
@@ -560,6 +562,19 @@ class ChunkDecoder {
       set_bits(out_.validity.data(), row_, static_cast<int64_t>(n), true);
     }
     row_ += static_cast<int64_t>(n);
+  }
+
+  // True if RLE/bit-packed levels of width 1 start with one RLE run of at
+  // least n ones.
+  static bool one_run_of_ones(const uint8_t* p, size_t size, size_t n) {
+    uint64_t header = 0;
+    size_t pos = 0;
+    for (int shift = 0; pos < size && shift <= 56; shift += 7) {
+      const uint8_t b = p[pos++];
+      header |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return (header & 1) == 0 && (header >> 1) >= n && pos < size && p[pos] == 1;
+    }
+    return false;
   }
 
   // Moves `present` dense values at dst to their rows among n (nulls zeroed).

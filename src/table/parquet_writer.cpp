@@ -557,12 +557,14 @@ class Compressor {
 
   // The compressed form of head + tail (the pieces themselves when
   // uncompressed), valid until the next call on this thread.
-  Pieces compress(std::string_view head, std::string_view tail) {
+  // `data_page`: only data pages decide whether the chunk is compressible (a
+  // dictionary page says little about the index pages that follow it).
+  Pieces compress(std::string_view head, std::string_view tail, bool data_page) {
     const size_t n = head.size() + tail.size();
     switch (codec_) {
       case ParquetCompression::Uncompressed: return Pieces{{head, tail, {}}};
       case ParquetCompression::Snappy: {
-        if (store_only_) return snappy_literal(head, tail);
+        if (store_only_ && data_page) return snappy_literal(head, tail);
         char* out = scratch(snappy::MaxCompressedLength(n));
         size_t len = 0;
         if (tail.empty()) {
@@ -572,10 +574,17 @@ class Compressor {
           snappy::UncheckedByteArraySink sink(out);
           len = snappy::Compress(&src, &sink);
         }
-        // A chunk whose first page barely compresses (plain timestamps,
-        // ratios) is stored as snappy literals from then on: valid snappy that
-        // costs a copy instead of a futile match search.
-        if (n >= 4096 && len * 100 > n * 95) store_only_ = true;
+        // A chunk whose first data page barely compresses (dictionary indices,
+        // random doubles) is stored as snappy literals from then on, that page
+        // included: valid snappy that costs a copy instead of a futile match
+        // search, and that a reader can use in place.
+        if (data_page && !decided_) {
+          decided_ = true;
+          if (n >= 4096 && len * 100 > n * 95) {
+            store_only_ = true;
+            return snappy_literal(head, tail);
+          }
+        }
         return Pieces{{std::string_view(out, len), {}, {}}};
       }
       case ParquetCompression::Zstd: {
@@ -627,6 +636,7 @@ class Compressor {
   ParquetCompression codec_;
   int level_;
   bool store_only_ = false;
+  bool decided_ = false;
   ZSTD_CCtx* zstd_ = nullptr;
   std::string literal_header_, joined_;
 };
@@ -644,7 +654,7 @@ struct EncodedChunk {
 void write_page(Compressor& comp, int32_t type, std::string_view head, std::string_view tail, int32_t num_values,
                 int32_t encoding, EncodedChunk& chunk) {
   const size_t body_size = head.size() + tail.size();
-  const Pieces compressed = comp.compress(head, tail);
+  const Pieces compressed = comp.compress(head, tail, type == kDataPage);
   std::string header;
   ThriftCompactWriter w(&header);
   w.field_i32(1, type);
