@@ -1285,11 +1285,9 @@ constexpr std::array<Pack8, sizeof...(BW)> make_pack8_table(std::index_sequence<
 }
 constexpr auto kPack8 = make_pack8_table(std::make_index_sequence<33>{});
 
-// Packs 8 * groups values of `bw` bits LSB-first; values past n are zero.
-void bit_pack(const uint32_t* v, int64_t count, int64_t groups, int bw, std::string& out) {
-  const size_t at = out.size();
-  out.resize(at + static_cast<size_t>(groups * bw));
-  auto* dst = reinterpret_cast<uint8_t*>(out.data() + at);
+// Packs 8 * groups values of `bw` bits LSB-first into dst (groups * bw
+// bytes); values past count are zero.
+void bit_pack(const uint32_t* v, int64_t count, int64_t groups, int bw, uint8_t* dst) {
   if (bw == 0) return;
   const Pack8 pack = kPack8[static_cast<size_t>(bw)];
   const int64_t full = count / 8;
@@ -1301,40 +1299,68 @@ void bit_pack(const uint32_t* v, int64_t count, int64_t groups, int bw, std::str
   }
 }
 
+// True if the 8 values at p are equal (branch-free).
+inline bool all8_equal(const uint32_t* p) {
+  uint32_t diff = 0;
+  for (int k = 1; k < 8; ++k) diff |= p[k] ^ p[0];
+  return diff == 0;
+}
+
+uint8_t* put_varint_raw(uint8_t* o, uint64_t v) {
+  while (v >= 0x80) {
+    *o++ = static_cast<uint8_t>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *o++ = static_cast<uint8_t>(v);
+  return o;
+}
+
 }  // namespace
 
 void encode_hybrid(const uint32_t* v, int64_t n, int bw, std::string& out) {
+  if (n <= 0) return;
   const int value_bytes = (bw + 7) / 8;
-  int64_t i = 0;
-  while (i < n) {
-    // Length of the run of equal values starting at i.
-    int64_t j = i + 1;
-    while (j < n && v[j] == v[i]) ++j;
-    if (j - i >= 8 || bw == 0) {
-      put_varint(out, static_cast<uint64_t>(j - i) << 1);
-      uint32_t x = v[i];
-      for (int b = 0; b < value_bytes; ++b) out.push_back(static_cast<char>((x >> (8 * b)) & 0xff));
-      i = j;
-      continue;
-    }
-    // Bit-pack groups of 8 until a run of 8 equal values starts at a group
-    // boundary (worth an RLE run) or the input ends.
-    const int64_t start = i;
-    int64_t groups = 0;
+  // Into scratch sized for the worst case (every 8 values a run header and
+  // value, or a group), appended once: no per-byte growth checks.
+  thread_local std::string scratch;
+  const size_t bound = static_cast<size_t>((n / 8 + 2) * (bw + 16));
+  if (scratch.size() < bound) scratch.resize(bound);
+  uint8_t* const begin = reinterpret_cast<uint8_t*>(scratch.data());
+  uint8_t* o = begin;
+  auto rle = [&](int64_t count, uint32_t x) {
+    o = put_varint_raw(o, static_cast<uint64_t>(count) << 1);
+    for (int b = 0; b < value_bytes; ++b) *o++ = static_cast<uint8_t>((x >> (8 * b)) & 0xff);
+  };
+  if (bw == 0) {
+    rle(n, 0);
+  } else {
+    int64_t i = 0;
     while (i < n) {
-      if (groups > 0) {
-        int64_t r = i + 1;
-        while (r < n && r - i < 8 && v[r] == v[i]) ++r;
-        if (r - i >= 8) break;
+      // A run of at least 8 equal values at i: one RLE run, as long as it goes.
+      if (i + 8 <= n && all8_equal(v + i)) {
+        const uint32_t x = v[i];
+        int64_t j = i + 8;
+        while (j + 8 <= n && all8_equal(v + j) && v[j] == x) j += 8;
+        while (j < n && v[j] == x) ++j;
+        rle(j - i, x);
+        i = j;
+        continue;
       }
+      // Bit-pack groups of 8 until a group boundary starts 8 equal values
+      // (worth an RLE run); a last, partial group is padded with zeros.
+      const int64_t start = i;
       i += 8;
-      ++groups;
+      while (i + 8 <= n && !all8_equal(v + i)) i += 8;
+      if (i + 8 > n && i < n) i += 8;  // the tail joins this run
+      const int64_t count = std::min(i, n) - start;
+      const int64_t groups = (count + 7) / 8;
+      o = put_varint_raw(o, (static_cast<uint64_t>(groups) << 1) | 1);
+      bit_pack(v + start, count, groups, bw, o);
+      o += groups * bw;
+      if (i > n) i = n;
     }
-    const int64_t count = std::min(i, n) - start;
-    put_varint(out, (static_cast<uint64_t>(groups) << 1) | 1);
-    bit_pack(v + start, count, groups, bw, out);
-    if (i > n) i = n;
   }
+  out.append(reinterpret_cast<const char*>(begin), static_cast<size_t>(o - begin));
 }
 
 std::string write_parquet_to_string(const Table& table, const ParquetWriteOptions& options) {
