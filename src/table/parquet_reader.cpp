@@ -588,11 +588,19 @@ class ChunkDecoder {
 
   template <class T>
   void spread(T* v, size_t n, size_t present) {
+    if (present == 0) {
+      std::fill(v, v + n, T{0});
+      return;
+    }
+    // Branch-free (nulls are scattered): every read is of one of the dense
+    // values, also for a null slot whose read goes unused.
     const uint8_t* lv = levels_.data();
     size_t j = present;
     for (size_t i = n; i-- > 0;) {
-      if (lv[i]) v[i] = v[--j];
-      else v[i] = T{0};
+      const size_t l = lv[i] != 0;
+      j -= l;
+      const T x = v[l ? j : (j > 0 ? j - 1 : 0)];
+      v[i] = l ? x : T{0};
       if (j == i) break;  // everything before is dense and in place
     }
   }
@@ -600,14 +608,17 @@ class ChunkDecoder {
   void spread_strings(size_t n, size_t present) {
     int64_t* o = out_.offsets + row_;
     int64_t before = row_ > 0 ? out_.offsets[row_ - 1] : 0;
+    if (present == 0) {
+      std::fill(o, o + n, before);
+      return;
+    }
     size_t j = present;
-    for (size_t i = n; i-- > 0;) {
-      if (levels_[i]) {
-        --j;
-        o[i] = o[j];
-      } else {
-        o[i] = j > 0 ? o[j - 1] : before;
-      }
+    for (size_t i = n; i-- > 0;) {  // branch-free, as spread()
+      const size_t l = levels_[i] != 0;
+      j -= l;
+      const int64_t present_end = o[l ? j : (j > 0 ? j - 1 : 0)];
+      const int64_t null_end = j > 0 ? o[j - 1] : before;
+      o[i] = l ? present_end : null_end;
       if (j == i) break;
     }
   }
