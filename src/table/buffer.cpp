@@ -1,6 +1,7 @@
 #include "baton/buffer.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,7 +35,14 @@ class LargeBlockCache {
   static constexpr size_t kCacheCap = size_t{1} << 30;
 
   static LargeBlockCache& instance() {
-    static auto* cache = new LargeBlockCache();  // never destroyed: buffers may outlive static destruction
+    static auto* cache = [] {
+      auto* c = new LargeBlockCache();  // never destroyed: buffers may outlive static destruction
+      // A fork while another thread holds the lock must not leave the child's
+      // copy locked forever.
+      ::pthread_atfork([] { instance().mu_.lock(); }, [] { instance().mu_.unlock(); },
+                       [] { instance().mu_.unlock(); });
+      return c;
+    }();
     return *cache;
   }
 
