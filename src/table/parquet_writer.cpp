@@ -1231,7 +1231,10 @@ class FileEncoder {
   void give_back(std::string bytes, std::unique_lock<std::mutex>& lock) {
     bytes.clear();
     lock.lock();
-    pool_.push_back(std::move(bytes));
+    try {
+      pool_.push_back(std::move(bytes));
+    } catch (...) {  // out of memory: the buffer is just freed, not recycled
+    }
     lock.unlock();
   }
   std::vector<std::string> pool_;
