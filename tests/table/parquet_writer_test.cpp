@@ -13,6 +13,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -239,6 +240,45 @@ TEST_F(ParquetWriter, BatchesAndParallelEncoding) {
   for (const auto& e : std::filesystem::directory_iterator(dir_)) {
     EXPECT_EQ(e.path().string().find("mismatch.parquet"), std::string::npos) << e.path();
     EXPECT_EQ(e.path().string().find("abandoned.parquet"), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(ParquetWriter, StreamFailureMidFileIsAnErrorNamingIt) {
+  // A stream that takes 5000 bytes and then fails: chunks are written by
+  // whichever encoding task completes the next one due, and the failure must
+  // come back to the caller as an error, also with tasks on several threads.
+  struct FailingBuf : std::streambuf {
+    size_t left = 5000;
+    int_type overflow(int_type c) override {
+      if (left == 0) return traits_type::eof();
+      --left;
+      return c;
+    }
+    std::streamsize xsputn(const char*, std::streamsize n) override {
+      if (static_cast<size_t>(n) > left) return 0;
+      left -= static_cast<size_t>(n);
+      return n;
+    }
+  };
+  Table t = mixed_table(2000);
+  for (bool parallel : {false, true}) {
+    FailingBuf buf;
+    std::ostream out(&buf);
+    ParquetWriteOptions o;
+    o.row_group_rows = 300;
+    if (parallel) {
+      o.parallel_for = [](std::vector<std::function<void()>>& tasks) {
+        std::vector<std::thread> threads;
+        for (auto& task : tasks) threads.emplace_back(task);
+        for (auto& th : threads) th.join();
+      };
+    }
+    try {
+      write_parquet(t, out, "stream-under-test", o);
+      ADD_FAILURE() << "no error (parallel=" << parallel << ")";
+    } catch (const ParquetError& e) {
+      EXPECT_NE(std::string(e.what()).find("stream-under-test: write failed at offset"), std::string::npos) << e.what();
+    }
   }
 }
 
