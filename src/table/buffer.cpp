@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
 #include <cstdlib>
@@ -27,12 +28,12 @@ constexpr size_t kAlignment = 64;
 // touch (~1.5 µs here), more than decoding the values into it. The cache plays
 // the part of DuckDB's buffer pool or an allocator's retained pages, for the
 // usual decode → transform → write → drop → repeat cycle. It holds at most
-// kCacheCap bytes (least recently freed blocks are unmapped first), and its
-// blocks are never returned to the OS otherwise.
+// 1 GiB or an eighth of physical memory, whichever is less (least recently
+// freed blocks are unmapped first), and its blocks are never returned to the
+// OS otherwise: a process that drops its tables keeps up to that much.
 class LargeBlockCache {
  public:
   static constexpr size_t kMinSize = size_t{1} << 20;
-  static constexpr size_t kCacheCap = size_t{1} << 30;
 
   static LargeBlockCache& instance() {
     static auto* cache = [] {
@@ -71,14 +72,14 @@ class LargeBlockCache {
   }
 
   void release(uint8_t* p, size_t size) {
-    if (size > kCacheCap) {
+    if (size > cap_) {
       ::munmap(p, size);
       return;
     }
     std::vector<Block> evicted;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      while (cached_ + size > kCacheCap && !free_.empty()) {  // oldest first
+      while (cached_ + size > cap_ && !free_.empty()) {  // oldest first
         evicted.push_back(free_.front());
         cached_ -= free_.front().size;
         free_.erase(free_.begin());
@@ -95,9 +96,16 @@ class LargeBlockCache {
     uint8_t* data;
     size_t size;
   };
+  static size_t default_cap() {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    const size_t gib = size_t{1} << 30;
+    if (pages <= 0 || page <= 0) return gib;
+    return std::min(gib, static_cast<size_t>(pages) * static_cast<size_t>(page) / 8);
+  }
   std::mutex mu_;
   std::vector<Block> free_;  // in the order they were freed
   size_t cached_ = 0;
+  const size_t cap_ = default_cap();
 };
 
 // Allocations below LargeBlockCache::kMinSize come from the heap; the
