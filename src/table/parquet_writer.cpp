@@ -502,7 +502,7 @@ bool try_dictionary(const Column& c, const ParquetWriteOptions& o, const ChunkSt
         lo = a;
         range = static_cast<uint64_t>(static_cast<int64_t>(b) - a);
       }
-      if (range < kDirectRange && c.type().id != TypeId::Float64)
+      if (range < kDirectRange)
         ok = dictionary_direct<int32_t>(c, lo, range, keys, d) && static_cast<int64_t>(keys.size()) <= max_entries;
       else
         ok = dictionary_hashed<uint32_t>(c, valid, max_entries, keys, d);
@@ -1138,7 +1138,10 @@ class FileEncoder {
       groups_.push_back(std::move(rg));
     }
     const size_t total = (groups_.size() - first_group) * ncols;
-    if (total == 0) return;
+    if (total == 0) {  // no rows, or no columns: row groups without chunks
+      rows_ += rows;
+      return;
+    }
 
     // One task per column chunk of every row group of the batch. Chunks go to
     // the sink in file order, written by whichever task completes the next one
