@@ -53,7 +53,10 @@ class Buffer {
 
 // MutableBuffer: a growable, 64-byte aligned, *uninitialized* heap region that
 // a builder or decoder writes into directly and then freezes into a Buffer with
-// finish() (no copy). Not thread-safe; move-only.
+// finish() (no copy). Not thread-safe; move-only. Regions of 1 MiB and more
+// are mapped pages that, once freed, are kept in a bounded process-wide cache
+// (at most 1 GiB, or an eighth of physical memory) for the next region of
+// about the same size, so repeated decoding does not pay for fresh pages.
 class MutableBuffer {
  public:
   MutableBuffer() = default;

@@ -1,6 +1,20 @@
 #include "table/bitmap_util.h"
 
+#include <array>
+
 namespace baton::detail {
+namespace {
+
+// kByteToMask[b] holds byte k = bit k of b (0 or 1), little-endian.
+constexpr std::array<uint64_t, 256> make_byte_to_mask() {
+  std::array<uint64_t, 256> t{};
+  for (unsigned b = 0; b < 256; ++b)
+    for (unsigned k = 0; k < 8; ++k) t[b] |= static_cast<uint64_t>((b >> k) & 1u) << (8 * k);
+  return t;
+}
+constexpr std::array<uint64_t, 256> kByteToMask = make_byte_to_mask();
+
+}  // namespace
 
 void copy_bits(const uint8_t* src, int64_t off, int64_t n, uint8_t* dst) {
   if (n <= 0) return;
@@ -49,7 +63,11 @@ void valid_mask(const Column& c, int64_t start, int64_t n, uint8_t* mask) {
   }
   const uint8_t* bits = c.validity_bits();
   const int64_t off = c.validity_offset() + start;
-  for (int64_t k = 0; k < n; ++k) mask[k] = bit_get(bits, off + k);
+  int64_t k = 0;
+  for (; k < n && ((off + k) & 7) != 0; ++k) mask[k] = bit_get(bits, off + k);
+  // Whole bitmap bytes: eight mask bytes from a table.
+  for (; k + 8 <= n; k += 8) std::memcpy(mask + k, &kByteToMask[bits[(off + k) >> 3]], 8);
+  for (; k < n; ++k) mask[k] = bit_get(bits, off + k);
 }
 
 Buffer bitmap_from_mask(const uint8_t* mask, int64_t n, int64_t* null_count) {

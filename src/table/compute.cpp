@@ -438,6 +438,28 @@ Moments moments(const Column& a, bool want_minmax) {
   constexpr int64_t kChunk = 4096;
   uint8_t mask[kChunk];
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  if (!a.has_nulls() && !want_minmax && a.type().id == TypeId::Float64) {
+    // No nulls: one pass straight over the values, no masks; the same four
+    // lanes (i % 4) and tail as the general loop, so the same sum.
+    const double* __restrict x = a.data<double>();
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t c = 0, i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const double x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
+      s0 += x0 == x0 ? x0 : 0.0;  // NaN is missing
+      s1 += x1 == x1 ? x1 : 0.0;
+      s2 += x2 == x2 ? x2 : 0.0;
+      s3 += x3 == x3 ? x3 : 0.0;
+      c += (x0 == x0) + (x1 == x1) + (x2 == x2) + (x3 == x3);
+    }
+    for (; i < n; ++i) {
+      s0 += x[i] == x[i] ? x[i] : 0.0;
+      c += x[i] == x[i];
+    }
+    m.sum = (s0 + s1) + (s2 + s3);
+    m.count = c;
+    return m;
+  }
   visit_numeric(a, [&](auto pa) {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (int64_t start = 0; start < n; start += kChunk) {

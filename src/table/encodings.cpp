@@ -53,18 +53,25 @@ void unpack_fixed(const uint8_t* src, size_t src_size, uint64_t first, T* out, s
   } else {
     constexpr uint64_t mask = (BW == 64) ? ~uint64_t{0} : ((uint64_t{1} << BW) - 1);
     const uint8_t* end = src + src_size;
-    uint64_t bit = first * BW;
     size_t i = 0;
-    if (first % 8 == 0 && count >= 8) {
+    // A call that starts inside a group (the caller's block ended there)
+    // takes values one at a time up to the group boundary, then whole groups.
+    const size_t head = std::min<size_t>(count, static_cast<size_t>((8 - first % 8) % 8));
+    for (; i < head; ++i) {
+      const uint64_t b = (first + i) * BW;
+      out[i] = static_cast<T>((load64_tail(src + (b >> 3), end) >> (b & 7)) & mask);
+    }
+    uint64_t bit = (first + i) * BW;
+    if (count - i >= 8) {
       // Whole groups while the last load of a group stays inside the buffer.
-      const uint8_t* p = src + (first / 8) * BW;
+      const uint8_t* p = src + ((first + i) / 8) * BW;
       constexpr size_t kReach = (7 * BW) / 8 + 8;  // bytes a group's loads touch
       while (i + 8 <= count && static_cast<size_t>(end - p) >= kReach) {
         unpack_group<BW>(p, out + i, std::make_index_sequence<8>{});
         p += BW;
         i += 8;
       }
-      bit += static_cast<uint64_t>(i) * BW;
+      bit = (first + i) * BW;
     }
     // Fast part: the 8 bytes at bit/8 lie inside the buffer.
     if (src_size >= 8) {
@@ -173,11 +180,9 @@ bool RleBitPackedDecoder::next_run() {
     if (bytes > avail) {
       // The last run may be cut short by writers that do not pad; keep the
       // values that are wholly present.
-      packed_size_ = avail;
       values = bit_width_ == 0 ? values : (static_cast<uint64_t>(avail) * 8) / static_cast<uint64_t>(bit_width_);
       p_ = end_;
     } else {
-      packed_size_ = static_cast<size_t>(bytes);
       p_ += bytes;
     }
     run_left_ = values;
@@ -205,10 +210,13 @@ void RleBitPackedDecoder::get_impl(T* out, size_t count) {
     }
     size_t n = static_cast<size_t>(std::min<uint64_t>(run_left_, count - done));
     if (packed_) {
+      // The unpacker may load past the run (not past the data) so that short
+      // runs take its word-wide path; the values it returns are the run's.
+      const auto readable = static_cast<size_t>(end_ - packed_at_);
       if constexpr (sizeof(T) == 1)
-        unpack_bits8(packed_at_, packed_size_, bit_width_, packed_index_, out + done, n);
+        unpack_bits8(packed_at_, readable, bit_width_, packed_index_, out + done, n);
       else
-        unpack_bits32(packed_at_, packed_size_, bit_width_, packed_index_, out + done, n);
+        unpack_bits32(packed_at_, readable, bit_width_, packed_index_, out + done, n);
       packed_index_ += n;
     } else {
       std::fill(out + done, out + done + n, static_cast<T>(rle_value_));

@@ -55,7 +55,6 @@ class RleBitPackedDecoder {
   uint64_t run_left_ = 0;  // values left in the run
   uint32_t rle_value_ = 0;
   const uint8_t* packed_at_ = nullptr;  // bit-packed run: its data
-  size_t packed_size_ = 0;
   uint64_t packed_index_ = 0;           // next value of the run to unpack
 };
 

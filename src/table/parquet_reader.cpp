@@ -15,6 +15,9 @@
 #include <exception>
 #include <limits>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "baton/parquet_reader.h"
 #include "table/codecs.h"
@@ -291,9 +294,25 @@ BATON_MULTIVERSION void gather64(const uint64_t* dict, const uint32_t* idx, uint
 BATON_MULTIVERSION void gather32(const uint32_t* dict, const uint32_t* idx, uint32_t* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = dict[idx[i]];
 }
-void gather_n(const uint64_t* dict, const uint32_t* idx, uint64_t* out, size_t n) { gather64(dict, idx, out, n); }
-void gather_n(const uint32_t* dict, const uint32_t* idx, uint32_t* out, size_t n) { gather32(dict, idx, out, n); }
-void gather_n(const uint8_t* dict, const uint32_t* idx, uint8_t* out, size_t n) {
+// Large outputs are written with streaming stores: megabytes of values that
+// are not read again before they leave the caches, so the read-for-ownership
+// of every line before it is overwritten is wasted memory traffic.
+#if defined(__x86_64__)
+BATON_MULTIVERSION void gather64_stream(const uint64_t* dict, const uint32_t* idx, uint64_t* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) _mm_stream_si64(reinterpret_cast<long long*>(out + i), static_cast<long long>(dict[idx[i]]));
+}
+void store_fence() { _mm_sfence(); }
+#else
+void gather64_stream(const uint64_t* dict, const uint32_t* idx, uint64_t* out, size_t n) { gather64(dict, idx, out, n); }
+void store_fence() {}
+#endif
+constexpr size_t kStreamingOutputBytes = size_t{2} << 20;
+void gather_n(const uint64_t* dict, const uint32_t* idx, uint64_t* out, size_t n, bool stream) {
+  if (stream) gather64_stream(dict, idx, out, n);
+  else gather64(dict, idx, out, n);
+}
+void gather_n(const uint32_t* dict, const uint32_t* idx, uint32_t* out, size_t n, bool) { gather32(dict, idx, out, n); }
+void gather_n(const uint8_t* dict, const uint32_t* idx, uint8_t* out, size_t n, bool) {
   for (size_t i = 0; i < n; ++i) out[i] = dict[idx[i]];
 }
 
@@ -363,6 +382,11 @@ class ChunkDecoder {
       return src;
     }
     if (uncompressed == 0) return src;  // nothing to decompress (empty v2 pages)
+    if (chunk_.codec == 1) {
+      // A snappy stream that is one literal (how writers store pages that do
+      // not compress) holds the bytes as they are: use them in place.
+      if (const uint8_t* in_place = snappy_single_literal(src, n, uncompressed)) return in_place;
+    }
     if (!pd::codec_supported(chunk_.codec))
       fail("codec " + parquet_codec_name(chunk_.codec) + " is not supported (supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW, LZ4)");
     uint64_t max = pd::max_uncompressed_size(chunk_.codec, src, n);
@@ -372,6 +396,33 @@ class ChunkDecoder {
     scratch.resize(uncompressed);
     pd::decompress(chunk_.codec, src, n, scratch.data(), uncompressed);
     return scratch.data();
+  }
+
+  // The literal's bytes if src[0..n) is a snappy stream of exactly one literal
+  // element of `uncompressed` bytes; nullptr otherwise.
+  static const uint8_t* snappy_single_literal(const uint8_t* src, size_t n, size_t uncompressed) {
+    size_t pos = 0;
+    uint64_t length = 0;
+    for (int shift = 0; pos < n && shift <= 28; shift += 7) {
+      const uint8_t b = src[pos++];
+      length |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) {
+        if (length != uncompressed || pos >= n) return nullptr;
+        const uint8_t tag = src[pos++];
+        if ((tag & 3) != 0) return nullptr;  // not a literal
+        uint64_t len_minus_1 = tag >> 2;
+        if (len_minus_1 >= 60) {
+          const size_t k = static_cast<size_t>(len_minus_1 - 59);
+          if (n - pos < k) return nullptr;
+          len_minus_1 = 0;
+          for (size_t j = 0; j < k; ++j) len_minus_1 |= static_cast<uint64_t>(src[pos + j]) << (8 * j);
+          pos += k;
+        }
+        if (len_minus_1 + 1 != uncompressed || n - pos != uncompressed) return nullptr;
+        return src + pos;
+      }
+    }
+    return nullptr;
   }
 
   void decode_dictionary_page(const pd::PageHeader& h, const uint8_t* body) {
@@ -476,7 +527,9 @@ class ChunkDecoder {
     // Definition levels -> how many values are present.
     size_t present = n;
     bool has_nulls = false;
-    if (plan_.nullable) {
+    if (plan_.nullable && level_encoding_ == 3 && one_run_of_ones(levels, levels_size, n)) {
+      // Every value present (the usual page): no levels to expand or count.
+    } else if (plan_.nullable) {
       levels_.resize(n);
       if (level_encoding_ == 3) {
         pd::RleBitPackedDecoder dec(levels, levels_size, 1);
@@ -511,6 +564,19 @@ class ChunkDecoder {
     row_ += static_cast<int64_t>(n);
   }
 
+  // True if RLE/bit-packed levels of width 1 start with one RLE run of at
+  // least n ones.
+  static bool one_run_of_ones(const uint8_t* p, size_t size, size_t n) {
+    uint64_t header = 0;
+    size_t pos = 0;
+    for (int shift = 0; pos < size && shift <= 56; shift += 7) {
+      const uint8_t b = p[pos++];
+      header |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return (header & 1) == 0 && (header >> 1) >= n && pos < size && p[pos] == 1;
+    }
+    return false;
+  }
+
   // Moves `present` dense values at dst to their rows among n (nulls zeroed).
   void spread_fixed(uint8_t* dst, size_t n, size_t present) {
     switch (plan_.out_width) {
@@ -522,11 +588,19 @@ class ChunkDecoder {
 
   template <class T>
   void spread(T* v, size_t n, size_t present) {
+    if (present == 0) {
+      std::fill(v, v + n, T{0});
+      return;
+    }
+    // Branch-free (nulls are scattered): every read is of one of the dense
+    // values, also for a null slot whose read goes unused.
     const uint8_t* lv = levels_.data();
     size_t j = present;
     for (size_t i = n; i-- > 0;) {
-      if (lv[i]) v[i] = v[--j];
-      else v[i] = T{0};
+      const size_t l = lv[i] != 0;
+      j -= l;
+      const T x = v[l ? j : (j > 0 ? j - 1 : 0)];
+      v[i] = l ? x : T{0};
       if (j == i) break;  // everything before is dense and in place
     }
   }
@@ -534,14 +608,17 @@ class ChunkDecoder {
   void spread_strings(size_t n, size_t present) {
     int64_t* o = out_.offsets + row_;
     int64_t before = row_ > 0 ? out_.offsets[row_ - 1] : 0;
+    if (present == 0) {
+      std::fill(o, o + n, before);
+      return;
+    }
     size_t j = present;
-    for (size_t i = n; i-- > 0;) {
-      if (levels_[i]) {
-        --j;
-        o[i] = o[j];
-      } else {
-        o[i] = j > 0 ? o[j - 1] : before;
-      }
+    for (size_t i = n; i-- > 0;) {  // branch-free, as spread()
+      const size_t l = levels_[i] != 0;
+      j -= l;
+      const int64_t present_end = o[l ? j : (j > 0 ? j - 1 : 0)];
+      const int64_t null_end = j > 0 ? o[j - 1] : before;
+      o[i] = l ? present_end : null_end;
       if (j == i) break;
     }
   }
@@ -655,15 +732,17 @@ class ChunkDecoder {
   void gather_blocks(pd::RleBitPackedDecoder& dec, const T* dict, T* out, size_t count) {
     constexpr size_t kBlock = 2048;
     uint32_t idx[kBlock];
+    const bool stream = static_cast<size_t>(rows_) * sizeof(T) >= kStreamingOutputBytes;
     for (size_t done = 0; done < count;) {
       size_t m = std::min(kBlock, count - done);
       dec.get(idx, m);
       uint32_t max = max_index(idx, m);
       if (max >= dict_count_)
         throw pd::EncodingError("dictionary index " + std::to_string(max) + " out of range (dictionary of " + std::to_string(dict_count_) + ")");
-      gather_n(dict, idx, out + done, m);
+      gather_n(dict, idx, out + done, m, stream);
       done += m;
     }
+    if (stream) store_fence();  // ordered before whoever reads the column next
   }
 
   // Byte-array values (BYTE_ARRAY, or FIXED_LEN_BYTE_ARRAY) as views into the

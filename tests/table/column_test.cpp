@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "baton/table.h"
@@ -30,6 +32,32 @@ TEST(Buffer, MutableBufferFinishIsAlignedAndKeepsBytes) {
   ASSERT_EQ(b.size(), 1000u);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(b.data()) % 64, 0u);
   EXPECT_EQ(b.data()[999], static_cast<uint8_t>(999));
+}
+
+TEST(Buffer, LargeBuffersAreReusedAndKeepTheirBytes) {
+  // Regions of 1 MiB and more are mapped and, once freed, handed to the next
+  // allocation of about the same size: contents never leak between owners'
+  // views and growth keeps the bytes.
+  const size_t n = 3u << 20;
+  {
+    MutableBuffer m(n);
+    std::memset(m.data(), 0xab, n);
+    const uint8_t* first = m.data();
+    Buffer b = m.finish();
+    EXPECT_EQ(b.data(), first);
+    EXPECT_EQ(b.data()[n - 1], 0xab);
+    Buffer copy = b;  // the region lives while any handle does
+    b = Buffer();
+    EXPECT_EQ(copy.data()[0], 0xab);
+  }
+  MutableBuffer again(n);  // most likely the region just freed
+  EXPECT_GE(again.capacity(), n);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(again.data()) % 64, 0u);
+  for (size_t i = 0; i < n; ++i) again.data()[i] = static_cast<uint8_t>(i * 7);
+  again.resize(4 * n);  // grows into another region, keeping the bytes
+  for (size_t i = 0; i < n; i += 4099) ASSERT_EQ(again.data()[i], static_cast<uint8_t>(i * 7)) << i;
+  Buffer big = again.finish();
+  EXPECT_EQ(big.size(), 4 * n);
 }
 
 TEST(Buffer, MapFileOfMissingPathNamesIt) {

@@ -9,15 +9,18 @@
 #include <functional>
 #include <thread>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <streambuf>
 #include <string>
 #include <vector>
 
 #include "baton/parquet_writer.h"
 #include "baton/table.h"
 #include "node_tools.h"
+#include "table/encodings.h"
 #include "table/parquet_writer.h"
 
 namespace baton {
@@ -240,6 +243,45 @@ TEST_F(ParquetWriter, BatchesAndParallelEncoding) {
   }
 }
 
+TEST_F(ParquetWriter, StreamFailureMidFileIsAnErrorNamingIt) {
+  // A stream that takes 5000 bytes and then fails: chunks are written by
+  // whichever encoding task completes the next one due, and the failure must
+  // come back to the caller as an error, also with tasks on several threads.
+  struct FailingBuf : std::streambuf {
+    size_t left = 5000;
+    int_type overflow(int_type c) override {
+      if (left == 0) return traits_type::eof();
+      --left;
+      return c;
+    }
+    std::streamsize xsputn(const char*, std::streamsize n) override {
+      if (static_cast<size_t>(n) > left) return 0;
+      left -= static_cast<size_t>(n);
+      return n;
+    }
+  };
+  Table t = mixed_table(2000);
+  for (bool parallel : {false, true}) {
+    FailingBuf buf;
+    std::ostream out(&buf);
+    ParquetWriteOptions o;
+    o.row_group_rows = 300;
+    if (parallel) {
+      o.parallel_for = [](std::vector<std::function<void()>>& tasks) {
+        std::vector<std::thread> threads;
+        for (auto& task : tasks) threads.emplace_back(task);
+        for (auto& th : threads) th.join();
+      };
+    }
+    try {
+      write_parquet(t, out, "stream-under-test", o);
+      ADD_FAILURE() << "no error (parallel=" << parallel << ")";
+    } catch (const ParquetError& e) {
+      EXPECT_NE(std::string(e.what()).find("stream-under-test: write failed at offset"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST_F(ParquetWriter, FooterHasCreatedByAndMagic) {
   Table t = mixed_table(10);
   std::string bytes = parquet_detail::write_parquet_to_string(t);
@@ -257,6 +299,73 @@ TEST_F(ParquetWriter, UnwritablePathNamesIt) {
   } catch (const ParquetError& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.parquet"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(ParquetWriter, EncodingEdgesReadBackExactly) {
+  // The writer's fast paths, each at its edges: direct-map dictionaries for
+  // small integer ranges (negative, next to INT64_MAX, range 65535 and 65536),
+  // hashed ones with wide indices, inline short-string keys and the fall back
+  // to hashed strings when a long one shows up late, long runs of nulls and of
+  // values in the definition levels, all-null columns, and an odd slice.
+  const int64_t n = 70000;
+  ColumnBuilder<int32_t> small, span_in, day(DataType::date());
+  ColumnBuilder<int64_t> near_max, span_out, few_ts(DataType::timestamp(false));
+  ColumnBuilder<double> wide, all_null;
+  StringColumnBuilder flag, late_long;
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int64_t r = 0; r < n; ++r) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    const bool null_run = (r >= 1000 && r < 9000) || (r >= 40000 && r < 40003) || r % 97 == 5;
+    null_run ? small.append_null() : small.append(static_cast<int32_t>(x % 601) - 300);
+    r % 13 == 0 ? near_max.append_null() : near_max.append(std::numeric_limits<int64_t>::max() - static_cast<int64_t>(x % 50));
+    span_in.append(r % 2 == 0 ? 0 : 65535);
+    span_out.append(r % 3 == 0 ? -1 : 65535);
+    day.append(static_cast<int32_t>(19000 + x % 31));
+    few_ts.append(1704067200000000 + static_cast<int64_t>(x % 3) * 1000000);
+    r % 7 == 0 ? wide.append_null() : wide.append(static_cast<double>(x % 5000) / 100.0);
+    all_null.append_null();
+    r % 5 == 0 ? flag.append_null() : flag.append(x % 2 ? "Y" : (x % 3 ? "N" : ""));
+    late_long.append(r < 50000 ? (x % 2 ? "ab" : "cd") : (r == 60000 ? "a much longer value" : "ab"));
+  }
+  Table t({"small", "near_max", "span_in", "span_out", "day", "few_ts", "wide", "all_null", "flag", "late_long"},
+          {small.finish(), near_max.finish(), span_in.finish(), span_out.finish(), day.finish(), few_ts.finish(),
+           wide.finish(), all_null.finish(), flag.finish(), late_long.finish()});
+  write_parquet(t, path("edges.parquet"));
+  write_parquet(t.slice(3, n - 10), path("edges_slice.parquet"));
+  ParquetWriteOptions pages;
+  pages.row_group_rows = 30001;
+  pages.page_rows = 999;
+  write_parquet(t, path("edges_pages.parquet"), pages);
+  auto results = crosscheck({path("edges.parquet"), path("edges_slice.parquet"), path("edges_pages.parquet")});
+  ASSERT_EQ(results.size(), 3u);
+  expect_same(t, results[0]);
+  expect_same(t.slice(3, n - 10), results[1]);
+  expect_same(t, results[2]);
+
+  // The dictionary was taken where it pays, and min/max are the chunk's.
+  ParquetMetadata md = read_parquet_metadata(path("edges.parquet"));
+  ASSERT_EQ(md.row_groups.size(), 1u);
+  const auto& cols = md.row_groups[0].columns;
+  for (size_t c : {0u, 1u, 2u, 3u, 4u, 5u, 6u, 8u, 9u})
+    EXPECT_TRUE(cols[c].dictionary_page_offset.has_value()) << cols[c].path;
+  auto bound = [](const std::optional<std::string>& raw, auto v) {
+    EXPECT_TRUE(raw.has_value());
+    if (raw) std::memcpy(&v, raw->data(), std::min(raw->size(), sizeof v));
+    return v;
+  };
+  const Column& sm = t["small"];
+  int32_t lo = std::numeric_limits<int32_t>::max(), hi = std::numeric_limits<int32_t>::min();
+  for (int64_t r = 0; r < n; ++r)
+    if (sm.is_valid(r)) lo = std::min(lo, sm.data<int32_t>()[r]), hi = std::max(hi, sm.data<int32_t>()[r]);
+  EXPECT_EQ(bound(cols[0].statistics->min, int32_t{}), lo);
+  EXPECT_EQ(bound(cols[0].statistics->max, int32_t{}), hi);
+  EXPECT_EQ(bound(cols[3].statistics->min, int64_t{}), -1);
+  EXPECT_EQ(bound(cols[3].statistics->max, int64_t{}), 65535);
+  EXPECT_EQ(*cols[7].statistics->null_count, n);
+  EXPECT_FALSE(cols[7].statistics->min.has_value());
+  EXPECT_EQ(*cols[8].statistics->min, "");
+  EXPECT_EQ(*cols[8].statistics->max, "Y");
+  EXPECT_EQ(*cols[9].statistics->max, "cd");
 }
 
 TEST(HybridEncoder, RunsAndPackedGroups) {
@@ -280,6 +389,28 @@ TEST(HybridEncoder, RunsAndPackedGroups) {
   EXPECT_EQ(parquet_detail::bit_width_for(1), 1);
   EXPECT_EQ(parquet_detail::bit_width_for(255), 8);
   EXPECT_EQ(parquet_detail::bit_width_for(256), 9);
+}
+
+TEST(HybridEncoder, EveryBitWidthRoundTrips) {
+  // Random values (no runs: bit-packed groups, with a padded last group) and
+  // runs, at every width, back through the reader's decoder.
+  uint64_t x = 88172645463325252ULL;
+  for (int bw = 1; bw <= 32; ++bw) {
+    SCOPED_TRACE("bit width " + std::to_string(bw));
+    const uint64_t mask = bw == 32 ? 0xffffffffULL : (uint64_t{1} << bw) - 1;
+    std::vector<uint32_t> v;
+    for (int i = 0; i < 1003; ++i) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      const int repeat = i % 100 == 0 ? 20 : 1;
+      for (int k = 0; k < repeat; ++k) v.push_back(static_cast<uint32_t>(x & mask));
+    }
+    std::string out;
+    parquet_detail::encode_hybrid(v.data(), static_cast<int64_t>(v.size()), bw, out);
+    std::vector<uint32_t> back(v.size());
+    parquet_detail::RleBitPackedDecoder dec(reinterpret_cast<const uint8_t*>(out.data()), out.size(), bw);
+    dec.get(back.data(), back.size());
+    EXPECT_EQ(back, v);
+  }
 }
 
 }  // namespace
