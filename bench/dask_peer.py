@@ -19,8 +19,10 @@ Run it with Debian's interpreter, which has python3-distributed:
 import argparse
 import logging
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -49,15 +51,18 @@ def quiet():
     # Distributed logs cluster start/stop at INFO and warns about the event
     # loop, the dashboard and slow GC; none of it is the benchmark's business.
     warnings.filterwarnings("ignore")
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")  # inherited by worker processes
+    # Environment, so that the worker processes inherit it too.
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    os.environ["DASK_LOGGING__DISTRIBUTED"] = "critical"
     for name in ("distributed", "tornado", "asyncio", "bokeh"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def watchdog(seconds):
+def watchdog(seconds, scratch):
     def fire():
         print(f"dask_peer: no result after {seconds:.0f} s, giving up", file=sys.stderr)
         sys.stderr.flush()
+        shutil.rmtree(scratch, ignore_errors=True)
         os._exit(3)  # not sys.exit: the cluster's threads and processes may be stuck
     t = threading.Timer(seconds, fire)
     t.daemon = True
@@ -68,8 +73,17 @@ def watchdog(seconds):
 def main():
     args = parse_args()
     quiet()
-    timer = watchdog(args.timeout)
+    # The workers' spill and lock directory: our own, removed at the end, so no
+    # "stale lock file" chatter from earlier runs and nothing left in /tmp.
+    scratch = tempfile.mkdtemp(prefix="dask_peer_")
+    timer = watchdog(args.timeout, scratch)
+    try:
+        return run(args, scratch, timer)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
+
+def run(args, scratch, timer):
     import dask
     from distributed import Client, LocalCluster
 
@@ -80,7 +94,8 @@ def main():
 
     timings = []
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
+                      dashboard_address=None, silence_logs=logging.CRITICAL,
+                      local_directory=scratch) as cluster, \
             Client(cluster) as client:
         client.wait_for_workers(args.workers)
         # Warm-up: imports, connections, the function's pickling cache.

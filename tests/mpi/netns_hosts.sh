@@ -80,8 +80,8 @@ up() {
   # The veth link takes a moment to come up; wait until both ends report a
   # carrier (LOWER_UP), at most ~5 s. (No ping here: Debian's minimal images
   # lack it; the MPI run itself proves the path.)
-  local i
-  for i in $(seq 50); do
+  local _
+  for _ in $(seq 50); do
     if linked "$ns_a" && linked "$ns_b"; then
       return 0
     fi
