@@ -14,6 +14,8 @@ benchmark).
 
 Run it with Debian's interpreter, which has python3-distributed:
     /usr/bin/python3 bench/dask_peer.py --tasks 2000 --workers 2 --repeats 3
+(distributed 2022.12.1 on the 2-core dev machine at load ~1: ~650 tasks/s, 3 s a
+repeat, 12 s in all with cluster start and stop.)
 """
 
 import argparse
