@@ -17,6 +17,10 @@ packages=(
   libsnappy-dev zlib1g-dev liblz4-dev
   # object storage, and the S3 clients its interoperability tests and benchmark compare with
   libcurl4-openssl-dev libssl-dev libpugixml-dev awscli rclone
+  # MPI task runner (mpirun, mpicxx) and its two-host tests over network namespaces (ip)
+  openmpi-bin libopenmpi-dev iproute2
+  # the Dask peer of the small-task throughput benchmark (run with /usr/bin/python3)
+  python3-distributed
 )
 
 missing=()
