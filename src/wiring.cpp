@@ -16,6 +16,7 @@ const int wiring_anchor = [] {
   engine::set_runner_factory([](const std::string& kind, int workers) {
     if (kind == "immediate") return immediate();
     if (kind == "process") return process_pool(workers);
+    if (kind == "mpi") return mpi();
     return thread_pool(workers);
   });
   engine::set_result_backend(results::make_engine_backend());

@@ -212,6 +212,11 @@ std::string error_reply(std::uint64_t call_id, const std::string& type, const st
 
 }  // namespace
 
+void write_held_reference(WireWriter& w, std::uint64_t handle) {
+  w.u8(static_cast<std::uint8_t>(ArgTag::Held));
+  w.u64(handle);
+}
+
 std::string encode_request(detail::TaskRunCore& run, const detail::ResultPlan& plan, const RequestOptions& options) {
   const detail::TaskOptions& o = run.options();
   const detail::FlowRunCore* flow = run.flow_.get();

@@ -44,6 +44,9 @@ class TravelingValue : public detail::RemoteValue {
   virtual std::uint64_t size() const = 0;
 };
 
+// Names a value held by the worker a request goes to (an argument reference).
+void write_held_reference(WireWriter& w, std::uint64_t handle);
+
 struct RequestOptions {
   std::uint64_t call_id = 0;
   std::uint64_t inline_limit = 1 << 20;  // larger results do not come back inline

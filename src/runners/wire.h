@@ -59,6 +59,7 @@ class WireReader {
     return std::string(str());
   }
   bool done() const { return in_.empty(); }
+  std::size_t remaining() const { return in_.size(); }
 
  private:
   std::string_view take(std::uint64_t n) {
