@@ -34,6 +34,14 @@ const auto block_sum = BATON_TASK("block-sum", [](const std::vector<double>& blo
   return std::accumulate(block.begin(), block.end(), 0.0);
 });
 
+// Where a task ran: the host name (each network namespace of the two-host test
+// has its own).
+const auto host = BATON_TASK("host", [](int) {
+  char name[256] = {};
+  gethostname(name, sizeof name - 1);
+  return std::string(name);
+});
+
 const auto greet = BATON_TASK("greet", [](int i) {
   std::cout << "hello from item " << i << std::endl;
   return i;
@@ -54,12 +62,17 @@ const auto pipeline = BATON_FLOW("mpi-pipeline", [](int blocks, int mib) {
   auto made = make_block.map(std::views::iota(0, blocks), baton::unmapped(mib));
   auto sums = block_sum.map(made);
   auto greetings = greet.map(std::views::iota(0, 3));
+  auto hosts = host.map(std::views::iota(0, 4));
   auto first = stage1.map(std::views::iota(0, 4));
   auto second = stage2.map(first);
   for (std::size_t i = 0; i < squares.size(); ++i) std::printf("square %zu %d\n", i, squares[i].result());
   for (std::size_t i = 0; i < sums.size(); ++i) std::printf("block-sum %zu %.0f\n", i, sums[i].result());
   for (std::size_t i = 0; i < greetings.size(); ++i) std::printf("greet %zu %d\n", i, greetings[i].result());
   for (std::size_t i = 0; i < second.size(); ++i) std::printf("stage2 %zu %d\n", i, second[i].result());
+  char here[256] = {};
+  gethostname(here, sizeof here - 1);
+  std::printf("flow-host %s\n", here);
+  for (auto& h : hosts) std::printf("task-host %s\n", h.result().c_str());
   std::fflush(stdout);
 }).log_prints(true);
 
