@@ -5,6 +5,7 @@
 #include "engine/logging_internal.h"
 #include "engine/run_context.h"
 #include "engine/runtime.h"
+#include "util/libc_time.h"
 
 #include <chrono>
 #include <ctime>
@@ -38,8 +39,7 @@ Origin current_origin() {
 std::string clock_prefix(TimePoint now) {
   auto t = std::chrono::system_clock::to_time_t(now);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  localtime_r(&t, &tm);
+  const std::tm tm = local_time(t);
   char buf[32];
   std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;

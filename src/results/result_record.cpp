@@ -1,6 +1,7 @@
 #include <baton/result_record.h>
 
 #include "util/hash.h"
+#include "util/libc_time.h"
 
 #include <nlohmann/json.hpp>
 
@@ -22,8 +23,7 @@ std::string format_time(TimePoint t) {
     frac += 1'000'000;
     --secs;
   }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
+  const std::tm tm = utc_time(secs);
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
@@ -45,7 +45,7 @@ bool parse_time(const std::string& text, TimePoint& out) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = s;
-  const std::time_t secs = timegm(&tm);
+  const std::time_t secs = utc_seconds(tm);
   out = TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(secs) +
                                                                    std::chrono::microseconds(frac)));
   return true;

@@ -22,8 +22,9 @@ class SystemClock final : public Clock {
 }  // namespace
 
 Clock& system_clock() {
-  static SystemClock clock;
-  return clock;
+  // Never destroyed: a pool thread may still read the time while the program exits.
+  static SystemClock* clock = new SystemClock();
+  return *clock;
 }
 
 }  // namespace baton

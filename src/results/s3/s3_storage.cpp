@@ -1,4 +1,5 @@
 #include "results/s3/s3_storage.h"
+#include "util/libc_time.h"
 
 #include <ctime>
 
@@ -13,7 +14,7 @@ constexpr std::string_view kMetaSuffix = ".json";
 std::optional<std::int64_t> parse_iso8601(const std::string& text) {
   std::tm tm{};
   if (strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return std::nullopt;
-  return static_cast<std::int64_t>(timegm(&tm));
+  return static_cast<std::int64_t>(utc_seconds(tm));
 }
 
 }  // namespace

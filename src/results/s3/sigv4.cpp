@@ -1,4 +1,5 @@
 #include "results/s3/sigv4.h"
+#include "util/libc_time.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -157,8 +158,7 @@ Signature sign_v4(const SigningRequest& request, const SigningScope& scope) {
 
 std::string amz_date(std::int64_t unix_seconds) {
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  const std::tm tm = utc_time(t);
   char buffer[32];
   std::strftime(buffer, sizeof buffer, "%Y%m%dT%H%M%SZ", &tm);
   return buffer;
