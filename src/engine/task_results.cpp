@@ -113,7 +113,7 @@ bool load_from_cache(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore
   }
   if (!found->has_value()) return false;
   const ResultRecord& record = **found;
-  if (plan.keep_in_memory) {
+  if (plan.keep_in_memory && plan.load_hit_now) {
     if (auto error = load_into(run, plan.storage, record)) {
       engine::log_run_message(LogLevel::Warning, flow_id(flow), run.id(), who(run),
                               "cached result unusable, running again: " + *error);
@@ -157,7 +157,7 @@ void adopt_persisted(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore
 
 std::optional<Fingerprint> TaskRunCore::persisted_fingerprint() const {
   std::lock_guard lock(mu_);
-  if (!record_) return std::nullopt;
+  if (!record_) return remote_value_ ? std::optional<Fingerprint>(remote_value_->fingerprint()) : std::nullopt;
   Hasher h;
   h.update(&record_->checksum, sizeof record_->checksum);
   h.update(&record_->size, sizeof record_->size);

@@ -16,6 +16,9 @@ struct ResultPlan {
   bool persist = false;
   bool lookup = false;          // try the cache before running
   bool keep_in_memory = true;
+  // A cache hit loads the value now (false under runners that run bodies
+  // elsewhere: the tasks that need it read it from storage where they run).
+  bool load_hit_now = true;
   std::shared_ptr<ResultStorage> storage;
   Serializer serializer = Serializer::binary();
   std::optional<std::string> cache_key;

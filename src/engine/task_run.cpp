@@ -234,6 +234,8 @@ void Engine::execute(TaskRunCore& run) {
 
   // Results: a usable cached value ends the run before any attempt.
   ResultPlan plan = plan_results(run, flow);
+  engine::RemoteExecutor* remote = run.runner_ ? run.runner_->remote_executor() : nullptr;
+  plan.load_hit_now = remote == nullptr;
   LockGuard cache_lock;
   if (plan.locks) {
     auto held = plan.locks->acquire(*plan.cache_key, run.id_.str(), std::chrono::hours(1));
@@ -253,7 +255,6 @@ void Engine::execute(TaskRunCore& run) {
   const int retries = o.retries.value_or(rt.default_retries());
   const bool log_prints = o.log_prints.value_or(flow != nullptr ? flow->log_prints : rt.log_prints_default());
   std::stop_token flow_stop = flow != nullptr ? flow->stop.get_token() : std::stop_token{};
-  engine::RemoteExecutor* remote = run.runner_ ? run.runner_->remote_executor() : nullptr;
 
   for (int attempt = 0;; ++attempt) {
     transition(run, attempt == 0 ? StateType::Running : StateType::Retrying);

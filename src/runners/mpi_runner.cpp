@@ -33,8 +33,8 @@ struct Message {
 // fetched through rank 0 only when it is needed elsewhere, released with the run.
 class HeldValue final : public TravelingValue {
  public:
-  HeldValue(MpiRunner& runner, int rank, std::uint64_t handle, std::uint64_t size)
-      : runner_(runner), rank_(rank), handle_(handle), size_(size) {}
+  HeldValue(MpiRunner& runner, int rank, std::uint64_t handle, std::uint64_t size, const Fingerprint& digest)
+      : runner_(runner), rank_(rank), handle_(handle), size_(size), digest_(digest) {}
   ~HeldValue() override { runner_.release(rank_, handle_); }
 
   void load_into(detail::TaskRunCore& run) override {
@@ -50,12 +50,14 @@ class HeldValue final : public TravelingValue {
   }
   int holder() const override { return rank_; }
   std::uint64_t size() const override { return size_; }
+  Fingerprint fingerprint() const override { return digest_; }
 
  private:
   MpiRunner& runner_;
   int rank_;
   std::uint64_t handle_;
   std::uint64_t size_;
+  Fingerprint digest_;
 };
 
 class RankServices final : public WorkerServices {
@@ -263,8 +265,8 @@ engine::RemoteOutcome MpiRunner::run_body(detail::TaskRunCore& run, const detail
   WireReader r(*reply);
   (void)r.u64();
   const int target = options.target;
-  return apply_reply(run, r, [this, target](std::uint64_t handle, std::uint64_t size) {
-    return std::make_shared<HeldValue>(*this, target, handle, size);
+  return apply_reply(run, r, [this, target](std::uint64_t handle, std::uint64_t size, const Fingerprint& digest) {
+    return std::make_shared<HeldValue>(*this, target, handle, size, digest);
   });
 }
 

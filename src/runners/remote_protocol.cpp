@@ -130,6 +130,13 @@ class TransientValue final : public TravelingValue {
     write_stored_reference(w, *storage_, record_);
     return true;
   }
+  Fingerprint fingerprint() const override {
+    Hasher h;
+    h.update(&record_.checksum, sizeof record_.checksum);
+    h.update(&record_.size, sizeof record_.size);
+    h.update(record_.type_name);
+    return h.digest();
+  }
   std::uint64_t size() const override { return record_.size; }
 
  private:
@@ -305,8 +312,11 @@ engine::RemoteOutcome apply_reply(detail::TaskRunCore& run, WireReader& r, const
     case ValueTag::Held: {
       const std::uint64_t handle = r.u64();
       const std::uint64_t size = r.u64();
+      Fingerprint f;
+      f.hi = r.u64();
+      f.lo = r.u64();
       if (!held) throw Error("a worker replied with a held value where none can be held");
-      auto value = held(handle, size);
+      auto value = held(handle, size, f);
       std::lock_guard lock(run.mu_);
       run.remote_value_ = std::move(value);
       break;
@@ -415,9 +425,15 @@ std::string serve_request(std::string_view request, WorkerServices& services) {
       w.str(bytes);
     } else if (services.holds_values()) {
       const std::uint64_t size = bytes.size();
+      Hasher digest;  // lets rank 0 make cache keys from the value without fetching it
+      digest.update(bytes);
+      digest.update(task->result_type);
+      const Fingerprint f = digest.digest();
       w.u8(static_cast<std::uint8_t>(ValueTag::Held));
       w.u64(services.hold({std::move(bytes), serializer.name()}));
       w.u64(size);
+      w.u64(f.hi);
+      w.u64(f.lo);
     } else if (persisted) {
       w.u8(static_cast<std::uint8_t>(ValueTag::Stored));
       w.str(persist_location);

@@ -57,8 +57,9 @@ struct RequestOptions {
 // throws (SerializationError, Error).
 std::string encode_request(detail::TaskRunCore& run, const detail::ResultPlan& plan, const RequestOptions& options);
 
-// Makes the RemoteValue for a result a worker holds (MPI): (handle, size).
-using HeldFactory = std::function<std::shared_ptr<detail::RemoteValue>(std::uint64_t handle, std::uint64_t size)>;
+// Makes the RemoteValue for a result a worker holds (MPI): (handle, size, digest).
+using HeldFactory = std::function<std::shared_ptr<detail::RemoteValue>(std::uint64_t handle, std::uint64_t size,
+                                                                       const Fingerprint& digest)>;
 
 // Applies a reply (after its kind and call id) to `run`: reads an inline value or
 // keeps the reference. Throws RemoteTaskError with the body's error.

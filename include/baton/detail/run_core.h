@@ -51,6 +51,9 @@ class RemoteValue {
   virtual ~RemoteValue() = default;
   // Reads the value into `run` (TaskRunCore::read_value); throws Error if it cannot.
   virtual void load_into(TaskRunCore& run) = 0;
+  // What identifies the value in cache keys without fetching it (a digest of its
+  // serialized bytes made where it lives).
+  virtual Fingerprint fingerprint() const = 0;
 };
 
 // Options shared by every run of one task definition. Immutable once runs start.
