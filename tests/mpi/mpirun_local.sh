@@ -23,27 +23,7 @@
 # BATON_MPIRUN_TIMEOUT seconds (default 600) if the job hangs.
 set -uo pipefail
 
-usage() {
-  echo "usage: $0 NP [MPIRUN_OPTION...] -- PROGRAM [ARG...]" >&2
-  exit 2
-}
-
-[ $# -ge 3 ] || usage
-np=$1
-shift
-[[ $np =~ ^[1-9][0-9]*$ ]] || usage
-extra=()
-while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-  extra+=("$1")
-  shift
-done
-[ $# -ge 2 ] || usage
-shift  # the --
-
-if ! command -v mpirun >/dev/null 2>&1; then
-  echo "skipped: mpirun not found (install openmpi-bin)" >&2
-  exit 77
-fi
+source "$(cd "$(dirname "$0")" && pwd)/launcher_args.sh"
 
 root=()
 [ "$(id -u)" -eq 0 ] && root=(--allow-run-as-root)

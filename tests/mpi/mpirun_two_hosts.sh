@@ -32,27 +32,7 @@ set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 
-usage() {
-  echo "usage: $0 NP [MPIRUN_OPTION...] -- PROGRAM [ARG...]" >&2
-  exit 2
-}
-
-[ $# -ge 3 ] || usage
-np=$1
-shift
-[[ $np =~ ^[1-9][0-9]*$ ]] || usage
-extra=()
-while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-  extra+=("$1")
-  shift
-done
-[ $# -ge 2 ] || usage
-shift  # the --
-
-if ! command -v mpirun >/dev/null 2>&1; then
-  echo "skipped: mpirun not found (install openmpi-bin)" >&2
-  exit 77
-fi
+source "$here/launcher_args.sh"
 
 # Remove pairs whose creator died by SIGKILL (a ctest timeout, say).
 for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^btn[0-9]+a$'); do
