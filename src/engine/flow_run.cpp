@@ -71,7 +71,9 @@ void execute_flow(const std::shared_ptr<const FlowOptions>& options,
   flow->parent_id = parent ? parent->id : RunId{};
   flow->options = options;
   flow->run_name = generate_run_name(flow->id);
-  flow->runner = options->task_runner ? options->task_runner : rt.default_runner();
+  // In a worker process (a task body calling a flow), runs stay inline: the
+  // worker's copy of a pool has no threads or workers of its own.
+  flow->runner = options->task_runner && !rt.forwarding() ? options->task_runner : rt.default_runner();
   if (!parent && flow->runner) flow->runner->before_flow_run();  // an MPI worker rank serves here
   flow->log_prints = options->log_prints.value_or(parent ? parent->log_prints : rt.log_prints_default());
   flow->parameters_fingerprint = parameters_fingerprint;

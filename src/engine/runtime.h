@@ -40,6 +40,8 @@ class Runtime {
   // the worker's only thread. A forked child's copy of the parent's event stream
   // is abandoned, not destroyed: its writer thread and lock belong to the parent.
   void forward_events(std::function<void(Event&&)> to);
+  // True in such a worker process.
+  bool forwarding() const { return forward_ != nullptr; }
   void flush() {
     if (stream_) stream_->flush();
   }

@@ -211,6 +211,23 @@ TEST(ProcessPool, TaskDefinedAfterTheWorkersStartedStillRuns) {
   EXPECT_EQ(later.result(), 27);
 }
 
+// A flow called by a task body in a worker runs its tasks inline there.
+const auto inner_flow_task = baton::task("inner-flow", [](int n) {
+  int sum = 0;
+  auto inner = baton::flow("inner", [&] {
+                 for (auto& f : square.map(std::views::iota(0, n))) sum += f.result();
+               }).task_runner(process_pool(2));
+  inner();
+  return sum;
+});
+
+TEST(ProcessPool, AFlowInsideATaskRunsItsTasksInTheWorker) {
+  Future<int> run;
+  auto f = baton::flow("pool-nested", [&] { run = inner_flow_task.submit(4); }).task_runner(process_pool(1));
+  f();
+  EXPECT_EQ(run.result(), 0 + 1 + 4 + 9);
+}
+
 struct NoSerializer {
   int x = 0;
 };
