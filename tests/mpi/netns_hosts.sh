@@ -56,6 +56,8 @@ up() {
   if ! err=$(ip netns add "$ns_a" 2>&1); then
     skip "ip netns add $ns_a: ${err:-failed}; needs root or CAP_NET_ADMIN"
   fi
+  # Entering a namespace remounts /; inside a chroot (not a mount point) it cannot.
+  err=$(ip netns exec "$ns_a" true 2>&1) || skip "cannot enter namespace $ns_a: ${err:-failed}"
   err=$(ip netns add "$ns_b" 2>&1) || skip "ip netns add $ns_b: ${err:-failed}"
   err=$(ip link add veth0 netns "$ns_a" type veth peer name veth0 netns "$ns_b" 2>&1) ||
     skip "ip link add veth pair: ${err:-failed}; needs the veth kernel module"
