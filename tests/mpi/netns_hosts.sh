@@ -41,6 +41,11 @@ down() {
   ip netns del "$ns_a" 2>/dev/null  # deleting one end of a veth deletes the pair
   ip netns del "$ns_b" 2>/dev/null
   rm -rf "/etc/netns/$ns_a" "/etc/netns/$ns_b"
+  # `ip netns add` turned /run/netns into a mount point; with no namespace left,
+  # undo that, so nothing of the test outlives it (a chroot's /run stays removable).
+  if [ -d /run/netns ] && [ -z "$(ls -A /run/netns 2>/dev/null)" ]; then
+    umount /run/netns 2>/dev/null
+  fi
   return 0
 }
 
