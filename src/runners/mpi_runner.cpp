@@ -178,23 +178,24 @@ void MpiRunner::receive_loop() {
       std::lock_guard lock(mu_);
       if (kind == MessageKind::Reply) --busy_[static_cast<std::size_t>(m.source)];
       auto it = pending_.find(id);
-      if (it != pending_.end()) it->second.reply = std::move(m.bytes);
+      if (it != pending_.end()) it->second = std::move(m.bytes);
     }
     cv_.notify_all();
   }
 }
 
-std::uint64_t MpiRunner::next_id() {
-  std::lock_guard lock(mu_);
-  return next_id_++;
+std::uint64_t MpiRunner::expect_reply() {
+  const std::uint64_t id = next_id_++;
+  pending_.emplace(id, std::nullopt);
+  return id;
 }
 
 std::optional<std::string> MpiRunner::await(std::uint64_t id, const std::stop_token& stop) {
   std::unique_lock lock(mu_);
   for (;;) {
     auto it = pending_.find(id);
-    if (it->second.reply) {
-      std::string reply = std::move(*it->second.reply);
+    if (it->second) {
+      std::string reply = std::move(*it->second);
       pending_.erase(it);
       return reply;
     }
@@ -239,9 +240,8 @@ engine::RemoteOutcome MpiRunner::run_body(detail::TaskRunCore& run, const detail
   {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return (options.target = pick_rank(preferred)) > 0; });
-    options.call_id = next_id_++;
+    options.call_id = expect_reply();
     ++busy_[static_cast<std::size_t>(options.target)];
-    pending_[options.call_id].rank = options.target;
   }
   std::string request;
   try {
@@ -276,8 +276,7 @@ std::string MpiRunner::fetch(int rank, std::uint64_t handle, std::string& serial
   std::uint64_t id;
   {
     std::lock_guard lock(mu_);
-    id = next_id_++;
-    pending_[id].rank = rank;
+    id = expect_reply();
   }
   w.u64(id);
   w.u64(handle);

@@ -48,20 +48,15 @@ class MpiRunner final : public TaskRunner, public engine::RemoteExecutor {
   std::string fetch(int rank, std::uint64_t handle, std::string& serializer);
   void release(int rank, std::uint64_t handle);
 
-  int rank() const { return rank_; }
   // At exit on rank 0: tells the worker ranks to stop, then finalizes MPI.
   void shut_down();
 
  private:
-  struct Pending {
-    std::optional<std::string> reply;
-    int rank = 0;
-  };
-
   void send(int rank, int tag, std::string_view bytes);
   void receive_loop();
   [[noreturn]] void serve();
-  std::uint64_t next_id();
+  // A new call id whose reply await() will wait for; with mu_ held.
+  std::uint64_t expect_reply();
   // Waits for the reply to call `id`; nullopt when `stop` fired first.
   std::optional<std::string> await(std::uint64_t id, const std::stop_token& stop);
   int pick_rank(int preferred);  // with mu_ held; -1 if all ranks are full
@@ -75,7 +70,7 @@ class MpiRunner final : public TaskRunner, public engine::RemoteExecutor {
   std::mutex mu_;  // guards the members below
   std::condition_variable cv_;
   std::vector<int> busy_;  // requests outstanding per rank
-  std::unordered_map<std::uint64_t, Pending> pending_;
+  std::unordered_map<std::uint64_t, std::optional<std::string>> pending_;  // replies by call id
   std::uint64_t next_id_ = 1;
   bool finalized_ = false;
 

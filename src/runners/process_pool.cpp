@@ -8,6 +8,7 @@
 #include "engine/settings.h"
 #include "runners/event_codec.h"
 #include "runners/remote_protocol.h"
+#include "runners/shared_pool.h"
 #include "runners/socket_frames.h"
 
 #include <poll.h>
@@ -19,7 +20,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <map>
 
 namespace baton::runners {
 
@@ -197,15 +197,7 @@ engine::RemoteOutcome ProcessPool::run_body(detail::TaskRunCore& run, const deta
 namespace baton {
 
 std::shared_ptr<TaskRunner> process_pool(int workers) {
-  if (workers <= 0) workers = settings::workers();
-  // Shared per size and never destroyed, like thread pools: a run may drop the
-  // last reference on one of the pool's own threads. Workers end with the program.
-  static std::mutex mu;
-  static auto* pools = new std::map<int, std::shared_ptr<TaskRunner>>();
-  std::lock_guard lock(mu);
-  auto& pool = (*pools)[workers];
-  if (!pool) pool = std::make_shared<runners::ProcessPool>(workers);
-  return pool;
+  return runners::shared_pool<runners::ProcessPool>(workers > 0 ? workers : settings::workers());
 }
 
 }  // namespace baton

@@ -11,31 +11,26 @@ namespace baton::runners {
 
 namespace {
 
-bool send_all(int fd, const char* data, std::size_t size) {
+// Moves all `size` bytes through `io` (send or recv), resuming after short
+// transfers and signals; false when the other end is gone or the socket fails.
+template <class Byte, class Io>
+bool transfer_all(Byte* data, std::size_t size, Io io) {
   while (size > 0) {
-    ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
+    ssize_t n = io(data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
     data += n;
     size -= static_cast<std::size_t>(n);
   }
   return true;
 }
 
+bool send_all(int fd, const char* data, std::size_t size) {
+  return transfer_all(data, size, [fd](const char* p, std::size_t n) { return send(fd, p, n, MSG_NOSIGNAL); });
+}
+
 bool receive_all(int fd, char* data, std::size_t size) {
-  while (size > 0) {
-    ssize_t n = recv(fd, data, size, 0);
-    if (n == 0) return false;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
+  return transfer_all(data, size, [fd](char* p, std::size_t n) { return recv(fd, p, n, 0); });
 }
 
 }  // namespace

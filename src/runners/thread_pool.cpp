@@ -1,6 +1,7 @@
 #include "runners/thread_pool.h"
 
-#include <map>
+#include "engine/settings.h"
+#include "runners/shared_pool.h"
 
 namespace baton::runners {
 
@@ -88,18 +89,7 @@ void ImmediateRunner::submit(std::shared_ptr<Runnable> job) {
 namespace baton {
 
 std::shared_ptr<TaskRunner> thread_pool(int workers) {
-  if (workers <= 0) {
-    workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    if (const char* env = std::getenv("BATON_WORKERS"); env != nullptr && std::atoi(env) > 0) workers = std::atoi(env);
-  }
-  // Shared per size and never destroyed: worker threads may still be running when
-  // static destructors run at exit.
-  static std::mutex mu;
-  static auto* pools = new std::map<int, std::shared_ptr<TaskRunner>>();
-  std::lock_guard lock(mu);
-  auto& pool = (*pools)[workers];
-  if (!pool) pool = std::make_shared<runners::ThreadPool>(workers);
-  return pool;
+  return runners::shared_pool<runners::ThreadPool>(workers > 0 ? workers : settings::workers());
 }
 
 std::shared_ptr<TaskRunner> immediate() {
