@@ -21,6 +21,14 @@ packages=(
   openmpi-bin libopenmpi-dev iproute2
   # the Dask peer of the small-task throughput benchmark (run with /usr/bin/python3)
   python3-distributed
+  # the server: HTTP (cpp-httplib), PostgreSQL client and the server the tests start
+  libcpp-httplib-dev libpq-dev postgresql
+  # schedules: time zones (GCC 12 has no tzdb in <chrono>) and RFC 5545 RRULEs
+  libhowardhinnant-date-dev libical-dev tzdata
+  # the web UI's browser tests (headless, driven by playwright-core)
+  chromium
+  # the task-overhead benchmark's peer
+  libtbb-dev
 )
 
 missing=()
