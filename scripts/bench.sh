@@ -3,10 +3,11 @@
 # They compare against a peer measured in the same run (plain thread pool,
 # memcpy, the disk, DuckDB, the AWS CLI); on a shared machine, trust the ratios.
 set -uo pipefail
-build=${1:-build/release}
+# Absolute, because each benchmark runs inside the scratch directory.
+build=$(cd "${1:-build/release}" && pwd)
 out="$build/bench-results.txt"
 : > "$out"
-export BATON_BENCH_TMP=${BATON_BENCH_TMP:-$PWD/$build/bench-tmp}
+export BATON_BENCH_TMP=${BATON_BENCH_TMP:-$build/bench-tmp}
 mkdir -p "$BATON_BENCH_TMP"
 for b in "$build"/bench/bench_*; do
   [ -x "$b" ] || continue
