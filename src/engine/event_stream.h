@@ -3,6 +3,12 @@
 // a vector append); one writer thread hands them to the run store in batches and
 // keeps the heartbeat of this process's flow runs. Bounded: a producer waits when
 // the store falls too far behind (backpressure), so memory stays flat.
+//
+// A failed write loses nothing while it can be helped: the writer keeps the batch
+// (in order, ahead of newer events), warns once, and retries with backoff while
+// the runs go on. Only beyond kCapacity unwritten events does it drop the oldest,
+// and then it remembers which flow runs lost events; close() names them, so the
+// history is never silently shown in a state a run did not have.
 #include "engine/events.h"
 #include "engine/run_store_sink.h"
 
@@ -12,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -37,7 +44,11 @@ class EventStream {
 
  private:
   void writer_loop(std::stop_token stop);
-  void write_batch(std::vector<Event>& batch);
+  // Writes the unwritten backlog followed by `batch`; on failure keeps both.
+  // Returns false when the store refused the write.
+  bool write_batch(std::vector<Event>& batch);
+  void drop_oldest_unwritten();
+  void report_unwritten_at_close();
 
   static constexpr std::size_t kWakeAt = 4096;       // wake the writer early at this backlog
   static constexpr std::size_t kCapacity = 1 << 18;  // producers wait beyond this backlog
@@ -45,7 +56,11 @@ class EventStream {
   std::unique_ptr<RunStoreSink> sink_;  // used by the writer thread only
   std::chrono::milliseconds heartbeat_;
   Hooks hooks_;
-  bool broken_ = false;                 // writer thread only: the store failed for good
+  // Writer thread only: events the store refused, oldest first, and the outage.
+  std::vector<Event> unwritten_;
+  std::vector<RunId> incomplete_flow_runs_;  // flow runs whose events were dropped
+  std::chrono::steady_clock::time_point retry_at_{};
+  std::chrono::milliseconds retry_delay_{0};
 
   std::mutex mu_;  // guards the members below
   std::condition_variable_any wake_writer_;
