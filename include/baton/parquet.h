@@ -1,5 +1,5 @@
 #pragma once
 // Parquet for baton Tables: the reader (parquet_reader.h) and the writer
 // (parquet_writer.h). Include this one.
-#include "baton/parquet_reader.h"
-#include "baton/parquet_writer.h"
+#include <baton/parquet/reader.h>
+#include <baton/parquet/writer.h>

@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "baton/parquet_writer.h"
-#include "baton/table.h"
-#include "node_tools.h"
-#include "table/encodings.h"
-#include "table/parquet_writer.h"
+#include <baton/parquet/writer.h>
+#include <baton/table.h>
+#include "testutil/node_tools.h"
+#include "parquet/encodings.h"
+#include "parquet/writer_internal.h"
 
 namespace baton {
 namespace {
