@@ -29,9 +29,9 @@
 #include <thread>
 #include <vector>
 
-#include "baton/parquet.h"
-#include "baton/table.h"
-#include "baton/taxi.h"
+#include <baton/parquet.h>
+#include <baton/table.h>
+#include "taxi/taxi.h"
 
 namespace {
 

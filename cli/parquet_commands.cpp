@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "baton/parquet.h"
-#include "baton/table.h"
+#include <baton/parquet.h>
+#include <baton/table.h>
 
 namespace baton::cli {
 namespace {

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "baton/taxi.h"
+#include "taxi/taxi.h"
 
 namespace baton::cli {
 

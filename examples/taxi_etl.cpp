@@ -8,7 +8,7 @@
 #include <baton/baton.h>
 #include <baton/parquet.h>
 #include <baton/table.h>
-#include <baton/taxi.h>
+#include "taxi/taxi.h"
 
 #include <cmath>
 #include <cstdio>

@@ -1,7 +1,7 @@
 // libFuzzer target for the Parquet reader: any byte string must either read or
 // fail with ParquetError, never crash, hang or read out of bounds (ASan+UBSan).
 // Built only with -DBATON_FUZZ=ON and clang; run with `make fuzz`.
-#include <baton/parquet_reader.h>
+#include <baton/parquet/reader.h>
 
 #include <cstddef>
 #include <cstdint>

@@ -11,9 +11,5 @@
 #include <baton/task_runner.h>
 #include <baton/wrappers.h>
 
-namespace baton::detail {
-// Pulls the umbrella library's wiring of the defaults (thread pool, SQLite run
-// store) into every program that includes this header.
-extern const int wiring_anchor;
-[[gnu::used]] static const int* const wiring_anchor_ref = &wiring_anchor;
-}  // namespace baton::detail
+// The defaults (thread pool, SQLite run store) are wired by the umbrella library
+// `baton` itself (src/baton/wiring.cpp), whatever headers a program includes.

@@ -19,8 +19,8 @@
 #include <string_view>
 #include <type_traits>
 
-#include "baton/buffer.h"
-#include "baton/data_type.h"
+#include <baton/buffer.h>
+#include <baton/data_type.h>
 
 namespace baton {
 

@@ -11,9 +11,9 @@
 #include <string_view>
 #include <type_traits>
 
-#include "baton/buffer.h"
-#include "baton/column.h"
-#include "baton/data_type.h"
+#include <baton/buffer.h>
+#include <baton/column.h>
+#include <baton/data_type.h>
 
 namespace baton {
 

@@ -22,7 +22,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include "baton/column.h"
+#include <baton/column.h>
 
 namespace baton {
 

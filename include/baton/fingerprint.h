@@ -1,6 +1,6 @@
 #pragma once
 // Fingerprints: the cheap identity of a task argument that cache keys are built
-// from (DESIGN principle 2: never hash big data by default).
+// from (docs/architecture.md, principle 2: never hash big data by default).
 //
 // How a value of type T is fingerprinted, first match wins:
 //   1. `Fingerprint T::fingerprint() const`   a remembered fingerprint (a Table

@@ -1,5 +1,5 @@
 #pragma once
-// Parquet for baton Tables: the reader (parquet_reader.h) and the writer
-// (parquet_writer.h). Include this one.
-#include "baton/parquet_reader.h"
-#include "baton/parquet_writer.h"
+// Parquet for baton Tables, the parquet layer in one include: the reader
+// (<baton/parquet/reader.h>) and the writer (<baton/parquet/writer.h>).
+#include <baton/parquet/reader.h>
+#include <baton/parquet/writer.h>

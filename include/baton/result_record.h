@@ -1,6 +1,6 @@
 #pragma once
 // The metadata of one persisted result, stored apart from its payload so that a
-// cache check reads only this small record (DESIGN principles 3 and 8).
+// cache check reads only this small record (docs/architecture.md, principles 3 and 8).
 #include <baton/run_id.h>
 #include <baton/status.h>
 

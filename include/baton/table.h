@@ -16,11 +16,11 @@
 #include <string_view>
 #include <vector>
 
-#include "baton/buffer.h"
-#include "baton/column.h"
-#include "baton/column_builder.h"
-#include "baton/compute.h"
-#include "baton/data_type.h"
+#include <baton/buffer.h>
+#include <baton/column.h>
+#include <baton/column_builder.h>
+#include <baton/compute.h>
+#include <baton/data_type.h>
 
 namespace baton {
 

@@ -7,7 +7,7 @@
 // elsewhere: in result storage (a reference to its record) or held by the worker
 // the call goes to (a handle). A result comes back inline up to a size limit;
 // above it the worker keeps it (MPI: a handle) or writes it to result storage and
-// only the reference comes back (DESIGN principle 6).
+// only the reference comes back (docs/architecture.md, principle 6).
 #include <baton/detail/run_core.h>
 
 #include "engine/remote_executor.h"

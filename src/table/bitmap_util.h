@@ -5,8 +5,8 @@
 #include <cstring>
 #include <vector>
 
-#include "baton/buffer.h"
-#include "baton/column.h"
+#include <baton/buffer.h>
+#include <baton/column.h>
 
 namespace baton::detail {
 

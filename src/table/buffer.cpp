@@ -1,4 +1,4 @@
-#include "baton/buffer.h"
+#include <baton/buffer.h>
 
 #include <fcntl.h>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-#include "baton/column.h"
+#include <baton/column.h>
 
 #include <xxhash.h>
 #include <xxh_x86dispatch.h>
@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "baton/column_builder.h"
+#include <baton/column_builder.h>
 #include "table/fingerprint_cache.h"
 #include "table/time_format.h"
 

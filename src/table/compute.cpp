@@ -2,7 +2,7 @@
 // __restrict pointers and no branches on validity (nulls are resolved on the
 // bitmaps separately), so the compiler vectorizes them (the table library is
 // built with -O3).
-#include "baton/compute.h"
+#include <baton/compute.h>
 
 #include <cmath>
 #include <cstring>

@@ -5,7 +5,7 @@
 #include <mutex>
 #include <optional>
 
-#include "baton/column.h"
+#include <baton/column.h>
 
 namespace baton::detail {
 

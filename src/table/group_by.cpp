@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "baton/table.h"
+#include <baton/table.h>
 #include "table/bitmap_util.h"
 #include "table/take.h"
 

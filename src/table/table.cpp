@@ -1,4 +1,4 @@
-#include "baton/table.h"
+#include <baton/table.h>
 
 #include <xxhash.h>
 #include <xxh_x86dispatch.h>

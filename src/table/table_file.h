@@ -19,7 +19,7 @@
 #include <ostream>
 #include <string>
 
-#include "baton/table.h"
+#include <baton/table.h>
 #include "util/status.h"
 
 namespace baton {

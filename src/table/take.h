@@ -4,7 +4,7 @@
 // null, marks indices that are null (their rows become null).
 #include <cstdint>
 
-#include "baton/column.h"
+#include <baton/column.h>
 
 namespace baton::detail {
 

@@ -1,5 +1,5 @@
 // The example flows, run as programs; the `baton` command shows what they did.
-#include "process.h"
+#include "testutil/process.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -47,6 +47,18 @@ class Examples : public ::testing::Test {
 
   TempDir home_;
 };
+
+TEST_F(Examples, AProgramIncludingOnlyFlowAndTaskHeadersRecordsItsHistory) {
+  Output o = run({TWO_HEADERS_FLOW_PATH}, env());
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "42\n");
+
+  json runs = flow_runs();
+  ASSERT_EQ(runs.size(), 1u) << "no history recorded: the default run store was not wired";
+  EXPECT_EQ(runs[0]["flow_name"], "two_headers");
+  EXPECT_EQ(runs[0]["state"], "Completed");
+  EXPECT_EQ(runs[0]["task_run_count"], 1);
+}
 
 TEST_F(Examples, HelloFlowIsRecordedAndShownByTheCli) {
   Output o = run({HELLO_FLOW_PATH, "--name", "world", "--count", "4"}, env());

@@ -1,7 +1,7 @@
 // The MPI task runner end to end: tests/mpi/mpi_flow under mpirun on loopback
 // and across two network namespaces, against the same program on the thread
 // pool; the `baton` command reads back what each run recorded.
-#include "process.h"
+#include "testutil/process.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
-// A stand-in for the `baton` command while cli/main.cpp lives on another branch:
-// just the cache command group, so its tests run the real parsing and output.
+// A `baton` with just the cache command group (from baton_cli_lib), so its tests
+// run the real parsing and output.
 #include "cache_commands.h"
 
 #include <CLI/CLI.hpp>

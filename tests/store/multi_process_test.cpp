@@ -20,7 +20,7 @@ using namespace baton::store::testing;
 using engine::Event;
 
 // RunId::random()'s per-thread generator is copied by fork(), so forked children
-// would draw the same ids (reported to the lead). Mixing in the pid keeps the
+// would draw the same ids. Mixing in the pid keeps the
 // writers' ids apart.
 RunId child_id() {
   RunId id = RunId::random();

@@ -1,6 +1,5 @@
-// A stand-in for the `baton` command with only the table layer's command
-// groups, so their tests run without the rest of the CLI. The real binary
-// wires the same add_* functions.
+// A `baton` with only the parquet and taxi command groups (from baton_cli_lib).
+// The real binary registers the same add_* functions.
 // GCC 12 reports a false null dereference in CLI11's inlined parsing code.
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <CLI/CLI.hpp>

@@ -7,9 +7,9 @@
 #include <limits>
 #include <string>
 
-#include "baton/parquet_writer.h"
-#include "baton/table.h"
-#include "node_tools.h"
+#include <baton/parquet/writer.h>
+#include <baton/table.h>
+#include "testutil/node_tools.h"
 
 namespace baton {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "baton/table.h"
+#include <baton/table.h>
 
 namespace baton {
 namespace {

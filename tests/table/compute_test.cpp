@@ -5,7 +5,7 @@
 #include <optional>
 #include <vector>
 
-#include "baton/table.h"
+#include <baton/table.h>
 
 namespace baton {
 namespace {

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "baton/table.h"
-#include "baton/taxi.h"
-#include "node_tools.h"
+#include <baton/table.h>
+#include "taxi/taxi.h"
+#include "testutil/node_tools.h"
 #include "table/table_file.h"
 
 namespace baton {

@@ -4,7 +4,7 @@
 #include <optional>
 #include <vector>
 
-#include "baton/table.h"
+#include <baton/table.h>
 
 namespace baton {
 namespace {

@@ -2,7 +2,7 @@
 // Support for the Parquet reader tests: where the corpus and tools are, DuckDB
 // reference dumps (through node), fixtures written by other writers, and the
 // comparison of a Table with a dump.
-#include <baton/parquet_reader.h>
+#include <baton/parquet/reader.h>
 
 #include <filesystem>
 #include <optional>

@@ -42,8 +42,8 @@
 #include <variant>
 #include <vector>
 
-#include "baton/data_type.h"
-#include "baton/table.h"
+#include <baton/data_type.h>
+#include <baton/table.h>
 
 namespace baton {
 

@@ -1,6 +1,6 @@
 // The Parquet writer: one row group at a time, each column chunk encoded on
 // its own (optionally in parallel) into memory, then appended to the output.
-#include "table/parquet_writer.h"
+#include "parquet/writer_internal.h"
 
 #include <fcntl.h>
 #include <snappy-sinksource.h>
@@ -24,7 +24,7 @@
 #include <utility>
 
 #include "table/bitmap_util.h"
-#include "table/thrift_compact_writer.h"
+#include "parquet/thrift_compact_writer.h"
 
 namespace baton {
 namespace parquet_detail {

@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "baton/parquet_writer.h"
-#include "baton/table.h"
-#include "node_tools.h"
-#include "table/encodings.h"
-#include "table/parquet_writer.h"
+#include <baton/parquet/writer.h>
+#include <baton/table.h>
+#include "testutil/node_tools.h"
+#include "parquet/encodings.h"
+#include "parquet/writer_internal.h"
 
 namespace baton {
 namespace {
@@ -51,7 +51,7 @@ std::vector<json> crosscheck(const std::vector<std::string>& files) {
     ADD_FAILURE() << "cannot cross-check with DuckDB/arrow-rs: " << missing;
     return {};
   }
-  std::string cmd = "node " + shell_quote(std::string(BATON_SOURCE_DIR) + "/tests/table/parquet_crosscheck.cjs") + " " +
+  std::string cmd = "node " + shell_quote(std::string(BATON_SOURCE_DIR) + "/tests/parquet/parquet_crosscheck.cjs") + " " +
                     shell_quote(testing::tools_dir());
   for (const auto& f : files) cmd += " " + shell_quote(f);
   auto r = run_command(cmd);

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "baton/parquet_writer.h"
+#include <baton/parquet/writer.h>
 
 namespace baton::parquet_detail {
 

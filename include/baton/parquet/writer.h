@@ -24,8 +24,8 @@
 #include <utility>
 #include <vector>
 
-#include "baton/parquet_reader.h"  // ParquetError
-#include "baton/table.h"
+#include <baton/parquet/reader.h>  // ParquetError
+#include <baton/table.h>
 
 namespace baton {
 

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "baton/parquet_reader.h"
-#include "table/thrift_compact_reader.h"
+#include <baton/parquet/reader.h>
+#include "parquet/thrift_compact_reader.h"
 
 namespace baton::parquet_detail {
 

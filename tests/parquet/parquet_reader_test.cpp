@@ -2,7 +2,7 @@
 // the expectation files and to DuckDB's reading), files of other writers,
 // options (projection, row groups, pruning, parallel decoding), metadata, and
 // robustness against bad, truncated and bit-flipped input.
-#include <baton/parquet_reader.h>
+#include <baton/parquet/reader.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "parquet_test_support.h"
-#include "table/parquet_metadata.h"
+#include "parquet/parquet_metadata.h"
 #include "util/status.h"
 
 namespace fs = std::filesystem;

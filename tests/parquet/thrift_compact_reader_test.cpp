@@ -5,8 +5,8 @@
 
 #include <vector>
 
-#include "table/encodings.h"
-#include "table/thrift_compact_reader.h"
+#include "parquet/encodings.h"
+#include "parquet/thrift_compact_reader.h"
 
 using namespace baton::parquet_detail;
 

@@ -1,6 +1,7 @@
 // Wires the default implementations of the engine's interfaces: the task runners
 // named by BATON_TASK_RUNNER, result persistence over the results layer, and the
-// SQLite run store.
+// SQLite run store. This file is an object library that every program linking
+// `baton` gets directly (src/baton/CMakeLists.txt), so its initializer always runs.
 #include "engine/result_backend.h"
 #include "engine/runtime.h"
 #include "results/engine_backend.h"
@@ -10,9 +11,9 @@
 #include <baton/task_runner.h>
 
 namespace baton::detail {
+namespace {
 
-extern const int wiring_anchor;
-const int wiring_anchor = [] {
+const bool wired = [] {
   engine::set_runner_factory([](const std::string& kind, int workers) {
     if (kind == "immediate") return immediate();
     if (kind == "process") return process_pool(workers);
@@ -25,7 +26,8 @@ const int wiring_anchor = [] {
     if (!store.ok()) throw Error(store.status().message());
     return std::move(store).value();
   });
-  return 1;
+  return true;
 }();
 
+}  // namespace
 }  // namespace baton::detail

@@ -2,14 +2,13 @@
 // each from its own random stream seeded by (seed, block), so any slice of
 // the month can be generated on its own and the result does not depend on how
 // the caller batches it.
-#include "baton/taxi.h"
+#include "taxi/taxi.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
-
-#include "table/time_format.h"
 
 namespace baton::taxi {
 namespace {
@@ -74,6 +73,12 @@ struct Month {
   int days;
 };
 
+// Days from 1970-01-01 to the first of the month (proleptic Gregorian).
+int64_t days_since_epoch(int year, unsigned month) {
+  const std::chrono::sys_days day{std::chrono::year{year} / std::chrono::month{month} / 1};
+  return day.time_since_epoch().count();
+}
+
 Month parse_month(std::string_view m) {
   auto bad = [&] { return std::invalid_argument("taxi: month '" + std::string(m) + "' is not YYYY-MM"); };
   if (m.size() != 7 || m[4] != '-') throw bad();
@@ -82,8 +87,8 @@ Month parse_month(std::string_view m) {
   int year = (m[0] - '0') * 1000 + (m[1] - '0') * 100 + (m[2] - '0') * 10 + (m[3] - '0');
   unsigned month = static_cast<unsigned>((m[5] - '0') * 10 + (m[6] - '0'));
   if (month < 1 || month > 12) throw bad();
-  int64_t first = detail::days_from_civil(year, month, 1);
-  int64_t next = month == 12 ? detail::days_from_civil(year + 1, 1, 1) : detail::days_from_civil(year, month + 1, 1);
+  const int64_t first = days_since_epoch(year, month);
+  const int64_t next = month == 12 ? days_since_epoch(year + 1, 1) : days_since_epoch(year, month + 1);
   return {year, month, first, static_cast<int>(next - first)};
 }
 

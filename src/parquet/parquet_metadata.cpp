@@ -1,6 +1,6 @@
 // Footer and page-header parsing (Thrift compact, parquet.thrift field ids), the
 // Parquet-to-Table type mapping, and the public metadata helpers.
-#include "table/parquet_metadata.h"
+#include "parquet/parquet_metadata.h"
 
 #include <cinttypes>
 #include <cmath>

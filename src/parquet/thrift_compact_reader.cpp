@@ -1,4 +1,4 @@
-#include "table/thrift_compact_reader.h"
+#include "parquet/thrift_compact_reader.h"
 
 #include <cstring>
 

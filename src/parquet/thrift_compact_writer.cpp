@@ -1,4 +1,4 @@
-#include "table/thrift_compact_writer.h"
+#include "parquet/thrift_compact_writer.h"
 
 
 namespace baton::parquet_detail {

@@ -1,4 +1,4 @@
-#include "table/encodings.h"
+#include "parquet/encodings.h"
 
 #include <algorithm>
 #include <array>

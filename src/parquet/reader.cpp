@@ -19,10 +19,10 @@
 #include <immintrin.h>
 #endif
 
-#include "baton/parquet_reader.h"
-#include "table/codecs.h"
-#include "table/encodings.h"
-#include "table/parquet_metadata.h"
+#include <baton/parquet/reader.h>
+#include "parquet/codecs.h"
+#include "parquet/encodings.h"
+#include "parquet/parquet_metadata.h"
 #include "table/time_format.h"
 #include "util/status.h"
 

@@ -18,8 +18,8 @@
 #include <string>
 #include <string_view>
 
-#include "baton/parquet_writer.h"
-#include "baton/table.h"
+#include <baton/parquet/writer.h>
+#include <baton/table.h>
 
 namespace baton::taxi {
 

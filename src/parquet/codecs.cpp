@@ -1,4 +1,4 @@
-#include "table/codecs.h"
+#include "parquet/codecs.h"
 
 #include <lz4.h>
 #include <snappy.h>
