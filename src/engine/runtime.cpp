@@ -75,6 +75,8 @@ Runtime::Runtime()
       log_prints_(settings::log_prints()),
       default_retries_(settings::default_retries()),
       default_retry_delay_(settings::default_retry_delay()),
+      refresh_cache_(settings::refresh_cache()),
+      default_cache_policy_none_(settings::default_cache_policy_none()),
       pid_(static_cast<std::int64_t>(getpid())),
       process_started_(process_start_time(getpid()).value_or(0)),
       hostname_(host_name()) {

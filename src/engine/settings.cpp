@@ -25,6 +25,8 @@ const std::vector<Definition>& definitions() {
       {"result_storage", "", "where persisted results go: a directory (default $BATON_HOME/storage) or memory"},
       {"persist_results", "false", "persist every task's result unless the task says otherwise"},
       {"cache", "true", "use cached results (false: every task runs; results are still persisted)"},
+      {"refresh_cache", "false", "run every cached task again and overwrite its cached result"},
+      {"default_cache_policy", "default", "cache key of tasks without a policy: default (inputs + task_source + run_id) | none"},
   };
   return defs;
 }
@@ -101,6 +103,13 @@ std::filesystem::path database_path() {
 }
 
 bool history_enabled() { return get_bool("history"); }
+bool refresh_cache() { return get_bool("refresh_cache"); }
+
+bool default_cache_policy_none() {
+  Value v = get("default_cache_policy");
+  if (v.text != "default" && v.text != "none") bad_value("default_cache_policy", v.text, "default or none");
+  return v.text == "none";
+}
 bool log_prints() { return get_bool("log_prints"); }
 
 LogLevel log_level() {

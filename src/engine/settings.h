@@ -36,6 +36,8 @@ std::string env_name(std::string_view name);  // "home" -> "BATON_HOME"
 std::filesystem::path home();           // BATON_HOME, default ~/.baton
 std::filesystem::path database_path();  // BATON_DATABASE, default $BATON_HOME/baton.db
 bool history_enabled();                 // BATON_HISTORY
+bool refresh_cache();                   // BATON_REFRESH_CACHE
+bool default_cache_policy_none();       // BATON_DEFAULT_CACHE_POLICY=none
 LogLevel log_level();                   // BATON_LOG_LEVEL
 bool log_prints();                      // BATON_LOG_PRINTS
 std::string task_runner();              // BATON_TASK_RUNNER: thread | process | mpi | immediate
