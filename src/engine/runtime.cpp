@@ -69,8 +69,15 @@ Runtime& Runtime::get() {
   return *rt;
 }
 
+namespace {
+Clock* validated_clock() {
+  settings::validate_all();  // every setting once, before anything uses one
+  return g_test_clock != nullptr ? g_test_clock : &system_clock();
+}
+}  // namespace
+
 Runtime::Runtime()
-    : clock_(g_test_clock != nullptr ? g_test_clock : &system_clock()),
+    : clock_(validated_clock()),
       log_level_(settings::log_level()),
       log_prints_(settings::log_prints()),
       default_retries_(settings::default_retries()),

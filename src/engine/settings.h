@@ -47,6 +47,14 @@ int default_retries();                  // BATON_DEFAULT_RETRIES
 std::chrono::milliseconds default_retry_delay();  // BATON_DEFAULT_RETRY_DELAY_SECONDS
 std::chrono::milliseconds heartbeat_interval();   // BATON_HEARTBEAT_SECONDS
 
-bool parse_bool(std::string_view text, bool& out);  // true/false/1/0/yes/no/on/off
+bool parse_bool(std::string_view text, bool& out);
+
+// The bound of BATON_WORKERS: more threads or processes than this is a typo.
+inline constexpr long kMaxWorkers = 1024;
+
+// Reads every setting once; the first bad one throws std::invalid_argument naming
+// the variable, its value and what is expected. The runtime calls it at start, so
+// a program fails there (run_main: exit status 2), never mid-flow.
+void validate_all();  // true/false/1/0/yes/no/on/off
 
 }  // namespace baton::settings
