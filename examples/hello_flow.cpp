@@ -27,6 +27,9 @@ auto flaky_sum = BATON_TASK("flaky_sum", [](const std::vector<int>& values) {
                  }).retries(2);
 
 auto hello = BATON_FLOW("hello", [](const std::string& name, int count) {
+               if (count < 0 || count > 1'000'000) {
+                 throw std::invalid_argument("--count must be from 0 to 1000000, got " + std::to_string(count));
+               }
                greet(name);
                auto squares = square.map(std::views::iota(1, count + 1));
                std::vector<int> values;

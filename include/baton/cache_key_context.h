@@ -23,7 +23,9 @@ struct KeyContext {
   // The task's source text as captured at compile time, or its explicit version
   // string when the task has one (a version replaces the source in keys).
   std::string_view task_source;
-  RunId flow_run_id;                          // empty for a task called outside a flow
+  // The flow run's id; for a task called outside any flow, the task run's own id
+  // (as in Prefect), so separate direct calls never share a run_id key.
+  RunId flow_run_id;
   std::optional<Fingerprint> flow_parameters;  // fingerprint of the flow's arguments
   std::span<const Argument> arguments;        // in declaration order
 };

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 namespace baton {
@@ -110,6 +111,7 @@ std::size_t wait(const std::vector<Future<T>>& futures) {
 }
 template <class T, class Rep, class Period>
 std::size_t wait(const std::vector<Future<T>>& futures, std::chrono::duration<Rep, Period> timeout) {
+  if (timeout < timeout.zero()) throw std::invalid_argument("baton::wait: the timeout is negative");
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::size_t done = 0;
   for (const auto& f : futures) {

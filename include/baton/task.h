@@ -106,7 +106,14 @@ class Task<R(Args...)> {
     return *this;
   }
   // Each delay is drawn uniformly from [d·(1−f), d·(1+f)].
-  Task& retry_jitter_factor(double f) { return edit().retry_jitter_factor = f, *this; }
+  // A negative or non-finite factor is refused (std::invalid_argument).
+  Task& retry_jitter_factor(double f) {
+    if (!(f >= 0) || f > 1e9) {
+      throw std::invalid_argument("retry_jitter_factor of task '" + name() + "': " + std::to_string(f) +
+                                  " is not a factor >= 0");
+    }
+    return edit().retry_jitter_factor = f, *this;
+  }
   // Sees the failed attempt's state (message and error); returns false to stop retrying.
   Task& retry_condition(std::function<bool(const State&)> fn) {
     return edit().retry_condition = std::move(fn), *this;
@@ -144,7 +151,10 @@ class Task<R(Args...)> {
     static_assert(detail::persistable<R>(), "result_serializer: the task's result type has no serializer");
     return edit().results.serializer = serializer, *this;
   }
-  // "taxi/{month}.bin": where the payload goes, filled from the arguments.
+  // "taxi/{month}.bin": filled from the arguments (and {flow_run.name}, {task_run.id},
+  // ...). It is the result's identity: the record is found by it, so a run whose
+  // key already holds a result loads it instead of running (unless cache::none or
+  // refresh_cache), and a changed key recomputes.
   Task& result_storage_key(std::string tmpl) { return edit().results.storage_key_template = std::move(tmpl), *this; }
   // false: once persisted, the value leaves memory; result() reloads it on demand.
   Task& cache_result_in_memory(bool on) { return edit().results.cache_result_in_memory = on, *this; }
@@ -153,7 +163,11 @@ class Task<R(Args...)> {
     static_assert(detail::persistable<R>(), "cache_policy: caching persists results; the result type has no serializer");
     return edit().results.cache_policy = std::move(policy), *this;
   }
-  Task& cache_key_fn(cache::Policy::KeyFunction fn) { return cache_policy(cache::Policy::custom(std::move(fn))); }
+  // A key function takes precedence over cache_policy, whichever is set last.
+  Task& cache_key_fn(cache::Policy::KeyFunction fn) {
+    static_assert(detail::persistable<R>(), "cache_key_fn: caching persists results; the result type has no serializer");
+    return edit().results.cache_key_fn = std::move(fn), *this;
+  }
   template <class Rep, class Period>
   Task& cache_expiration(std::chrono::duration<Rep, Period> d) {
     return edit().results.cache_expiration = std::chrono::duration_cast<std::chrono::milliseconds>(d), *this;

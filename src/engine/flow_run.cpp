@@ -129,7 +129,7 @@ void execute_flow(const std::shared_ptr<const FlowOptions>& options,
     const TimePoint now = rt.clock().now();
     if (flow->timed_out) {
       final_state = {StateType::TimedOut, now,
-                     "Flow run exceeded timeout of " + std::to_string(options->timeout->count() / 1000.0) + "s", error};
+                     "Flow run exceeded timeout of " + duration_text(*options->timeout), error};
       break;
     }
     if (flow->cancel_requested) {

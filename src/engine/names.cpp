@@ -8,6 +8,7 @@
 
 #include <cxxabi.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -180,5 +181,11 @@ std::string type_label_of(const char* mangled) {
 }
 
 bool parse_bool_text(std::string_view text, bool& out) { return settings::parse_bool(text, out); }
+
+std::string duration_text(std::chrono::milliseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3gs", static_cast<double>(d.count()) / 1000.0);
+  return buf;
+}
 
 }  // namespace baton::detail

@@ -103,6 +103,14 @@ std::optional<int> parse_command_line(const std::string& flow_name, const std::s
 }
 
 int run_flow_program(const std::function<void()>& call) {
+  // Settings are validated when the runtime starts: a bad one ends the program
+  // here, with its message and status 2, before any run exists.
+  try {
+    engine::Runtime::get();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
   int code = 0;
   try {
     call();
@@ -118,7 +126,9 @@ int run_flow_program(const std::function<void()>& call) {
   if (!last_flow_run_id().empty()) {
     std::fprintf(stderr, "Flow run '%s' (%s) finished: %s\n", last_flow_run_name().c_str(),
                  last_flow_run_id().str().c_str(), std::string(to_string(last_flow_run_state().type)).c_str());
-    if (rt.history()) {
+    if (!rt.history()) {
+      std::fprintf(stderr, "  history is off (BATON_HISTORY=false, or the run store could not be opened: see above)\n");
+    } else {
       std::fprintf(stderr, "  history: baton flow-run inspect %s   (logs: baton flow-run logs %s)\n",
                    last_flow_run_id().str().substr(0, 8).c_str(), last_flow_run_id().str().substr(0, 8).c_str());
     }

@@ -69,12 +69,21 @@ Runtime& Runtime::get() {
   return *rt;
 }
 
+namespace {
+Clock* validated_clock() {
+  settings::validate_all();  // every setting once, before anything uses one
+  return g_test_clock != nullptr ? g_test_clock : &system_clock();
+}
+}  // namespace
+
 Runtime::Runtime()
-    : clock_(g_test_clock != nullptr ? g_test_clock : &system_clock()),
+    : clock_(validated_clock()),
       log_level_(settings::log_level()),
       log_prints_(settings::log_prints()),
       default_retries_(settings::default_retries()),
       default_retry_delay_(settings::default_retry_delay()),
+      refresh_cache_(settings::refresh_cache()),
+      default_cache_policy_none_(settings::default_cache_policy_none()),
       pid_(static_cast<std::int64_t>(getpid())),
       process_started_(process_start_time(getpid()).value_or(0)),
       hostname_(host_name()) {

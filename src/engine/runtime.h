@@ -55,6 +55,8 @@ class Runtime {
   int default_retries() const { return default_retries_; }
   std::chrono::milliseconds default_retry_delay() const { return default_retry_delay_; }
   const std::shared_ptr<TaskRunner>& default_runner() const { return default_runner_; }
+  bool refresh_cache() const { return refresh_cache_; }                        // BATON_REFRESH_CACHE
+  bool default_cache_policy_none() const { return default_cache_policy_none_; }  // BATON_DEFAULT_CACHE_POLICY
   Watchdog& watchdog() { return watchdog_; }
 
   void add_active(const std::shared_ptr<detail::FlowRunCore>& flow);
@@ -77,6 +79,8 @@ class Runtime {
   bool log_prints_;
   int default_retries_;
   std::chrono::milliseconds default_retry_delay_;
+  bool refresh_cache_;
+  bool default_cache_policy_none_;
   std::shared_ptr<TaskRunner> default_runner_;
   std::int64_t pid_;
   std::uint64_t process_started_;

@@ -1,6 +1,9 @@
 #include "engine/settings.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <limits>
 #include <cctype>
 #include <cstdlib>
 #include <stdexcept>
@@ -25,6 +28,8 @@ const std::vector<Definition>& definitions() {
       {"result_storage", "", "where persisted results go: a directory (default $BATON_HOME/storage) or memory"},
       {"persist_results", "false", "persist every task's result unless the task says otherwise"},
       {"cache", "true", "use cached results (false: every task runs; results are still persisted)"},
+      {"refresh_cache", "false", "run every cached task again and overwrite its cached result"},
+      {"default_cache_policy", "default", "cache key of tasks without a policy: default (inputs + task_source + run_id) | none"},
   };
   return defs;
 }
@@ -67,22 +72,28 @@ bool get_bool(std::string_view name) {
   return out;
 }
 
-long get_int(std::string_view name, long fallback, long min) {
+long get_int(std::string_view name, long fallback, long min, long max = std::numeric_limits<int>::max()) {
   Value v = get(name);
   if (v.text.empty()) return fallback;
   char* end = nullptr;
+  errno = 0;
   long n = std::strtol(v.text.c_str(), &end, 10);
-  if (end == v.text.c_str() || *end != '\0' || n < min) {
-    bad_value(name, v.text, "an integer >= " + std::to_string(min));
+  if (end == v.text.c_str() || *end != '\0' || errno == ERANGE || n < min || n > max) {
+    bad_value(name, v.text, "an integer from " + std::to_string(min) + " to " + std::to_string(max));
   }
   return n;
 }
+
+// Longest duration a setting may give: past it, times overflow (and no one means it).
+constexpr double kMaxSeconds = 365.0 * 24 * 3600;
 
 std::chrono::milliseconds get_seconds(std::string_view name) {
   Value v = get(name);
   char* end = nullptr;
   double s = std::strtod(v.text.c_str(), &end);
-  if (end == v.text.c_str() || *end != '\0' || s < 0) bad_value(name, v.text, "a number of seconds >= 0");
+  if (end == v.text.c_str() || *end != '\0' || !std::isfinite(s) || s < 0 || s > kMaxSeconds) {
+    bad_value(name, v.text, "a number of seconds from 0 to " + std::to_string(static_cast<long>(kMaxSeconds)));
+  }
   return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
 }
 
@@ -101,6 +112,13 @@ std::filesystem::path database_path() {
 }
 
 bool history_enabled() { return get_bool("history"); }
+bool refresh_cache() { return get_bool("refresh_cache"); }
+
+bool default_cache_policy_none() {
+  Value v = get("default_cache_policy");
+  if (v.text != "default" && v.text != "none") bad_value("default_cache_policy", v.text, "default or none");
+  return v.text == "none";
+}
 bool log_prints() { return get_bool("log_prints"); }
 
 LogLevel log_level() {
@@ -124,11 +142,31 @@ std::uint64_t inline_result_bytes() {
 
 int workers() {
   long hw = std::max(1u, std::thread::hardware_concurrency());
-  return static_cast<int>(get_int("workers", hw, 1));
+  return static_cast<int>(get_int("workers", std::min<long>(hw, kMaxWorkers), 1, kMaxWorkers));
 }
 
 int default_retries() { return static_cast<int>(get_int("default_retries", 0, 0)); }
 std::chrono::milliseconds default_retry_delay() { return get_seconds("default_retry_delay_seconds"); }
 std::chrono::milliseconds heartbeat_interval() { return get_seconds("heartbeat_seconds"); }
+
+void validate_all() {
+  (void)home();
+  (void)history_enabled();
+  (void)log_level();
+  (void)log_prints();
+  (void)task_runner();
+  (void)workers();
+  (void)inline_result_bytes();
+  (void)default_retries();
+  (void)default_retry_delay();
+  (void)heartbeat_interval();
+  (void)refresh_cache();
+  (void)default_cache_policy_none();
+  for (std::string_view name : {"persist_results", "cache"}) {
+    Value v = get(name);
+    bool ignored = false;
+    if (!v.text.empty() && !parse_bool(v.text, ignored)) bad_value(name, v.text, "true or false");
+  }
+}
 
 }  // namespace baton::settings

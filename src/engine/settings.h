@@ -36,6 +36,8 @@ std::string env_name(std::string_view name);  // "home" -> "BATON_HOME"
 std::filesystem::path home();           // BATON_HOME, default ~/.baton
 std::filesystem::path database_path();  // BATON_DATABASE, default $BATON_HOME/baton.db
 bool history_enabled();                 // BATON_HISTORY
+bool refresh_cache();                   // BATON_REFRESH_CACHE
+bool default_cache_policy_none();       // BATON_DEFAULT_CACHE_POLICY=none
 LogLevel log_level();                   // BATON_LOG_LEVEL
 bool log_prints();                      // BATON_LOG_PRINTS
 std::string task_runner();              // BATON_TASK_RUNNER: thread | process | mpi | immediate
@@ -45,6 +47,14 @@ int default_retries();                  // BATON_DEFAULT_RETRIES
 std::chrono::milliseconds default_retry_delay();  // BATON_DEFAULT_RETRY_DELAY_SECONDS
 std::chrono::milliseconds heartbeat_interval();   // BATON_HEARTBEAT_SECONDS
 
-bool parse_bool(std::string_view text, bool& out);  // true/false/1/0/yes/no/on/off
+bool parse_bool(std::string_view text, bool& out);
+
+// The bound of BATON_WORKERS: more threads or processes than this is a typo.
+inline constexpr long kMaxWorkers = 1024;
+
+// Reads every setting once; the first bad one throws std::invalid_argument naming
+// the variable, its value and what is expected. The runtime calls it at start, so
+// a program fails there (run_main: exit status 2), never mid-flow.
+void validate_all();  // true/false/1/0/yes/no/on/off
 
 }  // namespace baton::settings

@@ -56,12 +56,13 @@ ResultPlan plan_results(TaskRunCore& run, const FlowRunCore* flow) {
   ResultPlan plan;
   auto* backend = engine::result_backend();
   if (backend == nullptr) return plan;
+  Runtime& rt = Runtime::get();
   const ResultOptions& task = run.options().results;
   const ResultOptions* from_flow = flow != nullptr ? &flow->options->results : nullptr;
 
   std::optional<bool> persist = task.persist_result;
   if (!persist && from_flow) persist = from_flow->persist_result;
-  if (!persist) persist = task.cache_policy.has_value() || backend->persist_by_default();
+  if (!persist) persist = task.cache_policy.has_value() || task.cache_key_fn != nullptr || backend->persist_by_default();
   if (!*persist) return plan;
   if (!run.value_serializable()) {
     // Only a default (setting or flow) can ask this of a type without a serializer;
@@ -70,33 +71,60 @@ ResultPlan plan_results(TaskRunCore& run, const FlowRunCore* flow) {
                             "result not persisted: type " + run.value_type_name() + " has no serializer");
     return plan;
   }
+  plan.persist = true;
   try {
     plan.storage = task.storage ? task.storage
                    : (from_flow && from_flow->storage) ? from_flow->storage
                                                        : backend->default_storage();
   } catch (const std::exception& e) {
-    engine::log_run_message(LogLevel::Error, flow_id(flow), run.id(), who(run),
-                            std::string("result not persisted: ") + e.what());
+    // The result was asked to be persisted: a run that cannot store it fails.
+    plan.error = e.what();
     return plan;
   }
-  plan.persist = true;
   plan.serializer = task.serializer ? *task.serializer
                     : (from_flow && from_flow->serializer) ? *from_flow->serializer
                                                            : Serializer::binary();
   plan.keep_in_memory = task.cache_result_in_memory.value_or(true);
   plan.expiration = task.cache_expiration;
-  if (!task.storage_key_template.empty()) plan.storage_key = run.render_template(task.storage_key_template);
+  if (!task.storage_key_template.empty()) {
+    try {
+      plan.storage_key = run.render_template(task.storage_key_template);
+    } catch (const std::exception& e) {
+      plan.error = std::string("result_storage_key: ") + e.what();
+      return plan;
+    }
+  }
 
-  const cache::Policy policy = task.cache_policy.value_or(cache::Policy(cache::default_policy));
-  if (!policy.is_none() && backend->cache_enabled()) {
+  // A key function wins over a policy, whichever was set last (as in Prefect).
+  std::optional<cache::Policy> policy;
+  if (task.cache_key_fn) {
+    policy = cache::Policy::custom(task.cache_key_fn);
+    if (task.cache_policy) {
+      engine::log_run_message(LogLevel::Debug, flow_id(flow), run.id(), who(run),
+                              "both cache_key_fn and cache_policy are set; the key function is used");
+    }
+  } else if (task.cache_policy) {
+    policy = *task.cache_policy;
+  } else if (!rt.default_cache_policy_none()) {
+    policy = cache::Policy(cache::default_policy);
+  }
+  const bool explicit_none = task.cache_policy && task.cache_policy->is_none() && !task.cache_key_fn;
+  if (plan.storage_key && !explicit_none) {
+    // A storage key is the result's identity: the record is found by it, so a
+    // changed key recomputes and an existing one is loaded (Prefect's rule).
+    plan.cache_key = plan.storage_key;
+  } else if (policy && !policy->is_none()) {
     std::string why_not;
-    plan.cache_key = run.compute_cache_key(policy, flow_id(flow),
+    // Outside a flow the task run's own id stands in for the flow run's, so two
+    // direct calls never share a run_id key.
+    plan.cache_key = run.compute_cache_key(*policy, flow != nullptr ? flow->id : run.id(),
                                            flow != nullptr ? flow->parameters_fingerprint : std::nullopt, why_not);
     if (!plan.cache_key && !why_not.empty()) {
       engine::log_run_message(LogLevel::Warning, flow_id(flow), run.id(), who(run), "not cached: " + why_not);
     }
   }
-  plan.lookup = plan.cache_key.has_value() && !task.refresh_cache;
+  plan.lookup = plan.cache_key.has_value() && !explicit_none && backend->cache_enabled() && !task.refresh_cache &&
+                !rt.refresh_cache();
   if (plan.cache_key && task.isolation == Isolation::Serializable) {
     plan.locks = task.lock_manager ? task.lock_manager : backend->default_lock_manager();
   }

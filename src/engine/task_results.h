@@ -25,10 +25,12 @@ struct ResultPlan {
   std::optional<std::string> storage_key;
   std::optional<std::chrono::milliseconds> expiration;
   std::shared_ptr<LockManager> locks;  // set for serializable isolation
+  // Why the result that was asked for cannot be stored (a storage that cannot be
+  // opened, a storage key that cannot be filled): the run fails with it.
+  std::optional<std::string> error;
 };
 
-// Never throws: a storage that cannot be opened turns persistence off for the run
-// with an error in its log.
+// Never throws: what goes wrong is in `error`.
 ResultPlan plan_results(TaskRunCore& run, const FlowRunCore* flow);
 
 // Looks the key up; on a usable hit sets the run's record (and value, when it is

@@ -51,12 +51,6 @@ std::chrono::milliseconds retry_delay_for(const TaskOptions& o, int attempt, con
   return d;
 }
 
-std::string seconds_text(std::chrono::milliseconds d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3gs", static_cast<double>(d.count()) / 1000.0);
-  return buf;
-}
-
 }  // namespace
 
 TaskRunCore::TaskRunCore(std::shared_ptr<const TaskOptions> options)
@@ -147,7 +141,8 @@ struct Engine {
 
   // The first final transition wins; later ones (a body returning after its
   // timeout) are dropped. Returns false if the run was already final.
-  static bool finalize(TaskRunCore& run, StateType type, std::string message, std::exception_ptr error = nullptr) {
+  static bool finalize(TaskRunCore& run, StateType type, std::string message, std::exception_ptr error = nullptr,
+                       bool retries_exhausted = false) {
     {
       std::lock_guard lock(run.mu_);
       if (is_final(run.state_.type) || run.finalizing_) return false;
@@ -159,7 +154,8 @@ struct Engine {
     const RunId flow_id = run.flow_ ? run.flow_->id : RunId{};
     if (type == StateType::Failed || type == StateType::TimedOut || type == StateType::Crashed) {
       engine::log_run_message(LogLevel::Error, flow_id, run.id_, "Task run '" + run.run_name_ + "'",
-                              "Finished in state " + std::string(to_string(type)) + "('" + s.message + "')");
+                              "Finished in state " + std::string(to_string(type)) + "('" + s.message + "')" +
+                                  (retries_exhausted ? " Retries are exhausted" : ""));
     }
     const auto* hooks = is_completed(type) ? &run.options_->on_completion
                         : (type == StateType::Failed || type == StateType::TimedOut) ? &run.options_->on_failure
@@ -234,6 +230,12 @@ void Engine::execute(TaskRunCore& run) {
 
   // Results: a usable cached value ends the run before any attempt.
   ResultPlan plan = plan_results(run, flow);
+  if (plan.error) {
+    // The storage itself is unusable (not one write that failed): no attempt can
+    // store its result, so none is made.
+    finalize(run, StateType::Failed, "the result could not be persisted: " + *plan.error);
+    return;
+  }
   engine::RemoteExecutor* remote = run.runner_ ? run.runner_->remote_executor() : nullptr;
   plan.load_hit_now = remote == nullptr;
   LockGuard cache_lock;
@@ -275,7 +277,7 @@ void Engine::execute(TaskRunCore& run) {
         // the body, which may still be running (threads cannot be killed).
         if (last_attempt) {
           finalize(run, StateType::TimedOut,
-                   "Task run exceeded timeout of " + seconds_text(*o.timeout));
+                   "Task run exceeded timeout of " + duration_text(*o.timeout));
         }
       });
     }
@@ -297,22 +299,25 @@ void Engine::execute(TaskRunCore& run) {
 
     if (!error && !timed_out) {
       if (outcome.value_in_memory) run.value_ready_.store(true, std::memory_order_release);
+      std::optional<std::string> persist_error;
       if (outcome.persisted) {
         adopt_persisted(run, plan, flow, *outcome.persisted);
       } else if (plan.persist) {
-        if (auto persist_error = persist_value(run, plan, flow)) {
-          finalize(run, StateType::Failed, "the result could not be persisted: " + *persist_error);
-          return;
-        }
+        persist_error = persist_value(run, plan, flow);
         // A direct call hands the value to its caller; a submitted run may let it go.
-        if (!plan.keep_in_memory && run.runner_) run.drop_value();
+        if (!persist_error && !plan.keep_in_memory && run.runner_) run.drop_value();
       }
-      finalize(run, StateType::Completed, "");
-      return;
+      if (!persist_error) {
+        finalize(run, StateType::Completed, "");
+        return;
+      }
+      // Never Completed without the result it promised: a failed attempt (retries apply).
+      run.drop_value();
+      error = std::make_exception_ptr(Error("the result could not be persisted: " + *persist_error));
     }
     const bool crashed = !timed_out && holds<CrashedError>(error);
     State failed{timed_out ? StateType::TimedOut : crashed ? StateType::Crashed : StateType::Failed, rt.clock().now(),
-                 timed_out ? "Task run exceeded timeout of " + seconds_text(*o.timeout) : error_message(error), error};
+                 timed_out ? "Task run exceeded timeout of " + duration_text(*o.timeout) : error_message(error), error};
     if (!timed_out && holds<CancelledError>(error) && flow_stop.stop_requested()) {
       finalize(run, StateType::Cancelled, failed.message);
       return;
@@ -327,17 +332,23 @@ void Engine::execute(TaskRunCore& run) {
       }
     }
     if (!retry) {
-      finalize(run, failed.type, failed.message, failed.error);
+      finalize(run, failed.type, failed.message, failed.error, retries > 0 && attempt >= retries);
       return;
     }
     auto delay = retry_delay_for(o, attempt, rt);
-    transition(run, StateType::AwaitingRetry,
-               "Retry " + std::to_string(attempt + 1) + "/" + std::to_string(retries) + " in " + seconds_text(delay) +
-                   " after: " + failed.message);
     engine::log_run_message(LogLevel::Info, flow ? flow->id : RunId{}, run.id_, "Task run '" + run.run_name_ + "'",
                             "Failed attempt " + std::to_string(attempt + 1) + " (" + failed.message +
-                                "); retrying in " + seconds_text(delay));
-    if (!rt.clock().sleep_for(delay, flow_stop)) {
+                                "); retrying in " + duration_text(delay));
+    // Without a delay the run goes straight to Retrying, as in Prefect.
+    if (delay.count() > 0) {
+      transition(run, StateType::AwaitingRetry,
+                 "Retry " + std::to_string(attempt + 1) + "/" + std::to_string(retries) + " in " +
+                     duration_text(delay) + " after: " + failed.message);
+      if (!rt.clock().sleep_for(delay, flow_stop)) {
+        finalize(run, StateType::Cancelled, "cancelled while waiting to retry");
+        return;
+      }
+    } else if (flow_stop.stop_requested()) {
       finalize(run, StateType::Cancelled, "cancelled while waiting to retry");
       return;
     }

@@ -47,25 +47,31 @@ std::optional<std::string> Policy::compute_key(const KeyContext& c) const {
   if (is_none()) return std::nullopt;
   if (parts_.bits == 0 && custom_.size() == 1) return custom_.front()(c);
 
+  // Each part adds what it contributes, tagged, and nothing when it contributes
+  // nothing (an empty source, no flow run, no arguments): so policies that differ
+  // only by parts with nothing to say give the same key.
   Hasher h;
-  h.update(std::string_view("baton.cache.v1"));
+  h.update(std::string_view("baton.cache.v2"));
   add_text(h, c.task_name);
-  h.update(&parts_.bits, 1);
   if (parts_.bits & Parts::kInputs) {
     for (const Argument& arg : c.arguments) {
       if (!arg.fingerprint) continue;  // quoted: not part of any key
       if (std::binary_search(excluded_.begin(), excluded_.end(), arg.name)) continue;
+      h.update(std::string_view("i"));
       add_text(h, arg.name);
       add_fingerprint(h, *arg.fingerprint);
     }
   }
-  if (parts_.bits & Parts::kTaskSource) add_text(h, c.task_source);
-  if (parts_.bits & Parts::kFlowParameters) {
-    const std::uint8_t present = c.flow_parameters ? 1 : 0;
-    h.update(&present, 1);
-    if (c.flow_parameters) add_fingerprint(h, *c.flow_parameters);
+  if ((parts_.bits & Parts::kTaskSource) && !c.task_source.empty()) {
+    h.update(std::string_view("s"));
+    add_text(h, c.task_source);
   }
-  if (parts_.bits & Parts::kRunId) {
+  if ((parts_.bits & Parts::kFlowParameters) && c.flow_parameters) {
+    h.update(std::string_view("p"));
+    add_fingerprint(h, *c.flow_parameters);
+  }
+  if ((parts_.bits & Parts::kRunId) && !c.flow_run_id.empty()) {
+    h.update(std::string_view("r"));
     h.update(&c.flow_run_id.hi, sizeof c.flow_run_id.hi);
     h.update(&c.flow_run_id.lo, sizeof c.flow_run_id.lo);
   }

@@ -52,5 +52,44 @@ TEST(Settings, BadValuesNameTheVariable) {
   EXPECT_THROW(settings::log_level(), std::invalid_argument);
 }
 
+TEST(Settings, WorkersAreBoundedAndOverflowIsRefused) {
+  for (const char* bad : {"2147483648", "4294967297", "100000", "0", "-1", "1.5", "abc"}) {
+    EnvVar v("BATON_WORKERS", bad);
+    try {
+      settings::workers();
+      ADD_FAILURE() << "BATON_WORKERS=" << bad << " accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("from 1 to 1024"), std::string::npos) << e.what();
+    }
+  }
+  EnvVar ok("BATON_WORKERS", "1024");
+  EXPECT_EQ(settings::workers(), 1024);
+}
+
+TEST(Settings, NonFiniteAndHugeDurationsAreRefused) {
+  for (const char* bad : {"nan", "inf", "1e300", "-1"}) {
+    EnvVar v("BATON_DEFAULT_RETRY_DELAY_SECONDS", bad);
+    EXPECT_THROW(settings::default_retry_delay(), std::invalid_argument) << bad;
+  }
+  EnvVar ok("BATON_DEFAULT_RETRY_DELAY_SECONDS", "2.5");
+  EXPECT_EQ(settings::default_retry_delay(), std::chrono::milliseconds(2500));
+}
+
+TEST(Settings, EverySettingIsValidatedOnceAtStart) {
+  EXPECT_NO_THROW(settings::validate_all());
+  for (auto [name, value] : {std::pair{"BATON_PERSIST_RESULTS", "maybe"}, {"BATON_CACHE", "perhaps"},
+                             {"BATON_HEARTBEAT_SECONDS", "-1"}, {"BATON_TASK_RUNNER", "quantum"},
+                             {"BATON_HISTORY", "nah"}, {"BATON_DEFAULT_RETRIES", "-1"},
+                             {"BATON_DEFAULT_CACHE_POLICY", "sometimes"}}) {
+    EnvVar v(name, value);
+    try {
+      settings::validate_all();
+      ADD_FAILURE() << name << "=" << value << " accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string(name) + "=" + value), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace baton

@@ -60,6 +60,18 @@ TEST_F(Examples, AProgramIncludingOnlyFlowAndTaskHeadersRecordsItsHistory) {
   EXPECT_EQ(runs[0]["task_run_count"], 1);
 }
 
+TEST_F(Examples, ABadSettingEndsTheProgramWithItsMessageAndStatusTwo) {
+  for (auto [name, value] : {std::pair<std::string, std::string>{"BATON_LOG_LEVEL", "LOUD"},
+                             {"BATON_WORKERS", "2147483648"}, {"BATON_PERSIST_RESULTS", "maybe"},
+                             {"BATON_CACHE", "perhaps"}, {"BATON_HEARTBEAT_SECONDS", "-1"}}) {
+    auto e = env();
+    e[name] = value;
+    Output o = run({HELLO_FLOW_PATH, "--name", "world", "--count", "2"}, e);
+    EXPECT_EQ(o.exit_code, 2) << name << "=" << value << ": " << o.err;
+    EXPECT_NE(o.err.find(name + "=" + value), std::string::npos) << o.err;
+  }
+}
+
 TEST_F(Examples, HelloFlowIsRecordedAndShownByTheCli) {
   Output o = run({HELLO_FLOW_PATH, "--name", "world", "--count", "4"}, env());
   ASSERT_EQ(o.exit_code, 0) << o.err;
@@ -83,7 +95,8 @@ TEST_F(Examples, HelloFlowIsRecordedAndShownByTheCli) {
     if (t["run_name"].get<std::string>().rfind("flaky_sum", 0) == 0) {
       std::vector<std::string> states;
       for (const auto& h : t["state_history"]) states.push_back(h["state"]);
-      retried = states == std::vector<std::string>{"Pending", "Running", "AwaitingRetry", "Retrying", "Completed"};
+      // No retry delay: straight to Retrying, as in Prefect.
+      retried = states == std::vector<std::string>{"Pending", "Running", "Retrying", "Completed"};
     }
   }
   EXPECT_TRUE(retried) << tasks.dump(2);

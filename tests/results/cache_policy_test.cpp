@@ -112,6 +112,19 @@ TEST(CachePolicy, RunIdAndFlowParameters) {
   EXPECT_NE(c.key(flow_parameters), k_params);
 }
 
+TEST(CachePolicy, PartsThatContributeNothingDoNotChangeTheKey) {
+  Call c;
+  c.source = "";
+  c.flow_run = RunId{};
+  EXPECT_EQ(c.key(Policy(default_policy) - "b"), c.key(run_id + (inputs - "b")));
+  EXPECT_EQ(c.key(inputs + task_source), c.key(inputs));
+  c.params.reset();
+  EXPECT_EQ(c.key(inputs + flow_parameters), c.key(inputs));
+  // A part that does contribute still changes it.
+  c.source = "v1";
+  EXPECT_NE(c.key(inputs + task_source), c.key(inputs));
+}
+
 TEST(CachePolicy, TaskNameSeparatesTasks) {
   Call a, b;
   b.task = "load";

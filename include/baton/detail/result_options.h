@@ -29,6 +29,7 @@ struct ResultOptions {
   std::string storage_key_template;  // "taxi/{month}.bin"
   std::optional<bool> cache_result_in_memory;
   std::optional<cache::Policy> cache_policy;  // unset: default_policy once persisted
+  cache::Policy::KeyFunction cache_key_fn;    // wins over cache_policy when set
   std::optional<std::chrono::milliseconds> cache_expiration;
   bool refresh_cache = false;
   Isolation isolation = Isolation::ReadCommitted;
