@@ -24,9 +24,11 @@ for b in "$build"/bench/bench_*; do
   [[ "${name#bench_}" =~ $pattern ]] || continue
   found=1
   echo "== $name"
-  (cd "$BATON_BENCH_TMP" && "$b") > >(tee -a "$out" | grep -v '^bench ') 2>&1
+  log="$BATON_BENCH_TMP/$name.log"
+  (cd "$BATON_BENCH_TMP" && "$b") > "$log" 2>&1
   rc=$?
-  wait
+  cat "$log" >> "$out"
+  grep -v '^bench ' "$log"
   if [ "$rc" -eq 77 ]; then
     echo "   (skipped: see above)"
   elif [ "$rc" -ne 0 ]; then
