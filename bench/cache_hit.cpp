@@ -22,8 +22,8 @@ namespace {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int tasks = baton::bench::int_arg(argc, argv, "tasks", 5000);
-  const int repeats = baton::bench::int_arg(argc, argv, "repeats", 5);
+  const int tasks = baton::bench::int_arg(argc, argv, "tasks", baton::bench::pick(5000, 500));
+  const int repeats = baton::bench::int_arg(argc, argv, "repeats", baton::bench::pick(5, 3));
   auto home = std::filesystem::current_path() / ("baton-bench-cache-" + std::to_string(getpid()));
   std::filesystem::create_directories(home);
   setenv("BATON_HOME", home.c_str(), 1);

@@ -2,9 +2,12 @@
 // contiguous byte vector, then a cache policy key from that fingerprint), next to
 // memcpy of the same buffer in the same run. Target: at least 80% of memcpy.
 // Also shown: libxxhash's plain XXH3 entry point (Debian builds it for SSE2), to
-// show what the *_dispatch entry points buy.
+// show what the *_dispatch entry points buy. Quick mode (BATON_BENCH_QUICK=1):
+// 128 MiB and 3 runs (the figures are rates, so they keep their names).
 #include <baton/cache_policy.h>
 #include <baton/fingerprint.h>
+
+#include "bench_support.h"
 
 #include <xxhash.h>
 
@@ -33,8 +36,8 @@ double median_seconds(int runs, F&& f) {
 }  // namespace
 
 int main() {
-  constexpr std::size_t kSize = std::size_t{1} << 30;
-  constexpr int kRuns = 7;
+  const std::size_t kSize = baton::bench::pick(std::size_t{1} << 30, std::size_t{128} << 20);
+  const int kRuns = baton::bench::pick(7, 3);
   std::vector<std::byte> src(kSize);
   std::vector<std::byte> dst(kSize);
   for (std::size_t i = 0; i < kSize; i += 8) {
@@ -63,7 +66,7 @@ int main() {
     sink = sink + h.low64;
   });
 
-  // The same 1 GiB of hashing over a 256 KiB buffer that stays in cache: the
+  // The same amount of hashing over a 256 KiB buffer that stays in cache: the
   // compute speed of each entry point, without memory bandwidth as the ceiling.
   constexpr std::size_t kSmall = 256 * 1024;
   const double t_key_hot = median_seconds(kRuns, [&] {

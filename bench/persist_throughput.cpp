@@ -3,8 +3,12 @@
 // sequential write + fsync of the same 1 GiB in the same run. Target: at least
 // 80% of the plain write. Also: loading it back (mmap, checksum, copy).
 //
+// Quick mode (BATON_BENCH_QUICK=1): 128 MiB and 2 runs (rates keep their names).
+//
 // Files go to $BATON_BENCH_TMP or ./bench-tmp (on the build's disk, not /tmp).
 #include "results/result_store.h"
+
+#include "bench_support.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -53,7 +57,7 @@ int main() {
       std::filesystem::path(env != nullptr ? env : "bench-tmp") / ("persist-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
 
-  constexpr std::size_t kCount = (std::size_t{1} << 30) / sizeof(double);
+  const std::size_t kCount = baton::bench::pick(std::size_t{1} << 30, std::size_t{128} << 20) / sizeof(double);
   std::vector<double> value(kCount);
   for (std::size_t i = 0; i < kCount; ++i) value[i] = static_cast<double>(i) * 0.5;
   const std::size_t bytes = kCount * sizeof(double);
@@ -63,7 +67,7 @@ int main() {
   options.cache_key = "bench-1gib";
   options.task_name = "bench";
 
-  constexpr int kRuns = 5;
+  const int kRuns = baton::bench::pick(5, 2);
   std::vector<double> t_plain_one, t_plain_chunked, t_persist, t_load;
   // Each timed step starts from a quiet disk: the previous step's deletes and
   // writeback are flushed by an untimed sync(), so no step pays for another.

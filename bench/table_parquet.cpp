@@ -31,6 +31,8 @@
 
 #include <baton/parquet.h>
 #include <baton/table.h>
+
+#include "bench_support.h"
 #include "taxi/taxi.h"
 
 namespace {
@@ -144,8 +146,8 @@ std::pair<long, long> child_read_peak(const std::string& file) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int64_t rows = 3000000;
-  int repeats = 3;
+  int64_t rows = baton::bench::pick<int64_t>(3000000, 200000);
+  int repeats = baton::bench::pick(3, 1);
   std::string file;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <unordered_set>
 
 namespace baton {
@@ -26,6 +29,25 @@ TEST(RunId, RejectsMalformedText) {
 TEST(RunId, RandomIdsDoNotRepeat) {
   std::unordered_set<RunId> seen;
   for (int i = 0; i < 100000; ++i) ASSERT_TRUE(seen.insert(RunId::random()).second);
+}
+
+TEST(RunId, AForkedChildDoesNotRepeatTheIdsItsParentMakesNext) {
+  (void)RunId::random();  // the generator exists, with a state the child inherits
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    RunId id = RunId::random();
+    _exit(write(fds[1], &id, sizeof id) == static_cast<ssize_t>(sizeof id) ? 0 : 1);
+  }
+  close(fds[1]);
+  RunId from_child{};
+  ASSERT_EQ(read(fds[0], &from_child, sizeof from_child), static_cast<ssize_t>(sizeof from_child));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_NE(from_child, RunId::random());
 }
 
 }  // namespace baton
