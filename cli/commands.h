@@ -1,6 +1,8 @@
 #pragma once
 // The `baton` command: one file per command group, each adding its subcommands
 // to the application. main.cpp calls every add_*_commands in turn.
+#include <baton/error.h>
+
 #include <CLI/CLI.hpp>
 
 #include <stdexcept>
@@ -14,10 +16,10 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
 // Thrown by a command to end with a message on stderr and a non-zero exit code.
-class CommandError : public std::runtime_error {
+class CommandError : public Error {
  public:
   explicit CommandError(const std::string& message, int exit_code = kExitFailure)
-      : std::runtime_error(message), exit_code_(exit_code) {}
+      : Error(message), exit_code_(exit_code) {}
   int exit_code() const { return exit_code_; }
 
  private:

@@ -14,6 +14,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ranges>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,23 @@ std::optional<Fingerprint> fingerprint_parameters(const P&... args) {
     return h.digest();
   } else {
     return std::nullopt;  // the flow_parameters cache policy part then gives no key
+  }
+}
+
+// Prefect's rule: a flow's final state follows what its body returns as well as
+// what it throws. A returned future (or a range of them) whose run did not
+// complete fails the flow run with that run's error; retries apply as for a throw.
+template <class V>
+void raise_returned_failure(const V& value) {
+  if constexpr (is_future_v<V>) {
+    if (value.valid()) {
+      value.core()->wait();
+      value.core()->throw_if_not_completed();
+    }
+  } else if constexpr (std::ranges::range<const V> && !std::is_convertible_v<const V&, std::string_view>) {
+    if constexpr (is_future_v<std::ranges::range_value_t<const V>>) {
+      for (const auto& f : value) raise_returned_failure(f);
+    }
   }
 }
 
@@ -136,6 +155,7 @@ class Flow<R(Args...)> {
         (*fn_)(args...);
       } else {
         out.emplace((*fn_)(args...));
+        detail::raise_returned_failure(*out);
       }
     });
     if constexpr (!std::is_void_v<R>) return std::move(*out);

@@ -39,6 +39,7 @@
 // the sink/source, malformed or truncated input, with the byte offset or JSON path).
 #include <baton/byte_stream.h>
 #include <baton/detail/type_traits.h>
+#include <baton/error.h>
 
 #include <array>
 #include <bit>
@@ -70,9 +71,9 @@ namespace baton {
 
 static_assert(std::endian::native == std::endian::little, "baton's binary format is little-endian");
 
-class SerializationError : public std::runtime_error {
+class SerializationError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 enum class Format : std::uint8_t { Binary, Json };

@@ -9,7 +9,7 @@
 
 namespace baton {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;  // ok
   static Status error(std::string message) { return Status(std::move(message)); }
@@ -26,7 +26,7 @@ class Status {
 
 // A value or the Status that explains why there is none.
 template <class T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {      // NOLINT: implicit by design

@@ -40,4 +40,9 @@ class FlowRunCore {
   std::condition_variable cv_;
 };
 
+// The last flow run this thread finished (for run_main's closing line, and tests).
+const RunId& last_flow_run_id();
+const std::string& last_flow_run_name();
+const State& last_flow_run_state();
+
 }  // namespace baton::detail

@@ -1,6 +1,7 @@
 // A flow as a program: its command line and its exit code.
 #include <baton/run_main.h>
 
+#include "engine/flow_run.h"
 #include "engine/runtime.h"
 
 #include <cstdio>
@@ -8,10 +9,6 @@
 #include <string>
 
 namespace baton::detail {
-
-const RunId& last_flow_run_id();
-const std::string& last_flow_run_name();
-const State& last_flow_run_state();
 
 namespace {
 

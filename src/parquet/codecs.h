@@ -3,6 +3,8 @@
 // page body (raw, no framing beyond what the codec itself defines) into
 // exactly `dst_size` bytes and throws CodecError if the input is corrupt or
 // decompresses to a different size. Never writes past dst + dst_size.
+#include <baton/error.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -10,9 +12,9 @@
 
 namespace baton::parquet_detail {
 
-class CodecError : public std::runtime_error {
+class CodecError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 // parquet.thrift CompressionCodec values.

@@ -3,6 +3,8 @@
 // read from a bounded byte range and throw EncodingError, never reading past
 // the end, on data that is short or inconsistent. They write into memory the
 // caller has sized for `count` values.
+#include <baton/error.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -11,9 +13,9 @@
 
 namespace baton::parquet_detail {
 
-class EncodingError : public std::runtime_error {
+class EncodingError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 // parquet.thrift Encoding values.

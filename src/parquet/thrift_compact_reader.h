@@ -5,6 +5,8 @@
 // skipping unknown values is bounded by a nesting depth. Errors throw
 // ThriftError with the offset (relative to the start of the range) at fault;
 // the Parquet reader turns them into messages that name the file.
+#include <baton/error.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -13,9 +15,9 @@
 
 namespace baton::parquet_detail {
 
-class ThriftError : public std::runtime_error {
+class ThriftError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 // Compact-protocol type ids (as they appear in field headers and containers).

@@ -4,6 +4,8 @@
 // for other processes instead of failing on a locked database.
 //
 // Thread safety: a Database and its statements belong to one thread at a time.
+#include <baton/error.h>
+
 #include "util/status.h"
 
 #include <sqlite3.h>
@@ -20,9 +22,9 @@ namespace baton::store {
 
 // Thrown by Statement/Database helpers for an SQLite error that is not a busy or
 // locked database (those are waited out). The message names the database file.
-class SqliteError : public std::runtime_error {
+class SqliteError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 class Database;

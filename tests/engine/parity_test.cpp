@@ -2,6 +2,8 @@
 // and results that cannot be stored (issue 11).
 #include "support.h"
 
+#include "engine/flow_run.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -115,6 +117,34 @@ TEST(ParityFlow, AFlowTimeoutReadsLikeATaskTimeout) {
   } catch (const TimeoutError& e) {
     EXPECT_NE(std::string(e.what()).find("exceeded timeout of 0.1s"), std::string::npos) << e.what();
   }
+}
+
+// Prefect 3 decides a flow's final state from its return value too: a returned
+// future whose run failed fails the flow with that run's message.
+TEST(ParityFlow, AFlowReturningAFailedFutureFailsWithThatRunsMessage) {
+  auto boom = baton::task("returned_boom", [](int) -> int { throw std::runtime_error("bad row 7"); });
+  auto f = baton::flow("returns-failed-future", [&] { return boom.submit(1); });
+  try {
+    f();
+    FAIL() << "the flow ended Completed although it returned a failed run";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "bad row 7");
+  }
+  EXPECT_EQ(detail::last_flow_run_state().type, StateType::Failed);
+  EXPECT_EQ(detail::last_flow_run_state().message, "bad row 7");
+}
+
+TEST(ParityFlow, AFlowReturningFuturesFailsIfAnyOfThemFailedAndCompletesOtherwise) {
+  auto half = baton::task("returned_half", [](int x) -> int {
+    if (x == 3) throw std::invalid_argument("odd three");
+    return x / 2;
+  });
+  auto all = baton::flow("returns-futures", [&](int n) { return half.map(std::vector<int>{n, 2, 4}); });
+  EXPECT_THROW(all(3), std::invalid_argument);
+  EXPECT_EQ(detail::last_flow_run_state().type, StateType::Failed);
+  auto futures = all(6);
+  EXPECT_EQ(detail::last_flow_run_state().type, StateType::Completed);
+  EXPECT_EQ(futures.at(0).result(), 3);
 }
 
 // A result that was asked to be persisted and could not be is a failed task run,

@@ -1,13 +1,12 @@
 #include "support.h"
 
+#include "engine/flow_run.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 
-namespace baton::detail {
-const RunId& last_flow_run_id();
-}
 
 namespace baton::testing {
 

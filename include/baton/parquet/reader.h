@@ -43,6 +43,7 @@
 #include <vector>
 
 #include <baton/data_type.h>
+#include <baton/error.h>
 #include <baton/table.h>
 
 namespace baton {
@@ -51,9 +52,9 @@ template <class T>
 class Result;  // src/util/status.h
 
 // Every reader error: the message names the file and what is wrong.
-class ParquetError : public std::runtime_error {
+class ParquetError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 // ---- metadata -------------------------------------------------------------
