@@ -45,7 +45,7 @@ class LockGuard {
   }
   LockGuard& operator=(LockGuard&& o) noexcept {
     if (this != &o) {
-      release();
+      static_cast<void>(release());  // errors are ignored here, as on destruction
       manager_ = o.manager_;
       key_ = std::move(o.key_);
       holder_ = std::move(o.holder_);
@@ -53,7 +53,7 @@ class LockGuard {
     }
     return *this;
   }
-  ~LockGuard() { release(); }
+  ~LockGuard() { static_cast<void>(release()); }
   // Acquires and returns a guard that owns the lock, nullopt on timeout.
   static Result<std::optional<LockGuard>> acquire(LockManager& manager, std::string key, std::string holder,
                                                   std::chrono::milliseconds timeout) {
