@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build/release
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test test-release asan tsan bench fuzz clean
+.PHONY: all deps build demo test test-release asan tsan bench fuzz format format-check tidy clean
 
 all: build
 
@@ -50,6 +50,22 @@ fuzz:
 	@find $(PARQUET_TESTING)/data $(PARQUET_TESTING)/bad_data -name '*.parquet' -size -256k -exec cp {} build/fuzz/seeds/ \;
 	@cd build/fuzz && ./fuzz/parquet_reader_fuzz -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -max_len=262144 \
 	  -timeout=10 -print_final_stats=1 corpus seeds
+
+# The conventions a machine keeps: .clang-format (format: rewrite in place;
+# format-check: list the files that differ, exit 1 if any) and .clang-tidy
+# (bugprone-*, performance-*) over the library sources, with the compile commands
+# of a release build. TIDY_FILES narrows tidy, e.g. TIDY_FILES="src/engine/*.cpp".
+format:
+	@./scripts/format.sh
+
+format-check:
+	@./scripts/format.sh --check
+
+TIDY_FILES ?= $(shell git ls-files 'src/*.cpp' 'cli/*.cpp')
+tidy:
+	@command -v clang-tidy >/dev/null 2>&1 || { echo "make tidy needs clang-tidy (scripts/install-deps.sh)"; exit 1; }
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_EXPORT_COMPILE_COMMANDS=ON $(CMAKE_FLAGS) >/dev/null
+	@run-clang-tidy -quiet -p $(BUILD) -j $(JOBS) $(TIDY_FILES)
 
 clean:
 	rm -rf build

@@ -9,6 +9,7 @@
 #include "results/s3/s3_transfer.h"
 
 #include "bench_support.h"
+#include "testutil/s3rver.h"
 
 #include <algorithm>
 #include <chrono>
@@ -16,17 +17,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <string>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 #include <vector>
-
-extern char** environ;
 
 namespace {
 
@@ -34,60 +28,9 @@ using baton::aws::S3Client;
 using baton::aws::S3ClientOptions;
 namespace fs = std::filesystem;
 
-constexpr const char* kKey = "BENCHKEY";
-constexpr const char* kSecret = "bench-secret";
+using baton::testing::kS3AccessKey;
+using baton::testing::kS3SecretKey;
 constexpr const char* kBucket = "bench";
-
-std::string source_dir() {
-  // This file is bench/s3_transfer.cpp under the source tree (CMake compiles it by absolute path).
-  return fs::path(__FILE__).parent_path().parent_path().string();
-}
-
-struct Server {
-  pid_t pid = -1;
-  int port = 0;
-  ~Server() {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-};
-
-bool start_server(Server& server, const std::string& dir) {
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return false;
-  const std::string script = source_dir() + "/tests/s3/s3rver.js";
-  std::vector<std::string> args = {"node", "--openssl-legacy-provider", script, "--dir", dir, "--port", "0",
-                                   "--bucket", kBucket, "--key", kKey, "--secret", kSecret};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  const int rc = ::posix_spawnp(&server.pid, "node", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  if (rc != 0) {
-    ::close(out[0]);
-    server.pid = -1;
-    return false;
-  }
-  std::string line;
-  for (int i = 0; i < 150 && line.find('\n') == std::string::npos; ++i) {
-    pollfd p{out[0], POLLIN, 0};
-    if (::poll(&p, 1, 200) <= 0) continue;
-    char buffer[128];
-    const ssize_t n = ::read(out[0], buffer, sizeof buffer);
-    if (n <= 0) break;
-    line.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(out[0]);
-  if (line.rfind("PORT ", 0) != 0) return false;
-  server.port = std::atoi(line.c_str() + 5);
-  return true;
-}
 
 int run(const std::string& command) {
   const int status = std::system(command.c_str());
@@ -114,7 +57,7 @@ int main() {
                                                        : fs::current_path() / "s3-bench-tmp";
   std::error_code ec;
   fs::remove_all(base, ec);
-  fs::create_directories(base / "server");
+  fs::create_directories(base);
   const std::string file = (base / "payload.bin").string();
   {
     // Incompressible bytes (a cheap xorshift stream), written once.
@@ -137,17 +80,18 @@ int main() {
     std::fclose(f);
   }
 
-  Server server;
-  if (!start_server(server, (base / "server").string())) {
+  baton::testing::S3rverProcess server({kBucket}, {}, base);
+  if (!server.running()) {
     // Exit 77: skipped, the pieces outside baton are missing (scripts/bench.sh says so).
-    std::printf("skipped: cannot start s3rver (node, tools/node_modules: run scripts/install-deps.sh)\n");
+    std::printf("skipped: cannot start s3rver (node, tools/node_modules: run scripts/install-deps.sh): %s\n",
+                server.error().c_str());
     return 77;
   }
-  const std::string endpoint = "http://127.0.0.1:" + std::to_string(server.port);
+  const std::string endpoint = server.endpoint();
   const std::string aws = fs::exists("/usr/bin/aws") ? "/usr/bin/aws" : "aws";
   const std::string aws_env = "env -u AWS_CA_BUNDLE HOME=" + base.string() +
                               " AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID=" +
-                              kKey + " AWS_SECRET_ACCESS_KEY=" + kSecret + " AWS_DEFAULT_REGION=us-east-1 " + aws +
+                              kS3AccessKey + " AWS_SECRET_ACCESS_KEY=" + kS3SecretKey + " AWS_DEFAULT_REGION=us-east-1 " + aws +
                               " --endpoint-url " + endpoint + " --only-show-errors ";
 
   if (run(aws_env + "--version >/dev/null 2>&1") != 0) {
@@ -156,7 +100,7 @@ int main() {
   }
 
   S3ClientOptions options;
-  options.credentials = {kKey, kSecret, "", "bench"};
+  options.credentials = {kS3AccessKey, kS3SecretKey, "", "bench"};
   options.endpoint = endpoint;
   if (const char* v = std::getenv("BATON_BENCH_IN_FLIGHT")) options.max_in_flight = std::atoi(v);
   if (const char* v = std::getenv("BATON_BENCH_PART_MB")) options.part_size = std::size_t(std::atoi(v)) << 20;

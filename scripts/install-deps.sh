@@ -29,6 +29,8 @@ packages=(
   chromium
   # the task-overhead benchmark's peer
   libtbb-dev
+  # conventions a machine keeps: make format / format-check / tidy (.clang-format, .clang-tidy)
+  clang-format clang-tidy
 )
 
 missing=()

@@ -1,6 +1,7 @@
 // Result persistence and caching through the engine, on the local storage under
 // the test's BATON_HOME.
 #include "support.h"
+#include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -26,13 +27,8 @@ std::vector<engine::ResultRecorded> results_of(const RunId& task_run) {
 // A fresh storage directory per test, so keys never meet across tests.
 class Cache : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("baton-cache-" + RunId::random().str());
-    storage_ = make_local_storage(dir_.string());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
-  std::shared_ptr<ResultStorage> storage_;
+  testing::TempDir dir_{"baton-cache"};
+  std::shared_ptr<ResultStorage> storage_ = make_local_storage(dir_.str());
 };
 
 TEST_F(Cache, SecondFlowRunIsServedFromCacheWithoutRunningBodies) {
@@ -73,7 +69,7 @@ TEST_F(Cache, SecondFlowRunIsServedFromCacheWithoutRunningBodies) {
   ASSERT_EQ(recorded.size(), 1u);
   EXPECT_TRUE(recorded[0].from_cache);
   EXPECT_EQ(recorded[0].produced_by, first_producer);
-  EXPECT_NE(recorded[0].location.find(dir_.string()), std::string::npos) << recorded[0].location;
+  EXPECT_NE(recorded[0].location.find(dir_.str()), std::string::npos) << recorded[0].location;
 }
 
 TEST_F(Cache, DefaultPolicyIncludesTheFlowRunSoFlowsDoNotShare) {
@@ -179,7 +175,7 @@ TEST_F(Cache, CorruptPayloadIsRecomputedWithAWarning) {
                .result_storage(storage_)
                .result_storage_key("fragile/{x}.bin");
   t(3);
-  auto payload = dir_ / "fragile" / "3.bin";
+  auto payload = dir_.path() / "fragile" / "3.bin";
   ASSERT_TRUE(std::filesystem::exists(payload));
   {
     std::fstream f(payload, std::ios::in | std::ios::out | std::ios::binary);
@@ -244,7 +240,7 @@ TEST_F(Cache, AVanishedResultIsAClearError) {
   auto f = baton::flow("vanish", [&] {
     auto fut = make.submit(10);
     fut.wait();
-    std::filesystem::remove(dir_ / "gone" / "10.bin");
+    std::filesystem::remove(dir_.path() / "gone" / "10.bin");
     try {
       fut.result();
       ADD_FAILURE() << "expected an error";

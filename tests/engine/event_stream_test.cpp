@@ -54,6 +54,7 @@ TEST(EventStreamTest, EventsRefusedByTheStoreAreWrittenInOrderOnceItRecovers) {
   auto owned = std::make_unique<FlakySink>(3);
   FlakySink* sink = owned.get();
   const RunId flow_run = RunId::random();
+  std::vector<std::string> written;
   testing::internal::CaptureStderr();
   {
     EventStream stream(std::move(owned), std::chrono::milliseconds(50), {});
@@ -61,11 +62,13 @@ TEST(EventStreamTest, EventsRefusedByTheStoreAreWrittenInOrderOnceItRecovers) {
       stream.push(line(flow_run, i));
       stream.flush();  // one batch per line: every early batch meets a refusal
     }
+    stream.close();
+    written = sink->messages();  // the stream owns the sink: read it before the stream goes
   }
   const std::string err = testing::internal::GetCapturedStderr();
   std::vector<std::string> expected;
   for (int i = 0; i < 10; ++i) expected.push_back("line " + std::to_string(i));
-  EXPECT_EQ(sink->messages(), expected);
+  EXPECT_EQ(written, expected);
   EXPECT_NE(err.find("cannot be written (disk full); keeping the events and retrying"), std::string::npos) << err;
   EXPECT_NE(err.find("written again"), std::string::npos) << err;
   EXPECT_EQ(err.find("incomplete"), std::string::npos) << err;

@@ -1,6 +1,7 @@
 // Behaviour Prefect 3's own tests assert, where baton used to differ (issue 12),
 // and results that cannot be stored (issue 11).
 #include "support.h"
+#include "testutil/temp_dir.h"
 
 #include "engine/flow_run.h"
 
@@ -20,13 +21,8 @@ using testing::RecordedEvents;
 
 class Parity : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("baton-parity-" + RunId::random().str());
-    storage_ = make_local_storage(dir_.string());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
-  std::shared_ptr<ResultStorage> storage_;
+  testing::TempDir dir_{"baton-parity"};
+  std::shared_ptr<ResultStorage> storage_ = make_local_storage(dir_.str());
 };
 
 TEST_F(Parity, APersistedTaskCalledOutsideAFlowRunsItsBodyOnEveryCall) {
@@ -57,7 +53,7 @@ TEST_F(Parity, AStorageKeyIsTheResultsIdentity) {
   // A changed key recomputes.
   EXPECT_EQ(t(2), 202);
   EXPECT_EQ(calls.load(), 2);
-  EXPECT_TRUE(std::filesystem::exists(dir_ / "months")) << "payload not under its storage key";
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "months")) << "payload not under its storage key";
 }
 
 TEST_F(Parity, AKeyFunctionWinsOverAPolicySetAfterIt) {

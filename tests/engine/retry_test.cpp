@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
+#include <ranges>
+
 namespace baton {
 namespace {
 
@@ -114,6 +118,140 @@ TEST(Retry, FlowRetriesRerunTheBody) {
   int calls = 0;
   auto f = baton::flow("flaky-flow", flaky(1, calls)).retries(1).retry_delay(3s);
   EXPECT_EQ(f(), 2);
+  EXPECT_EQ(RecordedEvents::get().state_types_of(testing::last_flow_run()),
+            (std::vector<StateType>{StateType::Running, StateType::AwaitingRetry, StateType::Retrying,
+                                    StateType::Completed}));
+}
+
+// The same contracts for submitted runs at every worker count: an attempt's retry
+// stays with its run however many runs retry at once on however many workers.
+class RetryOnRunner : public testing::AtEveryWorkerCount {};
+BATON_AT_EVERY_WORKER_COUNT(RetryOnRunner);
+
+TEST_P(RetryOnRunner, ASubmittedRunRetriesUntilSuccessAndRecordsEachAttempt) {
+  FakeClockGuard fake;
+  std::atomic<int> calls{0};
+  auto t = baton::task("flaky-submitted", [&] {
+             const int call = ++calls;
+             if (call <= 2) throw std::runtime_error("attempt " + std::to_string(call) + " failed");
+             return call;
+           })
+               .retries(3)
+               .retry_delay(2s);
+  Future<int> run;
+  baton::flow("retry-on-runner", [&] { run = t.submit(); run.wait(); }).task_runner(runner())();
+  EXPECT_EQ(run.result(), 3);
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(fake.clock().sleeps(), (std::vector<std::chrono::microseconds>{2s, 2s}));
+  EXPECT_EQ(RecordedEvents::get().state_types_of(run.task_run_id()),
+            (std::vector<StateType>{StateType::Running, StateType::AwaitingRetry, StateType::Retrying,
+                                    StateType::AwaitingRetry, StateType::Retrying, StateType::Completed}));
+}
+
+TEST_P(RetryOnRunner, ManyRunsRetryingAtOnceEachGetTheirOwnAttemptsAndResult) {
+  FakeClockGuard fake;
+  constexpr int kRuns = 16;
+  std::array<std::atomic<int>, kRuns> calls{};
+  auto t = baton::task("flaky-mapped", [&](int i) {
+             if (++calls[static_cast<std::size_t>(i)] <= 2) throw std::runtime_error("not yet");
+             return i * 10;
+           })
+               .retries(2)
+               .retry_delay(1s);
+  std::vector<Future<int>> runs;
+  baton::flow("retry-many", [&] {
+    runs = t.map(std::views::iota(0, kRuns));
+    for (auto& r : runs) r.wait();
+  }).task_runner(runner())();
+  ASSERT_EQ(runs.size(), static_cast<std::size_t>(kRuns));
+  for (int i = 0; i < kRuns; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    EXPECT_EQ(runs[k].result(), i * 10) << "run " << i;
+    EXPECT_EQ(calls[k].load(), 3) << "run " << i;
+    EXPECT_EQ(RecordedEvents::get().state_types_of(runs[k].task_run_id()),
+              (std::vector<StateType>{StateType::Running, StateType::AwaitingRetry, StateType::Retrying,
+                                      StateType::AwaitingRetry, StateType::Retrying, StateType::Completed}))
+        << "run " << i;
+  }
+  EXPECT_EQ(fake.clock().sleeps().size(), static_cast<std::size_t>(2 * kRuns));
+}
+
+TEST_P(RetryOnRunner, RunsThatNeverSucceedFailWithTheirOwnLastError) {
+  FakeClockGuard fake;
+  constexpr int kRuns = 8;
+  std::array<std::atomic<int>, kRuns> calls{};
+  auto t = baton::task("hopeless-mapped", [&](int i) -> int {
+             const int call = ++calls[static_cast<std::size_t>(i)];
+             throw std::runtime_error("run " + std::to_string(i) + " attempt " + std::to_string(call) + " failed");
+           }).retries(2);
+  std::vector<Future<int>> runs;
+  baton::flow("retry-hopeless", [&] {
+    runs = t.map(std::views::iota(0, kRuns));
+    for (auto& r : runs) r.wait();
+  }).task_runner(runner())();
+  ASSERT_EQ(runs.size(), static_cast<std::size_t>(kRuns));
+  for (int i = 0; i < kRuns; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    EXPECT_EQ(runs[k].state().type, StateType::Failed) << "run " << i;
+    try {
+      (void)runs[k].result();
+      ADD_FAILURE() << "run " << i << " did not fail";
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()), "run " + std::to_string(i) + " attempt 3 failed");
+    }
+    EXPECT_EQ(calls[k].load(), 3) << "run " << i;
+  }
+}
+
+TEST_P(RetryOnRunner, ARetryConditionIsAskedForEachSubmittedRun) {
+  FakeClockGuard fake;
+  std::atomic<int> transient_calls{0}, permanent_calls{0};
+  auto t = baton::task("picky-submitted", [&](bool permanent) -> int {
+             if (permanent) {
+               ++permanent_calls;
+               throw std::logic_error("permanent");
+             }
+             if (++transient_calls == 1) throw std::runtime_error("transient");
+             return 1;
+           })
+               .retries(5)
+               .retry_condition([](const State& s) {
+                 try {
+                   std::rethrow_exception(s.error);
+                 } catch (const std::logic_error&) {
+                   return false;
+                 } catch (...) {
+                   return true;
+                 }
+               });
+  Future<int> transient, permanent;
+  baton::flow("retry-condition-on-runner", [&] {
+    transient = t.submit(false);
+    permanent = t.submit(true);
+    transient.wait();
+    permanent.wait();
+  }).task_runner(runner())();
+  EXPECT_EQ(transient.result(), 1);
+  EXPECT_EQ(transient_calls.load(), 2);
+  EXPECT_THROW((void)permanent.result(), std::logic_error);
+  EXPECT_EQ(permanent_calls.load(), 1) << "a refused retry ran again";
+}
+
+TEST_P(RetryOnRunner, AFlowRetryRerunsTheBodyAndItsSubmittedTasks) {
+  FakeClockGuard fake;
+  std::atomic<int> flow_attempts{0}, task_calls{0};
+  auto t = baton::task("fails-in-first-flow-attempt", [&](int attempt) {
+    ++task_calls;
+    if (attempt == 1) throw std::runtime_error("first flow attempt");
+    return attempt;
+  });
+  auto f = baton::flow("flaky-flow-on-runner", [&] { return t.submit(++flow_attempts).result(); })
+               .retries(1)
+               .retry_delay(3s)
+               .task_runner(runner());
+  EXPECT_EQ(f(), 2);
+  EXPECT_EQ(task_calls.load(), 2);
+  EXPECT_EQ(fake.clock().sleeps(), (std::vector<std::chrono::microseconds>{3s}));
   EXPECT_EQ(RecordedEvents::get().state_types_of(testing::last_flow_run()),
             (std::vector<StateType>{StateType::Running, StateType::AwaitingRetry, StateType::Retrying,
                                     StateType::Completed}));

@@ -14,11 +14,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::RecordedEvents;
 
-// 0 means the immediate runner.
-class Submit : public ::testing::TestWithParam<int> {
+class Submit : public testing::AtEveryWorkerCount {
  protected:
-  std::shared_ptr<TaskRunner> runner() const { return GetParam() == 0 ? immediate() : thread_pool(GetParam()); }
-
   // Runs `body` as a flow on the runner under test.
   template <class F>
   void in_flow(F body) {
@@ -27,9 +24,7 @@ class Submit : public ::testing::TestWithParam<int> {
   }
 };
 
-INSTANTIATE_TEST_SUITE_P(Workers, Submit, ::testing::Values(0, 1, 2, 4, 8),
-                         [](const auto& param_info) { return param_info.param == 0 ? std::string("immediate")
-                                                                       : std::to_string(param_info.param) + "workers"; });
+BATON_AT_EVERY_WORKER_COUNT(Submit);
 
 TEST_P(Submit, FanOutAndGather) {
   auto square = baton::task("square", [](int x) { return x * x; });

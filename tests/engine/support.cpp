@@ -81,21 +81,8 @@ std::vector<engine::FlowRunCreated> RecordedEvents::flow_runs_named(const std::s
   return select<engine::FlowRunCreated>(all(), [&](const auto& f) { return *f.flow_name == name; });
 }
 
-FakeClock::TimePoint FakeClock::now() const {
-  std::lock_guard lock(mu_);
-  return now_;
-}
-
-bool FakeClock::sleep_for(std::chrono::microseconds duration, std::stop_token stop) {
-  std::lock_guard lock(mu_);
-  sleeps_.push_back(duration);
-  now_ += duration;
-  return !stop.stop_requested();
-}
-
-std::vector<std::chrono::microseconds> FakeClock::sleeps() const {
-  std::lock_guard lock(mu_);
-  return sleeps_;
+std::string worker_count_name(const ::testing::TestParamInfo<int>& info) {
+  return info.param == 0 ? std::string("immediate") : std::to_string(info.param) + "workers";
 }
 
 RunId last_flow_run() { return detail::last_flow_run_id(); }

@@ -1,12 +1,15 @@
 #pragma once
 // Test support for the engine: a run store sink that keeps events in memory (so a
-// test can read back exactly what the engine recorded), and a fake clock.
+// test can read back exactly what the engine recorded), and a guard that installs
+// the shared fake clock (testutil/fake_clock.h) as the engine's clock.
 #include <baton/baton.h>
 
 #include "engine/events.h"
 #include "engine/run_store_sink.h"
 #include "engine/runtime.h"
-#include "util/clock.h"
+#include "testutil/fake_clock.h"
+
+#include <gtest/gtest.h>
 
 #include <chrono>
 #include <mutex>
@@ -35,21 +38,7 @@ class RecordedEvents {
   std::vector<engine::Event> events_;
 };
 
-// A clock whose time moves only when the engine sleeps: retry delays are recorded
-// instead of waited for.
-class FakeClock final : public Clock {
- public:
-  TimePoint now() const override;
-  bool sleep_for(std::chrono::microseconds duration, std::stop_token stop) override;
-  std::vector<std::chrono::microseconds> sleeps() const;
-
- private:
-  mutable std::mutex mu_;
-  TimePoint now_ = TimePoint(std::chrono::hours(24 * 365 * 30));
-  std::vector<std::chrono::microseconds> sleeps_;
-};
-
-// Installs a FakeClock for the lifetime of the guard.
+// Installs a FakeClock as the engine's clock for the lifetime of the guard.
 class FakeClockGuard {
  public:
   FakeClockGuard() { engine::set_clock_for_testing(&clock_); }
@@ -59,6 +48,23 @@ class FakeClockGuard {
  private:
   FakeClock clock_;
 };
+
+// A suite that runs at every worker count a user may pick: the immediate runner
+// (parameter 0: submitted runs execute inline) and thread pools of 1, 2, 4 and 8
+// workers. Instantiate with BATON_AT_EVERY_WORKER_COUNT(Suite).
+class AtEveryWorkerCount : public ::testing::TestWithParam<int> {
+ protected:
+  int workers() const { return GetParam(); }
+  bool is_immediate() const { return GetParam() == 0; }
+  std::shared_ptr<TaskRunner> runner() const { return is_immediate() ? immediate() : thread_pool(GetParam()); }
+};
+
+// "immediate", "1workers", "2workers", ...
+std::string worker_count_name(const ::testing::TestParamInfo<int>& info);
+
+#define BATON_AT_EVERY_WORKER_COUNT(Suite)                                              \
+  INSTANTIATE_TEST_SUITE_P(Workers, Suite, ::testing::Values(0, 1, 2, 4, 8), \
+                           ::baton::testing::worker_count_name)
 
 // The id of the last flow run this thread finished.
 RunId last_flow_run();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <ranges>
 #include <thread>
 
 namespace baton {
@@ -72,6 +73,94 @@ TEST(Timeout, FlowTimeoutStopsItsTasks) {
   auto f = baton::flow("slow-flow", [&] { wait_for_stop.submit().wait(); }).timeout(50ms).task_runner(thread_pool(2));
   EXPECT_THROW(f(), TimeoutError);
   EXPECT_TRUE(task_saw_stop.load());
+  auto states = testing::RecordedEvents::get().state_types_of(testing::last_flow_run());
+  ASSERT_FALSE(states.empty());
+  EXPECT_EQ(states.back(), StateType::TimedOut);
+}
+
+// Waits (at most 5 s) for `flag`: a body that outlives its run's deadline sets
+// it after the future has already resolved.
+bool eventually_true(const std::atomic<bool>& flag) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!flag && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  return flag;
+}
+
+// The same contracts for submitted runs at every worker count.
+class TimeoutOnRunner : public testing::AtEveryWorkerCount {};
+BATON_AT_EVERY_WORKER_COUNT(TimeoutOnRunner);
+
+TEST_P(TimeoutOnRunner, ASubmittedRunEndsTimedOutAndSeesItsStopToken) {
+  std::atomic<bool> saw_stop{false};
+  auto slow = baton::task("slow-submitted", [&] {
+                const auto deadline = std::chrono::steady_clock::now() + 10s;
+                while (!baton::stop_requested() && std::chrono::steady_clock::now() < deadline) {
+                  std::this_thread::sleep_for(1ms);
+                }
+                saw_stop = baton::stop_requested();
+                return 1;
+              }).timeout(50ms);
+  Future<int> run;
+  baton::flow("timeout-on-runner", [&] { run = slow.submit(); run.wait(); }).task_runner(runner())();
+  EXPECT_EQ(run.state().type, StateType::TimedOut);
+  EXPECT_THROW((void)run.result(), TimeoutError);
+  EXPECT_TRUE(eventually_true(saw_stop));
+}
+
+TEST_P(TimeoutOnRunner, OnlyTheRunsPastTheirDeadlineTimeOut) {
+  constexpr int kRuns = 8;
+  auto t = baton::task("odd-ones-finish", [](int i) {
+             if (i % 2 == 0) {
+               while (!baton::stop_requested()) std::this_thread::sleep_for(1ms);
+               baton::throw_if_stop_requested();
+             }
+             return i;
+           }).timeout(30ms);
+  std::vector<Future<int>> runs;
+  baton::flow("timeout-many", [&] {
+    runs = t.map(std::views::iota(0, kRuns));
+    for (auto& r : runs) r.wait();
+  }).task_runner(runner())();
+  ASSERT_EQ(runs.size(), static_cast<std::size_t>(kRuns));
+  for (int i = 0; i < kRuns; ++i) {
+    const auto& r = runs[static_cast<std::size_t>(i)];
+    if (i % 2 == 0) {
+      EXPECT_EQ(r.state().type, StateType::TimedOut) << "run " << i;
+    } else {
+      EXPECT_EQ(r.state().type, StateType::Completed) << "run " << i;
+      EXPECT_EQ(r.result(), i);
+    }
+  }
+}
+
+TEST_P(TimeoutOnRunner, TimedOutAttemptsOfASubmittedRunAreRetried) {
+  std::atomic<int> calls{0};
+  auto t = baton::task("slow-then-fast-submitted", [&] {
+             if (calls++ == 0) {
+               while (!baton::stop_requested()) std::this_thread::sleep_for(1ms);
+               baton::throw_if_stop_requested();
+             }
+             return 7;
+           })
+               .timeout(30ms)
+               .retries(1);
+  Future<int> run;
+  baton::flow("timeout-retry-on-runner", [&] { run = t.submit(); run.wait(); }).task_runner(runner())();
+  EXPECT_EQ(run.result(), 7);
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST_P(TimeoutOnRunner, AFlowTimeoutStopsItsRunningTasks) {
+  std::atomic<bool> task_saw_stop{false};
+  auto wait_for_stop = baton::task("wait_for_stop_on_runner", [&] {
+    while (!baton::stop_requested()) std::this_thread::sleep_for(1ms);
+    task_saw_stop = true;
+  });
+  auto f = baton::flow("slow-flow-on-runner", [&] { wait_for_stop.submit().wait(); })
+               .timeout(50ms)
+               .task_runner(runner());
+  EXPECT_THROW(f(), TimeoutError);
+  EXPECT_TRUE(eventually_true(task_saw_stop));
   auto states = testing::RecordedEvents::get().state_types_of(testing::last_flow_run());
   ASSERT_FALSE(states.empty());
   EXPECT_EQ(states.back(), StateType::TimedOut);

@@ -1,5 +1,6 @@
 // The example flows, run as programs; the `baton` command shows what they did.
 #include "testutil/process.h"
+#include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -19,7 +20,7 @@ using namespace std::chrono_literals;
 class Examples : public ::testing::Test {
  protected:
   std::map<std::string, std::string> env() const {
-    return {{"BATON_HOME", home_.path()}, {"BATON_HEARTBEAT_SECONDS", "0.2"}, {"BATON_LOG_LEVEL", "INFO"}};
+    return {{"BATON_HOME", home_.str()}, {"BATON_HEARTBEAT_SECONDS", "0.2"}, {"BATON_LOG_LEVEL", "INFO"}};
   }
   Output baton(std::vector<std::string> args) const {
     args.insert(args.begin(), BATON_CLI_PATH);
@@ -192,7 +193,7 @@ TEST_F(Examples, SeveralProcessesWriteOneStoreAndLoseNothing) {
 }
 
 TEST_F(Examples, TaxiEtlSecondRunIsServedFromCache) {
-  const std::string data = home_.path() + "/data";
+  const std::string data = home_.str() + "/data";
   std::vector<std::string> cmd = {TAXI_ETL_PATH, "--months", "2", "--data-dir", data, "--rows", "20000"};
   Output first = run(cmd, env());
   ASSERT_EQ(first.exit_code, 0) << first.err;
@@ -230,7 +231,7 @@ TEST_F(Examples, TaxiEtlSecondRunIsServedFromCache) {
 
 TEST_F(Examples, SerializableIsolationComputesOnceAcrossProcesses) {
   auto e = env();
-  e["COMPUTE_ONCE_TRACE"] = home_.path() + "/trace";
+  e["COMPUTE_ONCE_TRACE"] = home_.str() + "/trace";
   Background a({COMPUTE_ONCE_PATH, "--n", "7"}, e);
   Background b({COMPUTE_ONCE_PATH, "--n", "7"}, e);
   EXPECT_EQ(a.wait(), 0);

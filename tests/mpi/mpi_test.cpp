@@ -2,6 +2,7 @@
 // and across two network namespaces, against the same program on the thread
 // pool; the `baton` command reads back what each run recorded.
 #include "testutil/process.h"
+#include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -37,14 +38,14 @@ class Mpi : public ::testing::Test {
   std::map<std::string, std::string> env(const std::string& runner) const {
     // OpenMPI leaves its own allocations behind at exit (LeakSanitizer would
     // report them under the sanitizer build).
-    return {{"BATON_HOME", home_.path()}, {"BATON_TASK_RUNNER", runner}, {"BATON_WORKERS", "2"},
+    return {{"BATON_HOME", home_.str()}, {"BATON_TASK_RUNNER", runner}, {"BATON_WORKERS", "2"},
             {"BATON_MPI_STATS", "1"},     {"ASAN_OPTIONS", "detect_leaks=0"}};
   }
 
   json baton_json(std::vector<std::string> args) const {
     args.insert(args.begin(), BATON_CLI_PATH);
     args.push_back("--json");
-    Output o = testing::run(args, {{"BATON_HOME", home_.path()}});
+    Output o = testing::run(args, {{"BATON_HOME", home_.str()}});
     EXPECT_EQ(o.exit_code, 0) << o.err;
     return json::parse(o.out.empty() ? "null" : o.out);
   }
@@ -96,8 +97,8 @@ TEST_F(Mpi, SameResultsAndHistoryShapeAsTheThreadPool) {
   const std::string threaded_run = latest_flow_run().at("id");
   const auto threaded_shape = shape(threaded_run);
   // A fresh history and cache for the MPI run, so both compute everything.
-  std::filesystem::remove_all(home_.path());
-  std::filesystem::create_directories(home_.path());
+  std::filesystem::remove_all(home_.str());
+  std::filesystem::create_directories(home_.str());
 
   Output mpi = run_flow("mpi");
   ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
@@ -108,7 +109,7 @@ TEST_F(Mpi, SameResultsAndHistoryShapeAsTheThreadPool) {
   EXPECT_EQ(shape(flow_run.at("id")), threaded_shape);
 
   // Prints of tasks on other ranks are in their runs' logs (log_prints).
-  Output logs = testing::run({BATON_CLI_PATH, "flow-run", "logs", flow_run.at("id")}, {{"BATON_HOME", home_.path()}});
+  Output logs = testing::run({BATON_CLI_PATH, "flow-run", "logs", flow_run.at("id")}, {{"BATON_HOME", home_.str()}});
   for (int i = 0; i < 3; ++i) {
     EXPECT_NE(logs.out.find("hello from item " + std::to_string(i)), std::string::npos) << logs.out;
   }
@@ -125,7 +126,7 @@ TEST_F(Mpi, LargeResultsStayOnTheirRankAndTasksAreBroughtToThem) {
 }
 
 TEST_F(Mpi, KilledRankLeavesACrashedRunAndAReRunCompletesFromCache) {
-  const std::string marker = home_.path() + "/crashed-once";
+  const std::string marker = home_.str() + "/crashed-once";
   Output killed = run_flow("mpi", {"--crash-marker", marker});
   EXPECT_NE(killed.exit_code, 0);
   ASSERT_TRUE(std::filesystem::exists(marker)) << killed.err;
@@ -174,8 +175,8 @@ TEST_F(Mpi, KilledRankLeavesACrashedRunAndAReRunCompletesFromCache) {
 TEST_F(Mpi, TwoHostsInNetworkNamespaces) {
   Output threaded = run_flow("thread");
   ASSERT_EQ(threaded.exit_code, 0) << threaded.err;
-  std::filesystem::remove_all(home_.path());
-  std::filesystem::create_directories(home_.path());
+  std::filesystem::remove_all(home_.str());
+  std::filesystem::create_directories(home_.str());
 
   Output mpi = run_flow("mpi", {"--mib", "8"}, "mpirun_two_hosts.sh");
   if (mpi.exit_code == 77) GTEST_SKIP() << mpi.out << mpi.err;
@@ -203,8 +204,8 @@ TEST_F(Mpi, WithoutMpirunTheSameProgramRunsOnAThreadPool) {
 TEST_F(Mpi, ProcessPoolRunsTheSameProgram) {
   Output threaded = run_flow("thread");
   ASSERT_EQ(threaded.exit_code, 0) << threaded.err;
-  std::filesystem::remove_all(home_.path());
-  std::filesystem::create_directories(home_.path());
+  std::filesystem::remove_all(home_.str());
+  std::filesystem::create_directories(home_.str());
   Output pooled = run_flow("process");
   ASSERT_EQ(pooled.exit_code, 0) << pooled.err;
   EXPECT_EQ(values(pooled.out), values(threaded.out));

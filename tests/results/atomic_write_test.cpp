@@ -3,7 +3,7 @@
 // temporary it left.
 #include "results/result_store.h"
 
-#include "test_support.h"
+#include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -24,7 +24,7 @@ std::uint64_t tmp_bytes(const std::filesystem::path& tmp_dir) {
 }
 
 TEST(AtomicWrite, SigkillMidWriteLeavesNoVisibleResult) {
-  testing::ScratchDir dir;
+  testing::TempDir dir;
   const auto root = dir.path() / "store";
   {
     // An older good value under the same key must survive the killed overwrite.
@@ -90,7 +90,7 @@ TEST(AtomicWrite, SigkillMidWriteLeavesNoVisibleResult) {
 }
 
 TEST(AtomicWrite, SigkillBeforeMetadataLeavesNoRecord) {
-  testing::ScratchDir dir;
+  testing::TempDir dir;
   const auto root = dir.path() / "store";
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);

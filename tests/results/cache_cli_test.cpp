@@ -2,7 +2,7 @@
 // local storage, the way a user runs them.
 #include "results/result_store.h"
 
-#include "test_support.h"
+#include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -54,7 +54,7 @@ class CacheCli : public ::testing::Test {
     ASSERT_TRUE(store_->persist(std::string("fresh"), c).ok());
   }
   std::filesystem::path root() const { return dir_.path() / "storage"; }
-  testing::ScratchDir dir_;
+  testing::TempDir dir_;
   std::unique_ptr<ResultStore> store_;
 };
 

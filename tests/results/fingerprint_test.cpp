@@ -1,6 +1,6 @@
 #include <baton/fingerprint.h>
 
-#include "test_support.h"
+#include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -148,7 +148,7 @@ TEST(Fingerprint, MemberAndAdlCustomizations) {
 }
 
 TEST(FileFingerprint, ChangesWhenTheFileChanges) {
-  testing::ScratchDir dir;
+  testing::TempDir dir;
   const auto path = dir.path() / "input.bin";
   auto write = [&](const std::string& content) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -182,7 +182,7 @@ TEST(FileFingerprint, ChangesWhenTheFileChanges) {
 }
 
 TEST(FileFingerprint, MissingFileHasAStableFingerprintThatChangesWhenItAppears) {
-  testing::ScratchDir dir;
+  testing::TempDir dir;
   const auto path = dir.path() / "later.csv";
   const Fingerprint missing = file_fingerprint(path);
   EXPECT_EQ(file_fingerprint(path), missing);
@@ -192,7 +192,7 @@ TEST(FileFingerprint, MissingFileHasAStableFingerprintThatChangesWhenItAppears) 
 }
 
 TEST(FileFingerprint, RelativeAndAbsolutePathsAgree) {
-  testing::ScratchDir dir;
+  testing::TempDir dir;
   const auto path = dir.path() / "f.txt";
   std::ofstream(path) << "hello";
   const auto cwd = std::filesystem::current_path();
@@ -211,7 +211,7 @@ namespace {
 // Strings and paths that name files are fingerprinted as text, never as files:
 // only a FileRef opts in.
 TEST(FileFingerprint, OnlyFileRefReadsTheFile) {
-  testing::ScratchDir dir;
+  testing::TempDir dir;
   const auto path = dir.path() / "data.txt";
   std::ofstream(path) << "v1";
   const Fingerprint as_string = fingerprint_of(path.string());

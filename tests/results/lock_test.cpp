@@ -1,6 +1,6 @@
 #include <baton/lock_manager.h>
 
-#include "test_support.h"
+#include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -27,7 +27,7 @@ void PrintTo(const Maker& m, std::ostream* os) { *os << m.name; }
 class EveryLockManager : public ::testing::TestWithParam<Maker> {
  protected:
   void SetUp() override { locks_ = GetParam().make(dir_.path() / "locks"); }
-  testing::ScratchDir dir_;
+  testing::TempDir dir_;
   std::shared_ptr<LockManager> locks_;
 };
 
@@ -96,7 +96,7 @@ TEST_P(EveryLockManager, ManyThreadsComputeOnce) {
 }
 
 TEST(FileLockManager, SecondProcessWaitsUntilTheFirstReleases) {
-  testing::ScratchDir dir;
+  testing::TempDir dir;
   const auto lock_dir = dir.path() / "locks";
   int held[2], go[2];
   ASSERT_EQ(::pipe(held), 0);
@@ -131,7 +131,7 @@ TEST(FileLockManager, SecondProcessWaitsUntilTheFirstReleases) {
 }
 
 TEST(FileLockManager, LockOfAKilledProcessIsFreed) {
-  testing::ScratchDir dir;
+  testing::TempDir dir;
   const auto lock_dir = dir.path() / "locks";
   int held[2];
   ASSERT_EQ(::pipe(held), 0);

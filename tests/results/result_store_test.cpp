@@ -1,7 +1,8 @@
 #include "results/result_store.h"
 
 #include "results/result_settings.h"
-#include "test_support.h"
+#include "testutil/fake_clock.h"
+#include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -97,7 +98,7 @@ class EveryStore : public ::testing::TestWithParam<Setup> {
     ASSERT_TRUE((*w)->commit().ok());
   }
 
-  testing::ScratchDir dir_;
+  testing::TempDir dir_;
   testing::FakeClock clock_;
   std::shared_ptr<CountingStorage> counting_;
   std::unique_ptr<ResultStore> store_;
@@ -319,7 +320,7 @@ TEST(ResultRecord, EncodeDecodeRoundTrip) {
 }
 
 TEST(ResultSettings, StorageAndPersistFromEnvironment) {
-  testing::ScratchDir dir;
+  testing::TempDir dir;
   ::setenv("BATON_HOME", dir.path().c_str(), 1);
   ::unsetenv("BATON_RESULT_STORAGE");
   ::unsetenv("BATON_PERSIST_RESULTS");
@@ -366,7 +367,7 @@ namespace baton {
 namespace {
 
 TEST(ResultStore, ExceptionFromAUserSerializerIsAFormatErrorNotACrash) {
-  testing::ScratchDir dir;
+  testing::TempDir dir;
   ResultStore store(make_local_storage((dir.path() / "s").string()));
   PersistOptions o;
   o.cache_key = "strict";

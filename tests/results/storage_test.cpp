@@ -1,6 +1,6 @@
 #include <baton/result_storage.h>
 
-#include "test_support.h"
+#include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -20,7 +20,7 @@ void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
 class EveryStorage : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override { storage_ = GetParam().make(dir_.path()); }
-  testing::ScratchDir dir_;
+  testing::TempDir dir_;
   std::shared_ptr<ResultStorage> storage_;
 
   void put(std::string_view key, std::string_view bytes) {
@@ -164,7 +164,7 @@ TEST_P(EveryStorage, BadKeysAreRefusedWithTheirReason) {
 }
 
 TEST(LocalStorage, LayoutIsPayloadAtKeyAndMetadataApart) {
-  testing::ScratchDir dir;
+  testing::TempDir dir;
   auto s = make_local_storage((dir.path() / "root").string());
   EXPECT_EQ(s->location(), (dir.path() / "root").string());
   auto w = s->write_payload("taxi/jan.bin");
@@ -177,7 +177,7 @@ TEST(LocalStorage, LayoutIsPayloadAtKeyAndMetadataApart) {
 }
 
 TEST(LocalStorage, ReadingADirectoryOrUnwritableRootIsAClearError) {
-  testing::ScratchDir dir;
+  testing::TempDir dir;
   auto s = make_local_storage(dir.path().string());
   std::filesystem::create_directories(dir.path() / "adir");
   auto r = s->read_payload("adir");

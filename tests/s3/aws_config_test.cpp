@@ -30,7 +30,7 @@ void write_file(const std::string& path, const std::string& text) {
 
 TEST(AwsConfig, EnvironmentCredentialsRegionEndpoint) {
   TempDir home;
-  auto s = resolve_aws_settings(env_of({{"HOME", home.path()},
+  auto s = resolve_aws_settings(env_of({{"HOME", home.str()},
                                         {"AWS_ACCESS_KEY_ID", "AK"},
                                         {"AWS_SECRET_ACCESS_KEY", "SK"},
                                         {"AWS_SESSION_TOKEN", "TOKEN"},
@@ -48,13 +48,13 @@ TEST(AwsConfig, EnvironmentCredentialsRegionEndpoint) {
 
 TEST(AwsConfig, DefaultRegionFallbacks) {
   TempDir home;
-  auto s = resolve_aws_settings(env_of({{"HOME", home.path()},
+  auto s = resolve_aws_settings(env_of({{"HOME", home.str()},
                                         {"AWS_ACCESS_KEY_ID", "AK"},
                                         {"AWS_SECRET_ACCESS_KEY", "SK"},
                                         {"AWS_DEFAULT_REGION", "us-west-2"}}));
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->region, "us-west-2");
-  auto t = resolve_aws_settings(env_of({{"HOME", home.path()}, {"AWS_ACCESS_KEY_ID", "AK"}, {"AWS_SECRET_ACCESS_KEY", "SK"}}));
+  auto t = resolve_aws_settings(env_of({{"HOME", home.str()}, {"AWS_ACCESS_KEY_ID", "AK"}, {"AWS_SECRET_ACCESS_KEY", "SK"}}));
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->region, "us-east-1");
   EXPECT_TRUE(t->endpoint.empty());
@@ -62,28 +62,28 @@ TEST(AwsConfig, DefaultRegionFallbacks) {
 
 TEST(AwsConfig, HalfSetEnvironmentIsAnError) {
   TempDir home;
-  auto s = resolve_aws_settings(env_of({{"HOME", home.path()}, {"AWS_ACCESS_KEY_ID", "AK"}}));
+  auto s = resolve_aws_settings(env_of({{"HOME", home.str()}, {"AWS_ACCESS_KEY_ID", "AK"}}));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("AWS_SECRET_ACCESS_KEY is not"), std::string::npos) << s.status().message();
 }
 
 TEST(AwsConfig, SharedFilesWithProfile) {
   TempDir home;
-  std::filesystem::create_directories(home.path() + "/.aws");
-  write_file(home.path() + "/.aws/credentials",
+  std::filesystem::create_directories(home.str() + "/.aws");
+  write_file(home.str() + "/.aws/credentials",
              "[default]\naws_access_key_id = DEFAULTKEY\naws_secret_access_key = DEFAULTSECRET\n\n"
              "# a comment\n[dev]\naws_access_key_id=DEVKEY\naws_secret_access_key = DEV/SECRET+x\n"
              "aws_session_token = DEVTOKEN\n");
-  write_file(home.path() + "/.aws/config",
+  write_file(home.str() + "/.aws/config",
              "[default]\nregion = us-east-2\n[profile dev]\nregion = ap-south-1\n"
              "endpoint_url = http://localhost:4568\ns3 =\n  addressing_style = virtual\n");
-  auto d = resolve_aws_settings(env_of({{"HOME", home.path()}}));
+  auto d = resolve_aws_settings(env_of({{"HOME", home.str()}}));
   ASSERT_TRUE(d.ok()) << d.status().message();
   EXPECT_EQ(d->credentials.access_key, "DEFAULTKEY");
-  EXPECT_EQ(d->credentials.source, "profile 'default' in " + home.path() + "/.aws/credentials");
+  EXPECT_EQ(d->credentials.source, "profile 'default' in " + home.str() + "/.aws/credentials");
   EXPECT_EQ(d->region, "us-east-2");
 
-  auto p = resolve_aws_settings(env_of({{"HOME", home.path()}, {"AWS_PROFILE", "dev"}}));
+  auto p = resolve_aws_settings(env_of({{"HOME", home.str()}, {"AWS_PROFILE", "dev"}}));
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_EQ(p->credentials.access_key, "DEVKEY");
   EXPECT_EQ(p->credentials.secret_key, "DEV/SECRET+x");
@@ -93,7 +93,7 @@ TEST(AwsConfig, SharedFilesWithProfile) {
   EXPECT_EQ(p->addressing, Addressing::kVirtual);
 
   // The environment still wins over the files.
-  auto e = resolve_aws_settings(env_of({{"HOME", home.path()},
+  auto e = resolve_aws_settings(env_of({{"HOME", home.str()},
                                         {"AWS_PROFILE", "dev"},
                                         {"AWS_ACCESS_KEY_ID", "ENVKEY"},
                                         {"AWS_SECRET_ACCESS_KEY", "ENVSECRET"}}));
@@ -104,27 +104,27 @@ TEST(AwsConfig, SharedFilesWithProfile) {
 
 TEST(AwsConfig, FileOverridesAndCredentialsInConfigFile) {
   TempDir dir;
-  write_file(dir.path() + "/conf", "[profile ci]\naws_access_key_id = CFGKEY\naws_secret_access_key = CFGSECRET\n");
+  write_file(dir.str() + "/conf", "[profile ci]\naws_access_key_id = CFGKEY\naws_secret_access_key = CFGSECRET\n");
   auto s = resolve_aws_settings(env_of({{"HOME", "/nonexistent"},
-                                        {"AWS_CONFIG_FILE", dir.path() + "/conf"},
-                                        {"AWS_SHARED_CREDENTIALS_FILE", dir.path() + "/none"},
+                                        {"AWS_CONFIG_FILE", dir.str() + "/conf"},
+                                        {"AWS_SHARED_CREDENTIALS_FILE", dir.str() + "/none"},
                                         {"AWS_PROFILE", "ci"}}));
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_EQ(s->credentials.access_key, "CFGKEY");
-  EXPECT_EQ(s->credentials.source, "profile 'ci' in " + dir.path() + "/conf");
+  EXPECT_EQ(s->credentials.source, "profile 'ci' in " + dir.str() + "/conf");
 }
 
 TEST(AwsConfig, MissingProfileNamesFilesAndProfile) {
   TempDir home;
-  auto s = resolve_aws_settings(env_of({{"HOME", home.path()}, {"AWS_PROFILE", "nope"}}));
+  auto s = resolve_aws_settings(env_of({{"HOME", home.str()}, {"AWS_PROFILE", "nope"}}));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("profile 'nope'"), std::string::npos) << s.status().message();
-  EXPECT_NE(s.status().message().find(home.path() + "/.aws/credentials"), std::string::npos);
+  EXPECT_NE(s.status().message().find(home.str() + "/.aws/credentials"), std::string::npos);
 }
 
 TEST(AwsConfig, NoCredentialsAnywhere) {
   TempDir home;
-  auto s = resolve_aws_settings(env_of({{"HOME", home.path()}}));
+  auto s = resolve_aws_settings(env_of({{"HOME", home.str()}}));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("no AWS credentials"), std::string::npos) << s.status().message();
   EXPECT_NE(s.status().message().find("AWS_ACCESS_KEY_ID"), std::string::npos);
@@ -132,9 +132,9 @@ TEST(AwsConfig, NoCredentialsAnywhere) {
 
 TEST(AwsConfig, IncompleteProfile) {
   TempDir home;
-  std::filesystem::create_directories(home.path() + "/.aws");
-  write_file(home.path() + "/.aws/credentials", "[default]\naws_access_key_id = ONLYKEY\n");
-  auto s = resolve_aws_settings(env_of({{"HOME", home.path()}}));
+  std::filesystem::create_directories(home.str() + "/.aws");
+  write_file(home.str() + "/.aws/credentials", "[default]\naws_access_key_id = ONLYKEY\n");
+  auto s = resolve_aws_settings(env_of({{"HOME", home.str()}}));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("aws_secret_access_key"), std::string::npos) << s.status().message();
 }

@@ -125,7 +125,7 @@ TEST(S3Flow, CacheCommandsWorkOverS3) {
   for (int i = 0; i < 3; ++i) square(i);
 
   aws::testing::TempDir home;
-  const std::string env = "BATON_HOME='" + home.path() + "' BATON_RESULT_STORAGE='s3://" +
+  const std::string env = "BATON_HOME='" + home.str() + "' BATON_RESULT_STORAGE='s3://" +
                           std::string(aws::testing::kBucket) + "/cli/' AWS_ACCESS_KEY_ID='" +
                           aws::testing::kAccessKey + "' AWS_SECRET_ACCESS_KEY='" + aws::testing::kSecretKey +
                           "' AWS_REGION=us-east-1 AWS_ENDPOINT_URL='" + server.endpoint() + "' ";

@@ -22,7 +22,7 @@ std::string aws_binary() { return std::filesystem::exists("/usr/bin/aws") ? "/us
 
 std::string aws_env(const testing::S3rverProcess& server, const testing::TempDir& home) {
   // awscli 2.9 (Debian 12) predates AWS_ENDPOINT_URL: the endpoint goes on the command line.
-  return "env -u AWS_CA_BUNDLE HOME=" + home.path() + " AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null " +
+  return "env -u AWS_CA_BUNDLE HOME=" + home.str() + " AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null " +
          "AWS_ACCESS_KEY_ID=" + kAccessKey + " AWS_SECRET_ACCESS_KEY='" + kSecretKey +
          "' AWS_DEFAULT_REGION=us-east-1 " + aws_binary() + " --endpoint-url " + server.endpoint() + " ";
 }
@@ -30,7 +30,7 @@ std::string aws_env(const testing::S3rverProcess& server, const testing::TempDir
 std::string rclone_env(const testing::S3rverProcess& server, const testing::TempDir& home) {
   // A CA bundle in the environment (AWS_CA_BUNDLE) makes rclone's S3 backend fail
   // on a plain-HTTP endpoint, so it is removed for these commands.
-  return "env -u AWS_CA_BUNDLE HOME=" + home.path() + " RCLONE_CONFIG=" + home.path() + "/rclone.conf " +
+  return "env -u AWS_CA_BUNDLE HOME=" + home.str() + " RCLONE_CONFIG=" + home.str() + "/rclone.conf " +
          "RCLONE_CONFIG_BATONS3_TYPE=s3 RCLONE_CONFIG_BATONS3_PROVIDER=Other " +
          "RCLONE_CONFIG_BATONS3_ACCESS_KEY_ID=" + kAccessKey + " RCLONE_CONFIG_BATONS3_SECRET_ACCESS_KEY='" +
          kSecretKey + "' RCLONE_CONFIG_BATONS3_ENDPOINT=" + server.endpoint() +
@@ -81,17 +81,17 @@ TEST_F(S3Interop, AwsCli) {
   const std::string env = aws_env(server, tmp);
   for (std::uint64_t size : kSizes) {
     const std::string name = "interop/aws-" + std::to_string(size);
-    const std::string src = tmp.path() + "/src";
+    const std::string src = tmp.str() + "/src";
     write_pattern_file(src, size, size);
     // baton -> aws
     write_with_baton(server, name + "-baton", src);
     std::string out;
     ASSERT_EQ(run_command(env + "s3 cp --only-show-errors s3://" + kBucket + "/" + name + "-baton " +
-                              tmp.path() + "/by-aws",
+                              tmp.str() + "/by-aws",
                           &out),
               0)
         << out;
-    EXPECT_TRUE(same_files(src, tmp.path() + "/by-aws")) << size;
+    EXPECT_TRUE(same_files(src, tmp.str() + "/by-aws")) << size;
     // aws -> baton
     out.clear();
     ASSERT_EQ(run_command(env + "s3 cp --only-show-errors " + src + " s3://" + kBucket + "/" + name +
@@ -99,12 +99,12 @@ TEST_F(S3Interop, AwsCli) {
                           &out),
               0)
         << out;
-    read_with_baton(server, name + "-aws", tmp.path() + "/by-baton");
-    EXPECT_TRUE(same_files(src, tmp.path() + "/by-baton")) << size;
+    read_with_baton(server, name + "-aws", tmp.str() + "/by-baton");
+    EXPECT_TRUE(same_files(src, tmp.str() + "/by-baton")) << size;
   }
   // A wrong secret is refused for the AWS CLI too: s3rver really checks signatures.
   std::string out;
-  EXPECT_NE(run_command("HOME=" + tmp.path() + " AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null " +
+  EXPECT_NE(run_command("HOME=" + tmp.str() + " AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null " +
                             "AWS_ACCESS_KEY_ID=" + kAccessKey + " AWS_SECRET_ACCESS_KEY=wrong AWS_DEFAULT_REGION=us-east-1 " +
                             aws_binary() + " --endpoint-url " + server.endpoint() + " s3 ls s3://" + kBucket + "/",
                         &out),
@@ -119,24 +119,24 @@ TEST_F(S3Interop, Rclone) {
   const std::string env = rclone_env(server, tmp);
   for (std::uint64_t size : kSizes) {
     const std::string name = "interop/rclone-" + std::to_string(size);
-    const std::string src = tmp.path() + "/src";
+    const std::string src = tmp.str() + "/src";
     write_pattern_file(src, size + 1, size);
     write_with_baton(server, name + "-baton", src);
     std::string out;
-    ASSERT_EQ(run_command(env + "rclone copyto batons3:" + std::string(kBucket) + "/" + name + "-baton " + tmp.path() +
+    ASSERT_EQ(run_command(env + "rclone copyto batons3:" + std::string(kBucket) + "/" + name + "-baton " + tmp.str() +
                               "/by-rclone",
                           &out),
               0)
         << out;
-    EXPECT_TRUE(same_files(src, tmp.path() + "/by-rclone")) << size;
+    EXPECT_TRUE(same_files(src, tmp.str() + "/by-rclone")) << size;
     out.clear();
     ASSERT_EQ(run_command(env + "rclone copyto --s3-upload-cutoff 5M --s3-chunk-size 5M " + src + " batons3:" +
                               std::string(kBucket) + "/" + name + "-rclone",
                           &out),
               0)
         << out;
-    read_with_baton(server, name + "-rclone", tmp.path() + "/by-baton");
-    EXPECT_TRUE(same_files(src, tmp.path() + "/by-baton")) << size;
+    read_with_baton(server, name + "-rclone", tmp.str() + "/by-baton");
+    EXPECT_TRUE(same_files(src, tmp.str() + "/by-baton")) << size;
   }
 }
 

@@ -15,7 +15,7 @@ using aws::testing::kAccessKey;
 using aws::testing::kSecretKey;
 
 std::shared_ptr<ResultStorage> open(const aws::testing::S3rverProcess& server, const aws::testing::TempDir& home) {
-  std::map<std::string, std::string> env = {{"HOME", home.path()},
+  std::map<std::string, std::string> env = {{"HOME", home.str()},
                                             {"AWS_ACCESS_KEY_ID", kAccessKey},
                                             {"AWS_SECRET_ACCESS_KEY", kSecretKey},
                                             {"AWS_ENDPOINT_URL", server.endpoint()}};

@@ -108,8 +108,8 @@ TEST(S3ResultStore, OpenedFromTheResultStorageSetting) {
       {"AWS_ACCESS_KEY_ID", kAccessKey},
       {"AWS_SECRET_ACCESS_KEY", kSecretKey},
       {"AWS_ENDPOINT_URL", server.endpoint()},
-      {"AWS_SHARED_CREDENTIALS_FILE", home.path() + "/none"},
-      {"AWS_CONFIG_FILE", home.path() + "/none"}};
+      {"AWS_SHARED_CREDENTIALS_FILE", home.str() + "/none"},
+      {"AWS_CONFIG_FILE", home.str() + "/none"}};
   for (const auto& [name, value] : vars) ::setenv(name, value.c_str(), 1);
   auto storage = results::open_default_storage();
   ::setenv("AWS_SECRET_ACCESS_KEY", "wrong", 1);

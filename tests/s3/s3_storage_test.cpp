@@ -77,7 +77,7 @@ std::uint64_t read_and_check(S3ObjectReader& reader, std::uint64_t seed) {
 TEST(S3Storage, OpenFromUrlAndEnvironment) {
   BATON_START_S3RVER(server);
   testing::TempDir home;
-  std::map<std::string, std::string> env = {{"HOME", home.path()},
+  std::map<std::string, std::string> env = {{"HOME", home.str()},
                                             {"AWS_ACCESS_KEY_ID", kAccessKey},
                                             {"AWS_SECRET_ACCESS_KEY", kSecretKey},
                                             {"AWS_ENDPOINT_URL", server.endpoint()}};
@@ -100,16 +100,16 @@ TEST(S3Storage, OpenFromUrlAndEnvironment) {
   EXPECT_NE(nobucket.status().message().find("s3://missing-bucket/x/"), std::string::npos);
 
   // Credentials from a profile file: the error names the file and profile.
-  std::filesystem::create_directories(home.path() + "/.aws");
+  std::filesystem::create_directories(home.str() + "/.aws");
   {
-    std::ofstream f(home.path() + "/.aws/credentials");
+    std::ofstream f(home.str() + "/.aws/credentials");
     f << "[ci]\naws_access_key_id = " << kAccessKey << "\naws_secret_access_key = stale\n";
   }
-  auto profile = S3Storage::open_url("s3://baton-test/p", env_of({{"HOME", home.path()},
+  auto profile = S3Storage::open_url("s3://baton-test/p", env_of({{"HOME", home.str()},
                                                                    {"AWS_PROFILE", "ci"},
                                                                    {"AWS_ENDPOINT_URL", server.endpoint()}}));
   ASSERT_FALSE(profile.ok());
-  EXPECT_NE(profile.status().message().find("profile 'ci' in " + home.path() + "/.aws/credentials"),
+  EXPECT_NE(profile.status().message().find("profile 'ci' in " + home.str() + "/.aws/credentials"),
             std::string::npos)
       << profile.status().message();
 }

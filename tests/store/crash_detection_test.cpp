@@ -20,7 +20,7 @@ using engine::Event;
 
 SqliteRunStoreOptions options_for(const TempDir& dir, bool mark = true) {
   SqliteRunStoreOptions o;
-  o.path = dir.db();
+  o.path = db_path(dir);
   o.mark_crashed_on_open = mark;
   o.task_run_write_delay = std::chrono::milliseconds(0);
   return o;

@@ -50,12 +50,12 @@ TEST(Migrations, CreatesDirectoryAndSchemaInWalMode) {
 
 TEST(Migrations, FromAnEmptyFileAndReopeningKeepsData) {
   TempDir dir;
-  { std::ofstream(dir.db()).flush(); }  // a zero-byte file is an empty database
-  ASSERT_EQ(std::filesystem::file_size(dir.db()), 0u);
+  { std::ofstream(db_path(dir)).flush(); }  // a zero-byte file is an empty database
+  ASSERT_EQ(std::filesystem::file_size(db_path(dir)), 0u);
   const RunId flow = RunId::random();
   {
     SqliteRunStoreOptions o;
-    o.path = dir.db();
+    o.path = db_path(dir);
     auto store = SqliteRunStore::open(o);
     ASSERT_TRUE(store.ok()) << store.status().message();
     std::vector<engine::Event> b = {flow_created(flow, "f", at_second(1))};
@@ -63,41 +63,41 @@ TEST(Migrations, FromAnEmptyFileAndReopeningKeepsData) {
   }
   for (int i = 0; i < 3; ++i) {
     SqliteRunStoreOptions o;
-    o.path = dir.db();
+    o.path = db_path(dir);
     auto reader = RunStoreReader::open(o);
     ASSERT_TRUE(reader.ok()) << reader.status().message();
     EXPECT_EQ((*reader)->flow_run(flow)->flow_name, "f");
   }
-  EXPECT_EQ(query_text(dir.db(), "PRAGMA user_version"), std::to_string(schema_version()));
+  EXPECT_EQ(query_text(db_path(dir), "PRAGMA user_version"), std::to_string(schema_version()));
 }
 
 TEST(Migrations, RefusesASchemaNewerThanThisBuild) {
   TempDir dir;
   {
     SqliteRunStoreOptions o;
-    o.path = dir.db();
+    o.path = db_path(dir);
     ASSERT_TRUE(SqliteRunStore::open(o).ok());
   }
-  exec(dir.db(), "PRAGMA user_version = 99");
+  exec(db_path(dir), "PRAGMA user_version = 99");
   SqliteRunStoreOptions o;
-  o.path = dir.db();
+  o.path = db_path(dir);
   auto store = SqliteRunStore::open(o);
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("schema version 99"), std::string::npos) << store.status().message();
-  EXPECT_NE(store.status().message().find(dir.db().string()), std::string::npos) << store.status().message();
+  EXPECT_NE(store.status().message().find(db_path(dir).string()), std::string::npos) << store.status().message();
 }
 
 TEST(Migrations, AFileThatIsNotADatabaseIsAClearError) {
   TempDir dir;
   {
-    std::ofstream out(dir.db());
+    std::ofstream out(db_path(dir));
     out << "this is not a database, just some text that is long enough to have a header............";
   }
   SqliteRunStoreOptions o;
-  o.path = dir.db();
+  o.path = db_path(dir);
   auto store = SqliteRunStore::open(o);
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.status().message().find(dir.db().string()), std::string::npos) << store.status().message();
+  EXPECT_NE(store.status().message().find(db_path(dir).string()), std::string::npos) << store.status().message();
   EXPECT_NE(store.status().message().find("not a database"), std::string::npos) << store.status().message();
 }
 

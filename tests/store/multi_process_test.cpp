@@ -74,7 +74,7 @@ TEST(MultiProcess, ConcurrentWritersLoseNothing) {
   for (int w = 0; w < kWriters; ++w) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
-    if (pid == 0) ::_exit(write_flow(dir.db(), w, kTasks));
+    if (pid == 0) ::_exit(write_flow(db_path(dir), w, kTasks));
     children.push_back(pid);
   }
   // Meanwhile this process reads (and opens, which takes the write lock for
@@ -82,7 +82,7 @@ TEST(MultiProcess, ConcurrentWritersLoseNothing) {
   std::size_t running = children.size();
   for (int reads = 0; running > 0; ++reads) {
     SqliteRunStoreOptions o;
-    o.path = dir.db();
+    o.path = db_path(dir);
     auto reader = RunStoreReader::open(o);
     ASSERT_TRUE(reader.ok()) << reader.status().message();
     auto runs = (*reader)->list_flow_runs({});
@@ -98,7 +98,7 @@ TEST(MultiProcess, ConcurrentWritersLoseNothing) {
     ::usleep(5000);
   }
   SqliteRunStoreOptions o;
-  o.path = dir.db();
+  o.path = db_path(dir);
   auto reader = RunStoreReader::open(o);
   ASSERT_TRUE(reader.ok());
   auto runs = (*reader)->list_flow_runs({"", std::nullopt, 0});
@@ -122,12 +122,12 @@ TEST(MultiProcess, ConcurrentWritersLoseNothing) {
 TEST(MultiProcess, AWriterWaitsOutALockHeldByAnotherConnection) {
   TempDir dir;
   SqliteRunStoreOptions o;
-  o.path = dir.db();
+  o.path = db_path(dir);
   auto store = SqliteRunStore::open(o);
   ASSERT_TRUE(store.ok());
 
   sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(dir.db().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open(db_path(dir).c_str(), &other), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
   std::atomic<bool> released{false};
   std::thread holder([&] {

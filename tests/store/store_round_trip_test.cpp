@@ -21,7 +21,7 @@ using engine::Event;
 // Writes every run in the batch that touches it, so tests can read in between.
 std::unique_ptr<SqliteRunStore> open_store(const TempDir& dir) {
   SqliteRunStoreOptions o;
-  o.path = dir.db();
+  o.path = db_path(dir);
   o.task_run_write_delay = std::chrono::milliseconds(0);
   auto s = SqliteRunStore::open(o);
   EXPECT_TRUE(s.ok()) << s.status().message();
@@ -30,7 +30,7 @@ std::unique_ptr<SqliteRunStore> open_store(const TempDir& dir) {
 
 std::unique_ptr<RunStoreReader> open_reader(const TempDir& dir) {
   SqliteRunStoreOptions o;
-  o.path = dir.db();
+  o.path = db_path(dir);
   auto r = RunStoreReader::open(o);
   EXPECT_TRUE(r.ok()) << r.status().message();
   return std::move(r).value();
@@ -164,7 +164,7 @@ TEST(StoreRoundTrip, StateTransitionsViewUnfoldsHistories) {
     store->write(batch);
   }
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(dir.db().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open(db_path(dir).c_str(), &db), SQLITE_OK);
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db,
                                "SELECT run_kind, state, time, message FROM state_transitions ORDER BY run_kind, time",
@@ -228,7 +228,7 @@ TEST(StoreBatching, RunsSpanBatchesAndImpliedPendingIsRecordedOnce) {
 TEST(StoreBatching, ANewTaskRunIsWrittenOnceFinalOrAfterTheDelay) {
   TempDir dir;
   SqliteRunStoreOptions o;
-  o.path = dir.db();
+  o.path = db_path(dir);
   o.task_run_write_delay = std::chrono::hours(1);
   auto store = SqliteRunStore::open(o);
   ASSERT_TRUE(store.ok());
@@ -266,7 +266,7 @@ TEST(StoreBatching, ANewTaskRunIsWrittenOnceFinalOrAfterTheDelay) {
 TEST(StoreBatching, ADeferredRunTouchedAfterTheDelayIsWrittenOnce) {
   TempDir dir;
   SqliteRunStoreOptions o;
-  o.path = dir.db();
+  o.path = db_path(dir);
   o.task_run_write_delay = std::chrono::milliseconds(20);
   auto store = SqliteRunStore::open(o);
   ASSERT_TRUE(store.ok());
@@ -441,7 +441,7 @@ TEST(StoreHeartbeat, RefreshesTheHeartbeatTime) {
   TempDir dir;
   FakeClock clock(at_second(5000));
   SqliteRunStoreOptions o;
-  o.path = dir.db();
+  o.path = db_path(dir);
   o.clock = &clock;
   auto store = SqliteRunStore::open(o);
   ASSERT_TRUE(store.ok());
@@ -469,7 +469,7 @@ double cpu_seconds() {
 TEST(StoreBatching, HundredThousandTaskRuns) {
   TempDir dir;
   SqliteRunStoreOptions o;
-  o.path = dir.db();  // the default write delay, as the engine uses it
+  o.path = db_path(dir);  // the default write delay, as the engine uses it
   auto store = std::move(SqliteRunStore::open(o)).value();
   const RunId flow = RunId::random();
   constexpr int kTasks = 100'000;
@@ -527,7 +527,7 @@ TEST(StoreBatching, HundredThousandTaskRuns) {
 
   store.reset();
   SqliteRunStoreOptions ro;
-  ro.path = dir.db();
+  ro.path = db_path(dir);
   auto reader = std::move(RunStoreReader::open(ro)).value();
   auto f = reader->flow_run(flow);
   ASSERT_TRUE(f.ok());

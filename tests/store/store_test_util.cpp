@@ -11,17 +11,6 @@
 
 namespace baton::store::testing {
 
-TempDir::TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "baton-store-test-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) std::abort();  // a test machine without /tmp cannot run these
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 const std::string* intern(const std::string& name) {
   static std::mutex mu;
   static std::map<std::string, std::unique_ptr<std::string>> names;

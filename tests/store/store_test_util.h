@@ -1,10 +1,11 @@
 #pragma once
-// Shared pieces of the run store tests: a temporary directory, a settable clock,
-// and builders for events.
+// Shared pieces of the run store tests: builders for events, and the shared
+// temporary directory and fake clock.
 #include "engine/events.h"
+#include "testutil/fake_clock.h"
+#include "testutil/temp_dir.h"
 #include "util/clock.h"
 
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -12,36 +13,12 @@
 
 namespace baton::store::testing {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path db() const { return path_ / "baton.db"; }
+// The shared helpers (tests/testutil), under the names these tests use.
+using baton::testing::FakeClock;
+using baton::testing::TempDir;
 
- private:
-  std::filesystem::path path_;
-};
-
-class FakeClock : public Clock {
- public:
-  explicit FakeClock(TimePoint start) : now_us_(to_us(start)) {}
-  TimePoint now() const override { return TimePoint(std::chrono::microseconds(now_us_.load())); }
-  bool sleep_for(std::chrono::microseconds d, std::stop_token) override {
-    now_us_ += d.count();
-    return true;
-  }
-  void advance(std::chrono::microseconds d) { now_us_ += d.count(); }
-
- private:
-  static long long to_us(TimePoint t) {
-    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  }
-  std::atomic<long long> now_us_;
-};
+// The run store's database file inside a test's directory.
+inline std::filesystem::path db_path(const TempDir& dir) { return dir.path() / "baton.db"; }
 
 // Interned names, like the engine's: they live for the whole process.
 const std::string* intern(const std::string& name);
