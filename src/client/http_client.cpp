@@ -111,7 +111,7 @@ std::string HttpResponse::server_message() const {
 
 std::string HttpResponse::describe() const {
   if (status == 0) {
-    return fmt::format("cannot reach {} ({}): is the server running, and is BATON_API_URL right?", url, error);
+    return fmt::format("cannot reach {} ({}); check that the server is running and that BATON_API_URL points at it", url, error);
   }
   const std::string said = server_message();
   if (unauthorized()) return fmt::format("{} from {}: BATON_API_KEY is wrong or missing", status, url);

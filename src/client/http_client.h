@@ -25,7 +25,7 @@ struct HttpResponse {
   bool unauthorized() const { return status == 401 || status == 403; }
   // One sentence for a person, naming the URL and what to check:
   //   "401 from http://h:4200/api/events: BATON_API_KEY is wrong or missing"
-  //   "cannot reach http://h:4200/api/events (Couldn't connect to server): is the server running? (BATON_API_URL)"
+  //   "cannot reach http://h:4200/api/events (Couldn't connect to server); check that the server is running and that BATON_API_URL points at it"
   //   "404 from http://h:4200/api/flow-runs/abc: no flow run with id abc"  (the server's own message)
   std::string describe() const;
   // The server's error message from a JSON error body ({"error": {"message": ...}}), or "".
