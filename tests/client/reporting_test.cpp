@@ -204,6 +204,8 @@ TEST_F(Reporting, EventsSpooledWhileTheServerWasDownAreSentByTheNextEngineStart)
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/api";
   ASSERT_EQ(hello(url, "early").exit_code, 0);
   ASSERT_EQ(spools().size(), 1u);
+  const fs::path kept = server_home_.path() + "/kept-copy";
+  fs::copy_file(spools()[0], kept);
 
   ServerProcess server(server_home_.path(), {}, port);
   ASSERT_EQ(server.url(), url) << server.log();
@@ -213,9 +215,14 @@ TEST_F(Reporting, EventsSpooledWhileTheServerWasDownAreSentByTheNextEngineStart)
   expect_complete_hello_run(url, "early");
   expect_complete_hello_run(url, "later");
 
-  // Sending the same spool again (as a crash right after sending would) duplicates nothing.
-  json before = api_get(url + "/flow-runs?limit=100");
-  ASSERT_EQ(before["flow_runs"].size(), 2u);
+  // The same spool sent again (as after a crash between sending and removing it)
+  // duplicates nothing.
+  fs::copy_file(kept, engine_home_.path() + "/spool/sent-before.spool");
+  Output again = hello(url, "again");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(spools().empty()) << again.err;
+  expect_complete_hello_run(url, "early");
+  EXPECT_EQ(api_get(url + "/flow-runs?limit=100")["flow_runs"].size(), 3u);
 }
 
 // The server killed in the middle of a run and started again where it was: the
