@@ -3,7 +3,9 @@
 // `baton server start --port 0` on SQLite, started by this program) next to the
 // engine writing the SQLite run store directly, in the same run. Each timed flow
 // includes the flush of its history at the flow's end, so the figure is the whole
-// cost, not just the hot path. Target: at most 1.5x the direct store.
+// cost, not just the hot path. Target: at most 1.5x the direct store. Also
+// printed: this process's CPU per task, the engine's own share (the server's
+// ingest runs on the same cores, in its own process).
 //
 // The server's copy is checked, not assumed: every flow run must be there with all
 // its task runs Completed, or the program says what is missing and exits 1.
@@ -21,6 +23,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +47,13 @@ double time_us(F f) {
   auto t0 = Clock::now();
   f();
   return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+}
+
+double process_cpu_us() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 // `baton server start --port 0` in the background; its URL read from its output.
@@ -162,7 +172,7 @@ int main(int argc, char** argv) {
   };
   // Alternating rounds (direct, server, direct, ...) so drift in the machine's
   // load falls on both alike.
-  std::vector<double> fan[2], ch[2];
+  std::vector<double> fan[2], ch[2], cpu[2];  // cpu: this process's CPU per fan-out task
   auto use = [&](bool remote) {
     if (remote) setenv("BATON_API_URL", server.url().c_str(), 1);
     else unsetenv("BATON_API_URL");
@@ -176,7 +186,9 @@ int main(int argc, char** argv) {
   for (int r = 0; r < repeats; ++r) {
     for (int mode = 0; mode < 2; ++mode) {
       use(mode == 1);
+      const double cpu0 = process_cpu_us();
       fan[mode].push_back(time_us([&] { fan_out(); }) / tasks);  // the flow's end flushes its history
+      cpu[mode].push_back((process_cpu_us() - cpu0) / tasks);
       ch[mode].push_back(time_us([&] { chained(); }) / chain);
     }
   }
@@ -197,6 +209,12 @@ int main(int argc, char** argv) {
   std::printf("bench client_fanout_sqlite_direct %.3f us/task\n", direct.fan);
   std::printf("bench client_fanout_server %.3f us/task\n", remote.fan);
   std::printf("bench client_fanout_ratio_server_to_direct %.2f x (target <= 1.5)\n", remote.fan / direct.fan);
+  // The engine's own share (hot path, writer thread, encoding, gzip, HTTP) apart
+  // from the server's ingest, which shares the machine's cores in this run.
+  const double cpu_direct = baton::bench::median(cpu[0]), cpu_server = baton::bench::median(cpu[1]);
+  std::printf("bench client_fanout_engine_cpu_sqlite_direct %.3f cpu-us/task\n", cpu_direct);
+  std::printf("bench client_fanout_engine_cpu_server %.3f cpu-us/task\n", cpu_server);
+  std::printf("bench client_fanout_engine_cpu_ratio_server_to_direct %.2f x\n", cpu_server / cpu_direct);
   std::printf("bench client_chain_sqlite_direct %.3f us/task\n", direct.chain);
   std::printf("bench client_chain_server %.3f us/task\n", remote.chain);
   std::printf("bench client_chain_ratio_server_to_direct %.2f x (target <= 1.5)\n", remote.chain / direct.chain);
