@@ -2,6 +2,7 @@
 // user runs them, against a real `baton server start`, a closed port, a server
 // killed and restarted mid-run, and a wrong key; what they did is read back
 // through the API and through the `baton` command.
+#include "postgres_cluster.h"
 #include "server_fixture.h"
 #include "store/event_json.h"
 #include "client/spool.h"
@@ -97,6 +98,31 @@ class Reporting : public ::testing::Test {
   TempDir server_home_;
 };
 
+// The tests that need a server, on each of its databases: SQLite (server.db in
+// its home) and PostgreSQL (a throwaway cluster, one database per test).
+class ReportingToServer : public Reporting, public ::testing::WithParamInterface<std::string> {
+ protected:
+  static void TearDownTestSuite() { cluster_.reset(); }
+
+  void SetUp() override {
+    if (GetParam() != "postgresql") return;
+    if (!cluster_) cluster_ = std::make_unique<PostgresCluster>();
+    const std::string url = cluster_->create_database("db" + std::to_string(++databases_));
+    ASSERT_FALSE(url.empty()) << cluster_->error();
+    database_env_["BATON_DATABASE"] = url;
+  }
+
+  // The server's environment: its database.
+  std::map<std::string, std::string> server_env() const { return database_env_; }
+
+  std::map<std::string, std::string> database_env_;
+  static inline std::unique_ptr<PostgresCluster> cluster_;
+  static inline int databases_ = 0;
+};
+
+INSTANTIATE_TEST_SUITE_P(Databases, ReportingToServer, ::testing::Values("sqlite", "postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
 TEST_F(Reporting, AMalformedApiUrlEndsTheProgramWithItsMessageAndStatusTwo) {
   for (std::string bad : {"localhost:4200/api", "ftp://host/api", "http://", "http://host:99999/api",
                           "http://host:port/api", "http://user:pw@host/api", "http://host/api?x=1"}) {
@@ -148,8 +174,8 @@ TEST_F(Reporting, WithTheServerUnreachableEventsAreSpooledAndTheSpoolIsNamed) {
   EXPECT_GT(next_seq, 20u);
 }
 
-TEST_F(Reporting, AFlowRunIsShownThroughTheApiAndTheCli) {
-  ServerProcess server(server_home_.path());
+TEST_P(ReportingToServer, AFlowRunIsShownThroughTheApiAndTheCli) {
+  ServerProcess server(server_home_.path(), server_env());
   ASSERT_FALSE(server.url().empty()) << server.log();
   Output o = hello(server.url(), "world");
   ASSERT_EQ(o.exit_code, 0) << o.err;
@@ -199,7 +225,7 @@ TEST_F(Reporting, AFlowRunIsShownThroughTheApiAndTheCli) {
 
 // A process that ended while the server was down; the next engine start (any
 // program) sends its events: complete history, nothing twice.
-TEST_F(Reporting, EventsSpooledWhileTheServerWasDownAreSentByTheNextEngineStart) {
+TEST_P(ReportingToServer, EventsSpooledWhileTheServerWasDownAreSentByTheNextEngineStart) {
   const int port = closed_port();
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/api";
   ASSERT_EQ(hello(url, "early").exit_code, 0);
@@ -207,7 +233,7 @@ TEST_F(Reporting, EventsSpooledWhileTheServerWasDownAreSentByTheNextEngineStart)
   const fs::path kept = server_home_.path() + "/kept-copy";
   fs::copy_file(spools()[0], kept);
 
-  ServerProcess server(server_home_.path(), {}, port);
+  ServerProcess server(server_home_.path(), server_env(), port);
   ASSERT_EQ(server.url(), url) << server.log();
   Output later = hello(url, "later");
   ASSERT_EQ(later.exit_code, 0) << later.err;
@@ -227,8 +253,8 @@ TEST_F(Reporting, EventsSpooledWhileTheServerWasDownAreSentByTheNextEngineStart)
 
 // The server killed in the middle of a run and started again where it was: the
 // running process spools meanwhile and catches up, in order, by itself.
-TEST_F(Reporting, AServerRestartedDuringARunEndsWithTheRunsCompleteHistory) {
-  auto server = std::make_unique<ServerProcess>(server_home_.path());
+TEST_P(ReportingToServer, AServerRestartedDuringARunEndsWithTheRunsCompleteHistory) {
+  auto server = std::make_unique<ServerProcess>(server_home_.path(), server_env());
   ASSERT_FALSE(server->url().empty()) << server->log();
   const std::string url = server->url();
   const int port = server->port();
@@ -241,7 +267,7 @@ TEST_F(Reporting, AServerRestartedDuringARunEndsWithTheRunsCompleteHistory) {
   }));
   server->kill(SIGKILL);
   std::this_thread::sleep_for(1s);  // steps go on while nobody listens
-  server = std::make_unique<ServerProcess>(server_home_.path(), std::map<std::string, std::string>{}, port);
+  server = std::make_unique<ServerProcess>(server_home_.path(), server_env(), port);
   ASSERT_EQ(server->url(), url) << server->log();
   EXPECT_EQ(flow.wait(), 0);
 
@@ -263,8 +289,10 @@ TEST_F(Reporting, AServerRestartedDuringARunEndsWithTheRunsCompleteHistory) {
   EXPECT_TRUE(spools().empty());
 }
 
-TEST_F(Reporting, AWrongKeyIsNamedAndItsEventsWaitForTheRightOne) {
-  ServerProcess server(server_home_.path(), {{"BATON_API_KEY", "right-key"}});
+TEST_P(ReportingToServer, AWrongKeyIsNamedAndItsEventsWaitForTheRightOne) {
+  auto with_key = server_env();
+  with_key["BATON_API_KEY"] = "right-key";
+  ServerProcess server(server_home_.path(), with_key);
   ASSERT_FALSE(server.url().empty()) << server.log();
   Output o = hello(server.url(), "locked", "wrong-key");
   EXPECT_EQ(o.exit_code, 0) << o.err;
@@ -284,8 +312,8 @@ TEST_F(Reporting, AWrongKeyIsNamedAndItsEventsWaitForTheRightOne) {
   EXPECT_EQ(baton_json(server.url(), {"flow-run", "ls"}, "right-key").size(), 2u);
 }
 
-TEST_F(Reporting, CancellationThroughTheServerReachesTheRunningProcess) {
-  ServerProcess server(server_home_.path());
+TEST_P(ReportingToServer, CancellationThroughTheServerReachesTheRunningProcess) {
+  ServerProcess server(server_home_.path(), server_env());
   ASSERT_FALSE(server.url().empty()) << server.log();
   auto e = env(server.url());
   e["BATON_WORKERS"] = "1";
