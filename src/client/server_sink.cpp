@@ -52,18 +52,39 @@ void ServerSink::write(std::span<const engine::Event> batch) {
   const std::size_t step = std::max<std::size_t>(1, options_.max_events_per_request);
   for (std::size_t i = 0; i < batch.size(); i += step) {
     const auto part = batch.subspan(i, std::min(step, batch.size() - i));
-    std::string body = store::encode_ingest_batch(source_, next_seq_, part);
+    // Numbered once: whatever happens to the body later, these events keep their
+    // sequence numbers, so no retry can make the server record them twice.
+    Pending body{store::encode_ingest_batch(source_, next_seq_, part), part.size()};
     next_seq_ += part.size();
     drain();  // what waits goes first; a no-op while backing off
-    if (!has_backlog() && !backing_off() && post_events(body)) continue;
+    if (!has_backlog() && !backing_off() && post_events(body.json)) continue;
+    held_.push_back(std::move(body));
+    spool_held();
+  }
+}
+
+bool ServerSink::spool_held() {
+  while (!held_.empty()) {
     if (own_spool_ == nullptr) {
       auto created = SpoolFile::create(options_.spool_dir, source_);
-      if (!created.ok()) throw std::runtime_error(created.status().message());
+      if (!created.ok()) return report_spool_error(created.status());
       own_spool_ = std::move(created).value();
     }
-    if (Status s = own_spool_->append(body); !s.ok()) throw std::runtime_error(s.message());
-    own_record_events_.push_back(part.size());
+    if (Status s = own_spool_->append(held_.front().json); !s.ok()) return report_spool_error(s);
+    own_record_events_.push_back(held_.front().events);
+    held_.pop_front();
+    spool_error_reported_ = false;
   }
+  return true;
+}
+
+bool ServerSink::report_spool_error(const Status& s) {
+  if (!spool_error_reported_) {
+    std::fprintf(stderr, "baton: error: %s; keeping the events in memory until the spool or the server takes them\n",
+                 s.message().c_str());
+    spool_error_reported_ = true;
+  }
+  return false;
 }
 
 bool ServerSink::post_events(const std::string& body) {
@@ -106,6 +127,12 @@ void ServerSink::drain(bool force) {
       if (&file == own_spool_.get() && !own_record_events_.empty()) own_record_events_.pop_front();
       ++caught_up_records_;
     }
+  }
+  // Bodies the spool could not take (a full disk) come last: they are the newest.
+  while (!held_.empty()) {
+    if (!post_events(held_.front().json)) return;
+    held_.pop_front();
+    ++caught_up_records_;
   }
   if (caught_up_records_ > 0) {
     std::fprintf(stderr, "baton: the server at %s takes events again; sent %llu spooled batches\n",
@@ -182,6 +209,14 @@ void ServerSink::finish() {
   for (const auto& file : claimed_) {
     std::fprintf(stderr, "baton: %llu batches of an earlier process are still to be sent from %s\n",
                  static_cast<unsigned long long>(file->unread_records()), file->path().c_str());
+  }
+  if (!held_.empty()) {
+    std::uint64_t events = 0;
+    for (const auto& h : held_) events += h.events;
+    std::fprintf(stderr,
+                 "baton: error: %llu events reached neither the server at %s nor the spool in %s; the history of "
+                 "this process's last runs is incomplete there\n",
+                 static_cast<unsigned long long>(events), http_.base_url().c_str(), options_.spool_dir.c_str());
   }
   claimed_.clear();   // releases them for the next start
   own_spool_.reset();

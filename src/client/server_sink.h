@@ -15,6 +15,11 @@
 // sink is the engine's event stream: while a request is in flight, events gather
 // there, and producers wait when it is full (backpressure).
 //
+// write() never throws: a spool that cannot be written (a full disk) is reported
+// once and the bodies are held in memory, in order, until the spool or the
+// server takes them; each keeps the sequence numbers it was given, so nothing
+// is ever recorded twice.
+//
 // Thread safety: the engine's writer thread only, like every RunStoreSink.
 #include "client/http_client.h"
 #include "client/spool.h"
@@ -54,16 +59,21 @@ class ServerSink : public engine::RunStoreSink {
   std::filesystem::path spool_path() const;
 
  private:
-  // Sends one request body now if nothing is waiting before it, else spools it
-  // behind what waits. Throws only when the spool cannot be written either.
-  void deliver(std::string body);
+  // A request body not yet acknowledged, and how many events it carries.
+  struct Pending {
+    std::string json;
+    std::size_t events = 0;
+  };
+  // Moves held_ into the spool, oldest first; false (reported once) if it cannot.
+  bool spool_held();
+  bool report_spool_error(const Status& s);
   // Sends spooled records in order while the server takes them (not while backing off).
   void drain(bool force = false);
   bool post_events(const std::string& body);
   void on_failure(const HttpResponse& r);
   void on_success();
   bool backing_off() const { return std::chrono::steady_clock::now() < retry_at_; }
-  bool has_backlog() const { return !claimed_.empty() || own_spool_ != nullptr; }
+  bool has_backlog() const { return !claimed_.empty() || own_spool_ != nullptr || !held_.empty(); }
   void collect_cancellations(const std::string& reply_body);
 
   Options options_;
@@ -74,6 +84,10 @@ class ServerSink : public engine::RunStoreSink {
   std::deque<std::unique_ptr<SpoolFile>> claimed_;  // spools of ended processes, sent first
   std::unique_ptr<SpoolFile> own_spool_;            // while this process has records waiting
   std::deque<std::size_t> own_record_events_;       // events per unsent record of own_spool_, oldest first
+  // Bodies neither the server nor the spool took (the spool's disk is full),
+  // newest last; sent after the spool's records. Unbounded: they are the only copy.
+  std::deque<Pending> held_;
+  bool spool_error_reported_ = false;
 
   // The outage: when to try again, and whether it was reported.
   std::chrono::steady_clock::time_point retry_at_{};

@@ -289,6 +289,33 @@ TEST_P(ReportingToServer, AServerRestartedDuringARunEndsWithTheRunsCompleteHisto
   EXPECT_TRUE(spools().empty());
 }
 
+// The spool cannot be written either (its directory is a file here, as a full
+// disk would refuse it): the events wait in memory, in order, and reach the
+// server when it is back during the run; a process that ends first says what
+// was lost, and nothing crashes.
+TEST_P(ReportingToServer, WhenTheSpoolCannotBeWrittenEventsWaitInMemory) {
+  { std::ofstream(engine_home_.path() + "/spool") << "not a directory"; }
+  const int port = closed_port();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/api";
+  Output lost = hello(url, "lost");
+  EXPECT_EQ(lost.exit_code, 0) << lost.err;
+  EXPECT_NE(lost.err.find("cannot create the spool directory " + engine_home_.path() + "/spool"), std::string::npos)
+      << lost.err;
+  EXPECT_NE(lost.err.find("reached neither the server"), std::string::npos) << lost.err;
+
+  auto e = env(url);
+  e["BATON_WORKERS"] = "1";
+  Background flow({SLOW_FLOW_PATH, "--steps", "20", "--step-ms", "100"}, e);
+  std::this_thread::sleep_for(700ms);  // steps run while nothing takes their events
+  ServerProcess server(server_home_.path(), server_env(), port);
+  ASSERT_EQ(server.url(), url) << server.log();
+  EXPECT_EQ(flow.wait(), 0);
+  json runs = api_get(url + "/flow-runs?flow=slow");
+  ASSERT_EQ(runs["flow_runs"].size(), 1u) << runs.dump();
+  EXPECT_EQ(runs["flow_runs"][0]["state"], "Completed");
+  EXPECT_EQ(runs["flow_runs"][0]["task_run_count"], 20);
+}
+
 TEST_P(ReportingToServer, AWrongKeyIsNamedAndItsEventsWaitForTheRightOne) {
   auto with_key = server_env();
   with_key["BATON_API_KEY"] = "right-key";
