@@ -119,10 +119,12 @@ struct Server::Impl {
       for (std::size_t i = 1; i < req.matches.size(); ++i) r.path_params.push_back(req.matches[i].str());
       r.query.insert(req.params.begin(), req.params.end());
       if (route.stream) return serve_stream(r, res);
-      if (req.body.size() > options.max_body_bytes) {
-        return respond_error(res, 413, fmt::format("the body is larger than the limit of {} bytes (after "
-                                                   "decompression)",
-                                                   options.max_body_bytes));
+      // The limit applies to the bytes on the wire (httplib checks it); a gzip
+      // body may expand to 8 times that, no more.
+      if (req.body.size() > 8 * options.max_body_bytes) {
+        return respond_error(res, 413, fmt::format("the body is larger than the limit of {} bytes after "
+                                                   "decompression",
+                                                   8 * options.max_body_bytes));
       }
       r.body = req.body;
       auto out = route.handler(r);

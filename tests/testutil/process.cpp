@@ -62,6 +62,10 @@ Output run(const std::vector<std::string>& argv, const std::map<std::string, std
     dup2(err_pipe[1], 2);
     close(out_pipe[0]);
     close(err_pipe[0]);
+    // Only 1 and 2 may hold the pipes: a daemon the child starts (pg_ctl start)
+    // would otherwise keep them open and the read below would never end.
+    close(out_pipe[1]);
+    close(err_pipe[1]);
     exec_child(argv, env);
   }
   close(out_pipe[1]);
