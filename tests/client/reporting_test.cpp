@@ -2,10 +2,10 @@
 // user runs them, against a real `baton server start`, a closed port, a server
 // killed and restarted mid-run, and a wrong key; what they did is read back
 // through the API and through the `baton` command.
-#include "postgres_cluster.h"
 #include "server_fixture.h"
 #include "store/event_json.h"
 #include "client/spool.h"
+#include "testutil/postgres_cluster.h"
 #include "testutil/process.h"
 
 #include <gtest/gtest.h>
@@ -102,22 +102,19 @@ class Reporting : public ::testing::Test {
 // its home) and PostgreSQL (a throwaway cluster, one database per test).
 class ReportingToServer : public Reporting, public ::testing::WithParamInterface<std::string> {
  protected:
-  static void TearDownTestSuite() { cluster_.reset(); }
-
   void SetUp() override {
     if (GetParam() != "postgresql") return;
-    if (!cluster_) cluster_ = std::make_unique<PostgresCluster>();
-    const std::string url = cluster_->create_database("db" + std::to_string(++databases_));
-    ASSERT_FALSE(url.empty()) << cluster_->error();
-    database_env_["BATON_DATABASE"] = url;
+    std::string why_not;
+    PostgresCluster* cluster = shared_postgres(why_not);
+    if (cluster == nullptr && why_not.rfind("failed:", 0) != 0) GTEST_SKIP() << why_not;
+    ASSERT_NE(cluster, nullptr) << why_not;
+    database_env_["BATON_DATABASE"] = cluster->create_database();
   }
 
   // The server's environment: its database.
   std::map<std::string, std::string> server_env() const { return database_env_; }
 
   std::map<std::string, std::string> database_env_;
-  static inline std::unique_ptr<PostgresCluster> cluster_;
-  static inline int databases_ = 0;
 };
 
 INSTANTIATE_TEST_SUITE_P(Databases, ReportingToServer, ::testing::Values("sqlite", "postgresql"),
