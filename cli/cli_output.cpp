@@ -1,5 +1,6 @@
 #include "cli_output.h"
 
+#include "client/server_reader.h"
 #include "commands.h"
 
 #include <fmt/format.h>
@@ -10,16 +11,25 @@
 
 namespace baton::cli {
 
-std::unique_ptr<store::RunStoreReader> open_reader() {
-  auto reader = store::RunStoreReader::open();
+std::unique_ptr<store::HistoryReader> open_reader() {
+  client::HttpClient::Options server;
+  try {
+    server = client::HttpClient::options_from_settings();
+  } catch (const std::exception& e) {
+    throw CommandError(e.what(), kExitUsage);
+  }
+  if (!server.base_url.empty()) return std::make_unique<client::ServerReader>(std::move(server));
+  int crashed = 0;
+  auto reader = store::open_local_history(&crashed);
   if (!reader.ok()) throw CommandError(reader.status().message());
-  if (int n = (*reader)->crashed_on_open(); n > 0) {
-    std::cerr << fmt::format("baton: marked {} flow run{} of a process that is gone as Crashed\n", n, n == 1 ? "" : "s");
+  if (crashed > 0) {
+    std::cerr << fmt::format("baton: marked {} flow run{} of a process that is gone as Crashed\n", crashed,
+                             crashed == 1 ? "" : "s");
   }
   return std::move(reader).value();
 }
 
-store::FlowRunRecord find_flow_run(store::RunStoreReader& reader, const std::string& id) {
+store::FlowRunRecord find_flow_run(store::HistoryReader& reader, const std::string& id) {
   return value_or_fail(reader.find_flow_run(id));
 }
 

@@ -4,7 +4,7 @@
 // (JSON).
 #include "store/run_records.h"
 #include "commands.h"
-#include "store/run_store_reader.h"
+#include "store/history_reader.h"
 #include "util/status.h"
 
 #include <nlohmann/json.hpp>
@@ -18,12 +18,14 @@
 
 namespace baton::cli {
 
-// Opens the store at settings::database_path(), marking the runs of dead
-// processes Crashed (said on stderr). Throws CommandError naming the file.
-std::unique_ptr<store::RunStoreReader> open_reader();
+// Where the history is read from: the server at BATON_API_URL when it is set,
+// else the SQLite file at settings::database_path() (marking the runs of dead
+// processes Crashed, said on stderr). Throws CommandError naming the file, or
+// the variable at fault.
+std::unique_ptr<store::HistoryReader> open_reader();
 
 // Finds a flow run by id or unique prefix, or throws CommandError.
-store::FlowRunRecord find_flow_run(store::RunStoreReader& reader, const std::string& id);
+store::FlowRunRecord find_flow_run(store::HistoryReader& reader, const std::string& id);
 
 template <class T>
 T value_or_fail(Result<T> result) {

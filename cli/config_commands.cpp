@@ -29,6 +29,9 @@ std::string effective_value(std::string_view name, const settings::Value& raw) {
        [] { return fmt::format("{:g}", static_cast<double>(settings::default_retry_delay().count()) / 1000.0); }},
       {"heartbeat_seconds",
        [] { return fmt::format("{:g}", static_cast<double>(settings::heartbeat_interval().count()) / 1000.0); }},
+      {"api_url", [] { return settings::api_url(); }},
+      {"api_timeout_seconds",
+       [] { return fmt::format("{:g}", static_cast<double>(settings::api_timeout().count()) / 1000.0); }},
   };
   auto it = typed.find(name);
   if (it == typed.end()) return raw.text;  // a setting this command does not know how to check
@@ -53,6 +56,7 @@ void show_config(bool json) {
       error = e.what();
       ++invalid;
     }
+    if (d.name == "api_key" && !value.empty()) value = "(set, hidden)";  // a secret: never printed
     if (json) {
       nlohmann::json entry = {{"name", d.name},   {"variable", settings::env_name(d.name)},
                               {"value", value},   {"source", source},
@@ -64,10 +68,25 @@ void show_config(bool json) {
                  error.empty() ? source : source + " (invalid: " + error + ")"});
     }
   }
+  // Which store the run history goes to and the CLI reads from.
+  std::string store;
+  try {
+    const std::string url = settings::api_url();
+    store = url.empty() ? "SQLite file " + settings::database_path().string()
+                        : "server " + url + " (events waiting for it are spooled in " + settings::spool_dir().string() + ")";
+  } catch (const std::exception& e) {
+    store = std::string("unknown: ") + e.what();
+  }
   if (json) {
+    out.push_back({{"name", "history_store"},
+                   {"variable", nullptr},
+                   {"value", store},
+                   {"source", "derived"},
+                   {"help", "where the run history is written and read (BATON_API_URL, else BATON_DATABASE)"}});
     print_json(out);
   } else {
     table.print(std::cout);
+    std::cout << "\nRun history: " << store << "\n";
   }
   if (invalid > 0) {
     throw CommandError(fmt::format("{} setting{} ha{} an invalid value (see above)", invalid, invalid == 1 ? "" : "s",

@@ -42,7 +42,7 @@ void flow_run_ls(const LsOptions& o) {
     return;
   }
   if (runs.empty()) {
-    std::cout << "No flow runs" << (o.flow.empty() && o.state.empty() ? "" : " match") << " in " << reader->path().string()
+    std::cout << "No flow runs" << (o.flow.empty() && o.state.empty() ? "" : " match") << " in " << reader->location()
               << ".\n";
     return;
   }
@@ -75,7 +75,7 @@ void print_parameters(const std::string& json_text) {
 void flow_run_inspect(const std::string& id, bool json) {
   auto reader = open_reader();
   const auto run = find_flow_run(*reader, id);
-  const auto tasks = value_or_fail(reader->task_runs(run.id));
+  const auto tasks = value_or_fail(reader->task_runs(run.id, json ? store::WithHistory::Yes : store::WithHistory::No));
   const auto edges = value_or_fail(reader->edges(run.id));
   const auto results = value_or_fail(reader->results(run.id));
   if (json) {
@@ -165,7 +165,7 @@ void flow_run_logs(const std::string& id, bool json) {
   auto reader = open_reader();
   const auto run = find_flow_run(*reader, id);
   const auto logs = value_or_fail(reader->logs(run.id));
-  const auto tasks = value_or_fail(reader->task_runs(run.id));
+  const auto tasks = value_or_fail(reader->task_runs(run.id, store::WithHistory::No));
   std::map<RunId, std::string> names;
   for (const auto& t : tasks) names[t.id] = t.run_name.empty() ? t.task_name : t.run_name;
   auto source = [&](const RunId& task_run) {

@@ -10,7 +10,8 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"baton: workflow orchestration for data pipelines.\n"
-               "Shows the run history kept in $BATON_HOME/baton.db (see `baton config`)."};
+               "Shows the run history kept in $BATON_HOME/baton.db, or by the server at BATON_API_URL\n"
+               "(see `baton config`)."};
   app.name("baton");
   app.require_subcommand(1);
   app.fallthrough(false);

@@ -16,7 +16,7 @@ struct LsOptions {
 void task_run_ls(const LsOptions& o) {
   auto reader = open_reader();
   const auto run = find_flow_run(*reader, o.flow_run);
-  const auto tasks = value_or_fail(reader->task_runs(run.id));
+  const auto tasks = value_or_fail(reader->task_runs(run.id, o.json ? store::WithHistory::Yes : store::WithHistory::No));
   if (o.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& t : tasks) out.push_back(to_json(t));

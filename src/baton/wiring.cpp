@@ -1,9 +1,12 @@
 // Wires the default implementations of the engine's interfaces: the task runners
 // named by BATON_TASK_RUNNER, result persistence over the results layer, and the
-// SQLite run store. This file is an object library that every program linking
-// `baton` gets directly (src/baton/CMakeLists.txt), so its initializer always runs.
+// run store: the server's HTTP client when BATON_API_URL is set, else the SQLite
+// file. This file is an object library that every program linking `baton` gets
+// directly (src/baton/CMakeLists.txt), so its initializer always runs.
+#include "client/server_sink.h"
 #include "engine/result_backend.h"
 #include "engine/runtime.h"
+#include "engine/settings.h"
 #include "results/engine_backend.h"
 #include "store/sqlite_run_store.h"
 
@@ -21,7 +24,12 @@ const bool wired = [] {
     return thread_pool(workers);
   });
   engine::set_result_backend(results::make_engine_backend());
+  // Called once the settings are validated (a malformed BATON_API_URL has ended
+  // the program with status 2 by then).
   engine::set_run_store_factory([]() -> std::unique_ptr<engine::RunStoreSink> {
+    if (!settings::api_url().empty()) {
+      return std::make_unique<client::ServerSink>(client::ServerSink::options_from_settings());
+    }
     auto store = store::SqliteRunStore::open();
     if (!store.ok()) throw Error(store.status().message());
     return std::move(store).value();

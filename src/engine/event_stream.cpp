@@ -179,6 +179,12 @@ void EventStream::writer_loop(std::stop_token stop) {
     written_cv_.notify_all();
     if (stop.stop_requested() && pending_.empty()) break;
   }
+  lock.unlock();
+  try {
+    sink_->finish();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "baton: run store close failed: %s\n", e.what());
+  }
 }
 
 }  // namespace baton::engine

@@ -1,6 +1,6 @@
 #pragma once
 // What the engine needs from a run store. The engine defines it; the store layer
-// (SQLite now; PostgreSQL and the server later) implements it.
+// (SQLite; the server's HTTP client in src/client) implements it.
 #include "engine/events.h"
 
 #include <span>
@@ -23,6 +23,11 @@ class RunStoreSink {
   // refreshes their heartbeat and returns those whose cancellation was requested
   // (for example by `baton flow-run cancel` in another terminal).
   virtual std::vector<RunId> heartbeat(std::span<const RunId> active_flow_runs) = 0;
+
+  // Called once by the writer thread when the stream closes (at exit), after the
+  // last write and heartbeat: a store that keeps events for later (the server
+  // client's spool) makes its last delivery attempt here and says what is left.
+  virtual void finish() {}
 };
 
 }  // namespace baton::engine

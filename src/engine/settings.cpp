@@ -30,6 +30,9 @@ const std::vector<Definition>& definitions() {
       {"cache", "true", "use cached results (false: every task runs; results are still persisted)"},
       {"refresh_cache", "false", "run every cached task again and overwrite its cached result"},
       {"default_cache_policy", "default", "cache key of tasks without a policy: default (inputs + task_source + run_id) | none"},
+      {"api_url", "", "a baton server (http://host:4200/api): engines report to it and the CLI reads from it instead of the SQLite file"},
+      {"api_key", "", "the server's API key, sent as Authorization: Bearer (shown masked)"},
+      {"api_timeout_seconds", "10", "longest wait for one request to the server before it counts as unreachable"},
   };
   return defs;
 }
@@ -149,6 +152,64 @@ int default_retries() { return static_cast<int>(get_int("default_retries", 0, 0)
 std::chrono::milliseconds default_retry_delay() { return get_seconds("default_retry_delay_seconds"); }
 std::chrono::milliseconds heartbeat_interval() { return get_seconds("heartbeat_seconds"); }
 
+std::string api_url() {
+  Value v = get("api_url");
+  if (v.text.empty()) return {};
+  std::string_view url = v.text;
+  std::string_view rest;
+  if (url.rfind("http://", 0) == 0) rest = url.substr(7);
+  else if (url.rfind("https://", 0) == 0) rest = url.substr(8);
+  else bad_value("api_url", v.text, "a URL starting with http:// or https://, like http://127.0.0.1:4200/api");
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  // user:password@ is refused: the key travels in BATON_API_KEY, never in a URL that is printed.
+  if (authority.empty() || authority.find('@') != std::string_view::npos ||
+      authority.find_first_of(" \t\r\n") != std::string_view::npos) {
+    bad_value("api_url", v.text, "a URL with a host, like http://127.0.0.1:4200/api");
+  }
+  if (rest.find_first_of("?#") != std::string_view::npos) {
+    bad_value("api_url", v.text, "a URL without a query or fragment, like http://127.0.0.1:4200/api");
+  }
+  // host[:port], or [v6][:port]; a port is 1..65535, digits only.
+  std::string_view host = authority;
+  std::string_view port;
+  bool has_port = false;
+  if (host.front() == '[') {
+    const auto close = host.find(']');
+    if (close == std::string_view::npos) bad_value("api_url", v.text, "an IPv6 host closed by ']'");
+    std::string_view after = host.substr(close + 1);
+    host = host.substr(0, close + 1);
+    if (!after.empty() && after.front() != ':') bad_value("api_url", v.text, "':port' after the IPv6 host");
+    if (!after.empty()) {
+      has_port = true;
+      port = after.substr(1);
+    }
+  } else if (const auto colon = host.find(':'); colon != std::string_view::npos) {
+    has_port = true;
+    port = host.substr(colon + 1);
+    host = host.substr(0, colon);
+  }
+  if (host.empty() || host == "[]") bad_value("api_url", v.text, "a URL with a host, like http://127.0.0.1:4200/api");
+  if (has_port) {
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const long n = digits ? std::stol(std::string(port)) : 0;
+    if (n < 1 || n > 65535) bad_value("api_url", v.text, "a port from 1 to 65535 after the host");
+  }
+  std::string out(url);
+  while (!out.empty() && out.back() == '/') out.pop_back();  // "…/api/" and "…/api" are one server
+  return out;
+}
+
+std::string api_key() { return get("api_key").text; }
+
+std::chrono::milliseconds api_timeout() {
+  auto t = get_seconds("api_timeout_seconds");
+  if (t.count() == 0) bad_value("api_timeout_seconds", get("api_timeout_seconds").text, "a number of seconds above 0");
+  return t;
+}
+
+std::filesystem::path spool_dir() { return home() / "spool"; }
+
 void validate_all() {
   (void)home();
   (void)history_enabled();
@@ -162,6 +223,8 @@ void validate_all() {
   (void)heartbeat_interval();
   (void)refresh_cache();
   (void)default_cache_policy_none();
+  (void)api_url();
+  (void)api_timeout();
   for (std::string_view name : {"persist_results", "cache"}) {
     Value v = get(name);
     bool ignored = false;

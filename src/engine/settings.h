@@ -46,6 +46,14 @@ std::uint64_t inline_result_bytes();    // BATON_INLINE_RESULT_BYTES, default 1 
 int default_retries();                  // BATON_DEFAULT_RETRIES
 std::chrono::milliseconds default_retry_delay();  // BATON_DEFAULT_RETRY_DELAY_SECONDS
 std::chrono::milliseconds heartbeat_interval();   // BATON_HEARTBEAT_SECONDS
+// BATON_API_URL: the server engines report to and the CLI reads from; "" when
+// unset (the SQLite run store). Returned without a trailing '/'. Anything that is
+// not http(s)://host[:port][/path] throws, naming the variable.
+std::string api_url();
+std::string api_key();                  // BATON_API_KEY: "" when unset
+std::chrono::milliseconds api_timeout();  // BATON_API_TIMEOUT_SECONDS, above 0
+// Where events that could not reach the server wait: $BATON_HOME/spool.
+std::filesystem::path spool_dir();
 
 bool parse_bool(std::string_view text, bool& out);
 

@@ -180,6 +180,7 @@ struct Server::Impl {
     http.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(static_cast<std::size_t>(n)); };
     http.set_payload_max_length(options.max_body_bytes);
     http.set_keep_alive_max_count(10000);
+    http.set_tcp_nodelay(true);
     http.set_read_timeout(60, 0);
 
     http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {

@@ -1,11 +1,13 @@
 #pragma once
-// Reads the run history back: for the `baton` command now, the server later.
+// Reads the SQLite run history back (the `baton` command reads it through
+// history_reader.h, which can also be a server).
 // Opening it marks the runs of dead processes Crashed (like the engine does), so
 // what it shows is never a run "Running" in a process that is gone.
 //
 // Errors (unknown id, ambiguous prefix, unreadable database) come back as a
 // Status whose message names the id or file at fault. Thread safety: one thread
 // at a time per reader; open one reader per thread.
+#include "store/history_reader.h"
 #include "store/run_records.h"
 #include "store/sqlite_run_store.h"
 #include "util/status.h"
@@ -19,12 +21,6 @@
 namespace baton::store {
 
 class Database;
-
-struct FlowRunFilter {
-  std::string flow_name;           // "" for any flow
-  std::optional<StateType> state;  // the latest state; nullopt for any
-  int limit = 20;                  // <= 0 for no limit
-};
 
 class RunStoreReader {
  public:
