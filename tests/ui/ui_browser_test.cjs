@@ -98,14 +98,14 @@ async function main() {
       await page.goto(`${U}/flow-runs`);
       await page.locator('[data-testid=flow-runs] tbody tr').first().waitFor();
       assert.equal(await page.locator('[data-testid=flow-runs] tbody tr').count(), 27);
-      await page.getByRole('link', { name: 'big-etl' }).waitFor();
+      await page.getByRole('link', { name: 'big-etl', exact: true }).waitFor();
       await shot('flow-runs');
       await page.goto(`${U}/flow-runs?state=Crashed`);
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=flow-runs] tbody tr').length === 1);
-      await page.getByRole('link', { name: 'daily-09' }).waitFor();
+      await page.getByRole('link', { name: 'daily-09', exact: true }).waitFor();
       // The filter form shows what the URL says, and filtering by flow name changes the URL.
       await page.goto(`${U}/flow-runs`);
-      await page.getByLabel('Flow').fill('streaming');
+      await page.getByLabel('Flow', { exact: true }).fill('streaming');
       await page.getByRole('button', { name: 'Filter' }).click();
       await page.waitForURL(/flow=streaming/);
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=flow-runs] tbody tr').length === 2);
@@ -147,7 +147,7 @@ async function main() {
       assert.match(await page.getAttribute('canvas[aria-label^="Timeline"]', 'aria-label'), /^Timeline of 3 rows/);
       assert.match(await page.getAttribute('[data-testid=graph]', 'aria-label'), /of 3 boxes and 2 edges/);
       await page.getByRole('tab', { name: 'Parameters & history' }).click();
-      await page.getByTestId('history').getByText('Failed').waitFor();
+      await page.getByTestId('history').locator('.badge[data-state=Failed]').waitFor();
       await shot('flow-run-small');
     });
 
@@ -273,13 +273,13 @@ async function main() {
         await ks.flush();
         const p = b.pages()[0] ?? await b.newPage();
         await p.goto(`${s.url}/flow-runs`);
-        await p.getByLabel('API key').fill('sekret-key');
+        await p.getByRole('textbox', { name: 'API key' }).fill('sekret-key');
         await p.getByRole('button', { name: 'Use key' }).click();
-        await p.getByRole('link', { name: 'guarded-1' }).waitFor();
+        await p.getByRole('link', { name: 'guarded-1', exact: true }).waitFor();
         await p.screenshot({ path: path.join(out, 'api-key-after.png') });
         await p.reload();
-        await p.getByRole('link', { name: 'guarded-1' }).waitFor();
-        assert.equal(await p.getByLabel('API key').isVisible(), false);
+        await p.getByRole('link', { name: 'guarded-1', exact: true }).waitFor();
+        assert.equal(await p.getByRole('textbox', { name: 'API key' }).isVisible(), false);
       } finally { await b.close(); await s.stop(); fs.rmSync(kdir, { recursive: true, force: true }); }
     });
   } catch (e) {

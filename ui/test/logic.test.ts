@@ -107,3 +107,12 @@ describe('formatting and states', () => {
     expect(match('/flow-runs/:id', '/flow-runs')).toBeNull();
   });
 });
+
+import { seg_widths } from '../src/lib/states';
+describe('bar segments', () => {
+  it('keep 3 failures in 100,000 runs visible and still fill the bar exactly', () => {
+    const w = seg_widths(segments_of({ Failed: 3, Completed: 99997 }), 150);
+    expect(w[0]).toEqual(['failed', 4]);
+    expect(w.reduce((a, [, x]) => a + x, 0)).toBeCloseTo(150);
+  });
+});

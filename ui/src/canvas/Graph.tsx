@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { layout_dag } from '../lib/layout';
-import { state_colors, type StateKind } from '../lib/states';
+import { seg_widths, state_colors, type StateKind } from '../lib/states';
 import { mark_once } from '../lib/marks';
 import { css_var, use_canvas } from './use_canvas';
 
@@ -14,7 +14,7 @@ export function Graph({ boxes, edges, height = 420, on_open, selected }: {
   boxes: GraphBox[]; edges: [string, string][]; height?: number; on_open: (id: string) => void; selected?: string | null;
 }) {
   const BW = 150, BH = 40, COL = 200, ROWH = 56;
-  const lay = useMemo(() => layout_dag({ ids: boxes.map((b) => b.id), edges }, { col_width: COL, row_height: ROWH }), [boxes, edges]);
+  const lay = useMemo(() => layout_dag({ ids: boxes.map((b) => b.id), edges }, { col_width: COL, row_height: ROWH, max_rows: 30 }), [boxes, edges]);
   const by_id = useMemo(() => new Map(boxes.map((b) => [b.id, b])), [boxes]);
   const [xf, set_xf] = useState<{ s: number; x: number; y: number } | null>(null);
   const [sel, set_sel] = useState<string | null>(selected ?? null);
@@ -60,7 +60,7 @@ export function Graph({ boxes, edges, height = 420, on_open, selected }: {
       ctx.fillStyle = panel; ctx.strokeStyle = n.id === sel ? accent : border; ctx.lineWidth = n.id === sel ? 3 : 1;
       ctx.beginPath(); ctx.roundRect(n.x, n.y, BW, BH, 6); ctx.fill(); ctx.stroke();
       let x = n.x + 1;
-      for (const s of b.segments) { ctx.fillStyle = col[s.kind]; const sw = (BW - 2) * s.frac; ctx.fillRect(x, n.y + BH - 7, sw, 6); x += sw; }
+      for (const [kind, sw] of seg_widths(b.segments, BW - 2)) { ctx.fillStyle = col[kind]; ctx.fillRect(x, n.y + BH - 7, sw, 6); x += sw; }
       ctx.fillStyle = fg; ctx.textAlign = 'left';
       ctx.fillText(clip(ctx, b.label, BW - 12), n.x + 6, n.y + 15);
       ctx.fillStyle = line;
@@ -76,10 +76,7 @@ export function Graph({ boxes, edges, height = 420, on_open, selected }: {
   const t = xf ?? fit(width || 800);
   const hit = (x: number, y: number): string | null => {
     const gx = (x - t.x) / t.s, gy = (y - t.y) / t.s;
-    const li = Math.floor((gx + (COL - BW) / 2) / COL);
-    const L = lay.layers[li];
-    if (!L) return null;
-    for (const id of L) { const n = lay.nodes.get(id)!; if (gx >= n.x && gx <= n.x + BW && gy >= n.y && gy <= n.y + BH) return id; }
+    for (const n of lay.nodes.values()) if (gx >= n.x && gx <= n.x + BW && gy >= n.y && gy <= n.y + BH) return n.id;
     return null;
   };
   const centre_on = (id: string) => {

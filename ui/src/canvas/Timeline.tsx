@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { state_colors, state_kind, type StateKind } from '../lib/states';
+import { seg_widths, state_colors, state_kind, type StateKind } from '../lib/states';
 import { pan, ticks, tick_label, to_px, zoom, type View } from '../lib/timescale';
 import { css_var, use_canvas } from './use_canvas';
 
@@ -12,7 +12,7 @@ export interface TimelineRow {
   state?: string; segments?: { kind: StateKind; frac: number }[]; href?: string; note?: string;
 }
 
-const ROW = 18, HEAD = 22, LABEL_W = 170;
+const ROW = 18, HEAD = 22;
 
 export function Timeline({ rows, now, height = 360, on_open }: { rows: TimelineRow[]; now: number; height?: number; on_open?: (r: TimelineRow) => void }) {
   const bounds = useMemo<View>(() => {
@@ -31,6 +31,8 @@ export function Timeline({ rows, now, height = 360, on_open }: { rows: TimelineR
   const [hover, set_hover] = useState<{ row: TimelineRow; x: number; y: number } | null>(null);
   const drag = useRef<{ x: number; moved: boolean } | null>(null);
   const v = view ?? bounds;
+  const [box_w, set_box_w] = useState(1280);
+  const LABEL_W = Math.min(170, Math.round(box_w * 0.28));
   const H = Math.min(height, HEAD + Math.max(rows.length, 1) * ROW + 4);
   const max_scroll = Math.max(0, rows.length * ROW - (H - HEAD));
 
@@ -60,7 +62,7 @@ export function Timeline({ rows, now, height = 360, on_open }: { rows: TimelineR
       const bw = Math.max(2, x1 - x0);
       if (r.segments && r.segments.length) {
         let x = x0;
-        for (const s of r.segments) { ctx.fillStyle = col[s.kind]; const sw = bw * s.frac; ctx.fillRect(x, y + 3, Math.max(sw, s.frac > 0 ? 1 : 0), ROW - 6); x += sw; }
+        for (const [kind, sw] of seg_widths(r.segments, bw)) { ctx.fillStyle = col[kind]; ctx.fillRect(x, y + 3, sw, ROW - 6); x += sw; }
       } else {
         ctx.fillStyle = col[state_kind(r.state ?? 'Pending')];
         ctx.fillRect(x0, y + 3, bw, ROW - 6);
@@ -72,6 +74,7 @@ export function Timeline({ rows, now, height = 360, on_open }: { rows: TimelineR
   }, [rows, v.t0, v.t1, scroll, now]);
 
   useEffect(() => { set_view(null); }, [bounds.t0]);
+  useEffect(() => { if (width) set_box_w(width); }, [width]);
   useEffect(() => { if (scroll > max_scroll) set_scroll(max_scroll); }, [max_scroll]);
 
   const plot_w = Math.max(1, width - LABEL_W);
@@ -129,7 +132,7 @@ export function Timeline({ rows, now, height = 360, on_open }: { rows: TimelineR
           </div>)}
       </div>
       <div class="row muted" style={{ fontSize: '.8rem', marginTop: '.3rem' }}>
-        <button type="button" onClick={() => zoom_by(0.6)} aria-label="Zoom in">＋</button>
+        <button type="button" onClick={() => zoom_by(0.6)} aria-label="Zoom in">+</button>
         <button type="button" onClick={() => zoom_by(1 / 0.6)} aria-label="Zoom out">−</button>
         <button type="button" onClick={() => { set_view(null); set_scroll(0); }}>Reset</button>
         <span>{rows.length.toLocaleString('en-US')} rows · wheel zooms, drag pans, Shift+wheel scrolls</span>

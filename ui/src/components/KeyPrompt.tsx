@@ -19,7 +19,7 @@ export function KeyPrompt() {
         <h2 id="key-title">API key</h2>
         <p class="muted">This server asks for an API key. It is kept for this browser session only.</p>
         <div class="row">
-          <input type="password" aria-label="API key" autoFocus value={value} onInput={(e) => set_value((e.target as HTMLInputElement).value)} style={{ flex: 1 }} />
+          <input type="password" autoComplete="off" aria-label="API key" autoFocus value={value} onInput={(e) => set_value((e.target as HTMLInputElement).value)} style={{ flex: 1 }} />
           <button class="primary" type="submit">Use key</button>
         </div>
       </form>

@@ -7,7 +7,9 @@ export interface LayoutInput { ids: string[]; edges: [string, string][] }
 export interface LayoutNode { id: string; layer: number; order: number; x: number; y: number }
 export interface Layout { nodes: Map<string, LayoutNode>; layers: string[][]; width: number; height: number }
 
-export interface LayoutOptions { col_width: number; row_height: number; sweeps?: number }
+// max_rows: a layer taller than this wraps into several columns (a page of 500
+// independent runs becomes a block, not a 500-row line).
+export interface LayoutOptions { col_width: number; row_height: number; sweeps?: number; max_rows?: number }
 
 export function layout_dag(input: LayoutInput, opt: LayoutOptions): Layout {
   const index = new Map<string, number>();
@@ -62,19 +64,24 @@ export function layout_dag(input: LayoutInput, opt: LayoutOptions): Layout {
   }
 
   const nodes = new Map<string, LayoutNode>();
+  const max_rows = Math.max(1, opt.max_rows ?? Infinity);
   let widest = 0;
-  for (const L of layers) widest = Math.max(widest, L.length);
+  for (const L of layers) widest = Math.max(widest, Math.min(L.length, max_rows));
+  let col = 0;
   layers.forEach((L, li) => {
-    const offset = (widest - L.length) / 2; // centre short layers
+    const rows = Math.min(L.length, max_rows);
+    const offset = (widest - rows) / 2; // centre short layers
     L.forEach((v, i) => {
       const id = input.ids[v];
-      nodes.set(id, { id, layer: li, order: i, x: li * opt.col_width, y: (i + offset) * opt.row_height });
+      const c = Math.floor(i / max_rows), r = i % max_rows;
+      nodes.set(id, { id, layer: li, order: i, x: (col + c) * opt.col_width, y: (r + offset) * opt.row_height });
     });
+    col += Math.max(1, Math.ceil(L.length / max_rows));
   });
   return {
     nodes,
     layers: layers.map((L) => L.map((v) => input.ids[v])),
-    width: depth * opt.col_width,
+    width: col * opt.col_width,
     height: widest * opt.row_height,
   };
 }

@@ -52,3 +52,12 @@ export function counts_text(counts: Record<string, number> | undefined): string 
   if (!counts) return '';
   return Object.entries(counts).filter(([, c]) => c > 0).sort((a, b) => b[1] - a[1]).map(([s, c]) => `${c.toLocaleString('en-US')} ${s}`).join(', ');
 }
+
+// Segment widths where every non-empty one is at least 4 px (3 failures in
+// 100,000 runs must still show), taken from the largest.
+export function seg_widths(segs: { kind: StateKind; frac: number }[], w: number): [StateKind, number][] {
+  const out: [StateKind, number][] = segs.map((s) => [s.kind, Math.max(s.frac > 0 ? 4 : 0, s.frac * w)]);
+  const over = out.reduce((a, [, x]) => a + x, 0) - w;
+  if (over > 0 && out.length) { let big = 0; out.forEach(([, x], i) => { if (x > out[big][1]) big = i; }); out[big][1] = Math.max(0, out[big][1] - over); }
+  return out;
+}

@@ -91,7 +91,7 @@ export function FlowRunPage({ id, query }: { id: string; query: URLSearchParams 
               <StateBadge state={run.state} cancel_requested={!!run.cancel_requested} />
               <span>{fmt_duration(dur)}</span>
               <span data-testid="task-count"><b>{fmt_count(run.task_run_count ?? graph?.total_nodes ?? 0)}</b> task runs</span>
-              <span class={`live ${stream === 'live' ? 'on' : ''}`} aria-live="polite">{is_final(run.state) ? '' : stream === 'live' ? 'live' : 'connecting…'}</span>
+              {!is_final(run.state) && <span class={`live ${stream === 'live' ? 'on' : ''}`} aria-live="polite">{stream === 'live' ? 'live' : 'connecting…'}</span>}
             </div>
           </div>
           <div class="row">
@@ -154,7 +154,7 @@ function Overview({ run, graph, nodes, now }: { run: FlowRunDetail; graph: Graph
     if (pg) return node_boxes(new Map(pg.nodes.map((n) => [n.id, n])), pg.edges.map((e) => [e.upstream, e.downstream] as [string, string]));
     if (small) return node_boxes(nodes!, (graph?.edges ?? []).map((e) => [e.upstream, e.downstream] as [string, string]));
     const groups = graph?.groups ?? [];
-    const b: GraphBox[] = groups.map((g) => ({ id: g.task_name, label: g.task_name, sub: `${fmt_count(g.count)} runs`, segments: segments_of(g.counts_by_state), title: `${g.task_name}: ${fmt_count(g.count)} runs (${counts_text(g.counts_by_state)})` }));
+    const b: GraphBox[] = groups.map((g) => ({ id: g.task_name, label: g.task_name, sub: `${fmt_count(g.count)} runs${fail_count(g.counts_by_state) ? ` · ${fmt_count(fail_count(g.counts_by_state))} failed` : ''}`, segments: segments_of(g.counts_by_state), title: `${g.task_name}: ${fmt_count(g.count)} runs (${counts_text(g.counts_by_state)})` }));
     const e: [string, string][] = [];
     for (const g of groups) for (const u of g.upstream_groups ?? []) e.push([u, g.task_name]);
     return { boxes: b, edges: e };
@@ -194,6 +194,10 @@ function Overview({ run, graph, nodes, now }: { run: FlowRunDetail; graph: Graph
       </section>
     </div>
   );
+}
+
+function fail_count(c?: Record<string, number>): number {
+  return FAILURE_STATES.reduce((a, s) => a + (c?.[s] ?? 0), 0);
 }
 
 function node_boxes(nodes: Map<string, TaskRun>, edges: [string, string][]) {

@@ -19,6 +19,7 @@ export function Logs({ flow_run, register, task_run: initial_task }: { flow_run:
   const [done, set_done] = useState(false);
   const [error, set_error] = useState<string | null>(null);
   const [follow, set_follow] = useState(true);
+  const [appended, set_appended] = useState(0);
   const [download, set_download] = useState<{ url: string; name: string } | null>(null);
   const [dl_busy, set_dl_busy] = useState(false);
   const cursor = useRef<string | null>(null);
@@ -50,6 +51,7 @@ export function Logs({ flow_run, register, task_run: initial_task }: { flow_run:
         if (task_run && !(l.task_run ?? '').startsWith(task_run)) return;
         if (q && !l.message.includes(q)) return;
         set_lines((x) => x.concat(l));
+        set_appended((n) => n + 1);
       },
     });
     return () => register(null);
@@ -88,7 +90,7 @@ export function Logs({ flow_run, register, task_run: initial_task }: { flow_run:
       {done && lines.length === 0 ? <p class="muted">No log lines.</p> : (
         <VirtualList items={lines} row_height={22} height={420} label="Log lines" columns="100px 72px 72px 1fr"
           row_key={(_, i) => String(i)} on_near_end={() => void load_more()}
-          scroll_to={follow && done ? lines.length - 1 : null}
+          scroll_to={follow && appended > 0 ? lines.length - 1 : null}
           render={(l) => <>
             <span class="logline muted">{fmt_clock(l.time)}</span>
             <span class={`logline lv-${l.level}`}>{l.level}</span>

@@ -28,6 +28,7 @@ export function TaskTable({ flow_run, total, register, initial_state, on_state }
   const busy = useRef(false);
   const gen = useRef(0);
   const index = useRef(new Map<string, number>());
+  const pending_jump = useRef(false);
 
   const load_more = async () => {
     if (busy.current || done) return;
@@ -43,6 +44,7 @@ export function TaskTable({ flow_run, total, register, initial_state, on_state }
         return out;
       });
       if (!p.next_cursor) set_done(true);
+      if (pending_jump.current) { pending_jump.current = false; if (p.task_runs.length) { set_sel(0); set_jump(0); } }
       set_error(null);
     } catch (e) { if (g === gen.current) set_error(e instanceof Error ? e.message : String(e)); }
     finally { if (g === gen.current) busy.current = false; }
@@ -64,8 +66,8 @@ export function TaskTable({ flow_run, total, register, initial_state, on_state }
 
   const jump_to_failure = () => {
     const failures = FAILURE_STATES.join(',');
-    if (state !== failures) { set_state(failures); on_state(failures); }
-    set_sel(0); set_jump(0);
+    if (state !== failures) { pending_jump.current = true; set_state(failures); on_state(failures); }
+    else if (rows.length) { set_sel(0); set_jump(0); }
   };
   const s = sel !== null ? rows[sel] : null;
   return (
