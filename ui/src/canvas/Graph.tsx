@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { layout_dag } from '../lib/layout';
 import { seg_widths, state_colors, type StateKind } from '../lib/states';
-import { mark_once } from '../lib/marks';
+import { mark_after_paint } from '../lib/marks';
 import { css_var, use_canvas } from './use_canvas';
 
 // The dependency graph on a canvas. The page gives it either task runs (a small
@@ -67,7 +67,7 @@ export function Graph({ boxes, edges, height = 420, on_open, selected }: {
       ctx.fillText(clip(ctx, b.sub, BW - 12), n.x + 6, n.y + 28);
     }
     ctx.restore();
-    if (boxes.length) mark_once('baton:graph-drawn');
+    if (boxes.length) mark_after_paint('baton:graph-drawn');
   }, [lay, xf, sel, boxes]);
 
   useEffect(() => { set_xf(null); }, [lay]);

@@ -3,3 +3,8 @@
 export function mark_once(name: string): void {
   if (performance.getEntriesByName(name, 'mark').length === 0) performance.mark(name);
 }
+
+// The mark after the browser painted the frame that shows it (rAF, then a task).
+export function mark_after_paint(name: string): void {
+  requestAnimationFrame(() => setTimeout(() => mark_once(name), 0));
+}

@@ -4,7 +4,7 @@ import { open_stream, type StreamStatus } from '../lib/stream';
 import { navigate, set_query } from '../lib/router';
 import { FAILURE_STATES, counts_text, is_final, segments_of, state_kind } from '../lib/states';
 import { fmt_bytes, fmt_count, fmt_duration, fmt_time, parse_time, short_id, span_seconds } from '../lib/format';
-import { mark_once } from '../lib/marks';
+import { mark_after_paint } from '../lib/marks';
 import { StateBadge } from '../components/StateBadge';
 import { Json, Tags } from '../components/Json';
 import { use_async, use_now, use_throttle, use_title } from '../components/hooks';
@@ -51,7 +51,7 @@ export function FlowRunPage({ id, query }: { id: string; query: URLSearchParams 
     } catch (e) { if (first) set_error(e instanceof Error ? e.message : String(e)); }
   };
   useEffect(() => { void load_run(); void load_graph(true); }, [id]);
-  useEffect(() => { if (run) mark_once('baton:flow-run-painted'); }, [run]);
+  useEffect(() => { if (run) mark_after_paint('baton:flow-run-painted'); }, [run]);
 
   const refresh = use_throttle(() => { void load_run(); void load_graph(false); }, 1500);
   useEffect(() => open_stream(id, (e) => {
@@ -159,7 +159,6 @@ function Overview({ run, graph, nodes, now }: { run: FlowRunDetail; graph: Graph
     for (const g of groups) for (const u of g.upstream_groups ?? []) e.push([u, g.task_name]);
     return { boxes: b, edges: e };
   }, [graph, nodes, page_graph.data]);
-  useEffect(() => { if (boxes.length) mark_once('baton:graph-ready'); }, [boxes]);
 
   return (
     <div>

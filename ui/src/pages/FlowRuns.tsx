@@ -7,7 +7,7 @@ import { fmt_count, fmt_duration, fmt_time, local_to_rfc3339, rfc3339_to_local, 
 import { StateBadge } from '../components/StateBadge';
 import { Tags } from '../components/Json';
 import { use_async, use_throttle, use_title } from '../components/hooks';
-import { mark_once } from '../lib/marks';
+import { mark_after_paint } from '../lib/marks';
 import type { FlowRun } from '../lib/types';
 
 // Every filter is in the URL (shareable); the server filters and pages, the
@@ -26,7 +26,7 @@ export function FlowRuns({ query }: { query: URLSearchParams }) {
   const page = use_async(() => list_flow_runs({ ...f, tag: f.tag ? f.tag.split(',').map((t) => t.trim()) : undefined, cursor: cursor || undefined, limit }), [key.replace(/&?(sort|dir)=[^&]*/g, '')]);
   const refresh = use_throttle(() => { if (!cursor) page.reload(); }, 2000);
   useEffect(() => open_stream(null, (e) => { if (e.event === 'flow_run') refresh(); }), [cursor]);
-  useEffect(() => { if (page.data) mark_once('baton:flow-runs-painted'); }, [page.data]);
+  useEffect(() => { if (page.data) mark_after_paint('baton:flow-runs-painted'); }, [page.data]);
 
   const [draft, set_draft] = useState(f);
   useEffect(() => set_draft(f), [key]);
