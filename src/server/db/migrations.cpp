@@ -1,0 +1,236 @@
+#include "server/db/migrations.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <string_view>
+
+namespace baton::server::db {
+
+namespace {
+
+struct Migration {
+  std::string_view sqlite;
+  std::string_view postgres;
+};
+
+// Ids are run ids as text (their order is the order of their hex, so a prefix is
+// a range). Times are microseconds since the Unix epoch. A run's history is a
+// JSON array [[state, time, message?], ...] in its own row (one row write per
+// run and batch). end_time is NULL exactly while a run is not final.
+// task_run_count is kept by ingest so a list of flow runs never counts rows.
+// ingest_sources makes ingest idempotent: the last seq applied per engine.
+constexpr Migration kMigration1{
+    R"sql(
+CREATE TABLE flow_runs (
+  key INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  parent_flow_run TEXT,
+  flow_name TEXT NOT NULL,
+  run_name TEXT NOT NULL DEFAULT '',
+  parameters TEXT NOT NULL DEFAULT '{}',
+  tags TEXT NOT NULL DEFAULT '[]',
+  version TEXT NOT NULL DEFAULT '',
+  created INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  state_time INTEGER NOT NULL,
+  state_message TEXT NOT NULL DEFAULT '',
+  start_time INTEGER,
+  end_time INTEGER,
+  history TEXT NOT NULL DEFAULT '[]',
+  pid INTEGER NOT NULL DEFAULT 0,
+  process_started INTEGER NOT NULL DEFAULT 0,
+  hostname TEXT NOT NULL DEFAULT '',
+  heartbeat INTEGER,
+  heartbeat_every INTEGER,
+  cancel_requested INTEGER,
+  task_run_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX flow_runs_by_created ON flow_runs(created, key);
+CREATE INDEX flow_runs_by_flow ON flow_runs(flow_name, created, key);
+CREATE INDEX flow_runs_by_parent ON flow_runs(parent_flow_run);
+CREATE INDEX flow_runs_open ON flow_runs(key) WHERE end_time IS NULL;
+CREATE TABLE task_runs (
+  key INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  flow_run TEXT,
+  task_name TEXT NOT NULL,
+  run_name TEXT NOT NULL DEFAULT '',
+  parameters TEXT NOT NULL DEFAULT '{}',
+  tags TEXT NOT NULL DEFAULT '[]',
+  created INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  state_time INTEGER NOT NULL,
+  state_message TEXT NOT NULL DEFAULT '',
+  start_time INTEGER,
+  end_time INTEGER,
+  history TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX task_runs_by_flow_run ON task_runs(flow_run, created, key);
+CREATE TABLE task_run_edges (
+  key INTEGER PRIMARY KEY,
+  flow_run TEXT,
+  upstream TEXT NOT NULL,
+  downstream TEXT NOT NULL,
+  kind TEXT NOT NULL
+);
+CREATE INDEX task_run_edges_by_flow_run ON task_run_edges(flow_run);
+CREATE INDEX task_run_edges_by_downstream ON task_run_edges(downstream);
+CREATE INDEX task_run_edges_by_upstream ON task_run_edges(upstream);
+CREATE TABLE logs (
+  key INTEGER PRIMARY KEY,
+  flow_run TEXT,
+  task_run TEXT,
+  level INTEGER NOT NULL,
+  time INTEGER NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX logs_by_flow_run ON logs(flow_run, key);
+CREATE INDEX logs_by_time ON logs(time);
+CREATE TABLE task_run_results (
+  key INTEGER PRIMARY KEY,
+  task_run TEXT NOT NULL,
+  flow_run TEXT,
+  cache_key TEXT NOT NULL DEFAULT '',
+  location TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  serializer TEXT NOT NULL,
+  produced_by TEXT,
+  from_cache INTEGER NOT NULL
+);
+CREATE INDEX task_run_results_by_task_run ON task_run_results(task_run);
+CREATE INDEX task_run_results_by_flow_run ON task_run_results(flow_run, key);
+CREATE INDEX task_run_results_by_cache_key ON task_run_results(cache_key, key);
+CREATE TABLE ingest_sources (
+  source TEXT PRIMARY KEY,
+  last_seq INTEGER NOT NULL
+);
+)sql",
+    R"sql(
+CREATE TABLE flow_runs (
+  key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  parent_flow_run TEXT,
+  flow_name TEXT NOT NULL,
+  run_name TEXT NOT NULL DEFAULT '',
+  parameters TEXT NOT NULL DEFAULT '{}',
+  tags TEXT NOT NULL DEFAULT '[]',
+  version TEXT NOT NULL DEFAULT '',
+  created BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  state_time BIGINT NOT NULL,
+  state_message TEXT NOT NULL DEFAULT '',
+  start_time BIGINT,
+  end_time BIGINT,
+  history TEXT NOT NULL DEFAULT '[]',
+  pid BIGINT NOT NULL DEFAULT 0,
+  process_started BIGINT NOT NULL DEFAULT 0,
+  hostname TEXT NOT NULL DEFAULT '',
+  heartbeat BIGINT,
+  heartbeat_every BIGINT,
+  cancel_requested BIGINT,
+  task_run_count BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX flow_runs_by_created ON flow_runs(created, key);
+CREATE INDEX flow_runs_by_flow ON flow_runs(flow_name, created, key);
+CREATE INDEX flow_runs_by_parent ON flow_runs(parent_flow_run);
+CREATE INDEX flow_runs_open ON flow_runs(key) WHERE end_time IS NULL;
+CREATE TABLE task_runs (
+  key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  flow_run TEXT,
+  task_name TEXT NOT NULL,
+  run_name TEXT NOT NULL DEFAULT '',
+  parameters TEXT NOT NULL DEFAULT '{}',
+  tags TEXT NOT NULL DEFAULT '[]',
+  created BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  state_time BIGINT NOT NULL,
+  state_message TEXT NOT NULL DEFAULT '',
+  start_time BIGINT,
+  end_time BIGINT,
+  history TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX task_runs_by_flow_run ON task_runs(flow_run, created, key);
+CREATE TABLE task_run_edges (
+  key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  flow_run TEXT,
+  upstream TEXT NOT NULL,
+  downstream TEXT NOT NULL,
+  kind TEXT NOT NULL
+);
+CREATE INDEX task_run_edges_by_flow_run ON task_run_edges(flow_run);
+CREATE INDEX task_run_edges_by_downstream ON task_run_edges(downstream);
+CREATE INDEX task_run_edges_by_upstream ON task_run_edges(upstream);
+CREATE TABLE logs (
+  key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  flow_run TEXT,
+  task_run TEXT,
+  level INTEGER NOT NULL,
+  time BIGINT NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX logs_by_flow_run ON logs(flow_run, key);
+CREATE INDEX logs_by_time ON logs(time);
+CREATE TABLE task_run_results (
+  key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  task_run TEXT NOT NULL,
+  flow_run TEXT,
+  cache_key TEXT NOT NULL DEFAULT '',
+  location TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  serializer TEXT NOT NULL,
+  produced_by TEXT,
+  from_cache INTEGER NOT NULL
+);
+CREATE INDEX task_run_results_by_task_run ON task_run_results(task_run);
+CREATE INDEX task_run_results_by_flow_run ON task_run_results(flow_run, key);
+CREATE INDEX task_run_results_by_cache_key ON task_run_results(cache_key, key);
+CREATE TABLE ingest_sources (
+  source TEXT PRIMARY KEY,
+  last_seq BIGINT NOT NULL
+);
+)sql"};
+
+constexpr std::array<Migration, 1> kMigrations = {kMigration1};
+
+}  // namespace
+
+int latest_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+int current_schema_version(Connection& c) {
+  auto exists = c.dialect() == Dialect::Sqlite
+                    ? c.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'baton_schema'")
+                    : c.query("SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'baton_schema'");
+  if (exists.empty()) return 0;
+  auto v = c.query("SELECT version FROM baton_schema");
+  return v.empty() ? 0 : static_cast<int>(v.int64(0, 0));
+}
+
+void migrate(Connection& c) {
+  if (current_schema_version(c) == latest_schema_version()) return;  // the common case needs no lock
+  for (int target = 1; target <= latest_schema_version(); ++target) {
+    Transaction txn(c);
+    if (c.dialect() == Dialect::Postgres) {
+      // Two servers starting at once: the second waits here, then sees the work done.
+      c.query("SELECT pg_advisory_xact_lock(7406253)");
+    }
+    c.exec_script("CREATE TABLE IF NOT EXISTS baton_schema (version INTEGER NOT NULL)");
+    const int version = current_schema_version(c);
+    if (version > latest_schema_version()) {
+      throw DbError(fmt::format("the database has schema version {}, newer than this server understands ({}); "
+                                "use a newer baton",
+                                version, latest_schema_version()),
+                    false);
+    }
+    if (version >= target) continue;
+    const Migration& m = kMigrations[static_cast<std::size_t>(target - 1)];
+    c.exec_script(c.dialect() == Dialect::Sqlite ? m.sqlite : m.postgres);
+    c.query("DELETE FROM baton_schema");
+    const SqlValue v = std::int64_t{target};
+    c.query("INSERT INTO baton_schema (version) VALUES (?)", std::span(&v, 1));
+    txn.commit();
+  }
+}
+
+}  // namespace baton::server::db
