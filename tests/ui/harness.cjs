@@ -22,8 +22,10 @@ function arg(name, fallback) {
 function start_server({ baton, ui_dir, dir, api_key }) {
   const db = path.join(dir, 'runs.db');
   const args = ['server', 'start', '--port', '0', '--host', '127.0.0.1', '--database', db, '--ui-dir', ui_dir];
-  if (api_key) args.push('--api-key', api_key);
-  const child = spawn(baton, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BATON_HOME: dir } });
+  const env = { ...process.env, BATON_HOME: dir };
+  delete env.BATON_API_KEY;
+  if (api_key) env.BATON_API_KEY = api_key;
+  const child = spawn(baton, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`baton server did not say where it listens within 60 s:\n${out}`)); }, 60000);
@@ -109,6 +111,16 @@ function big_tasks(n, t0_us, failures = 3) {
   return tasks;
 }
 
+// What an engine does while its flow runs run: a heartbeat every interval (the
+// server marks a silent run Crashed). Returns a stop function.
+function keep_alive(url, ids, api_key, every_ms = 2000) {
+  const beat = () => fetch(`${url}/api/heartbeat`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(api_key ? { Authorization: `Bearer ${api_key}` } : {}) },
+    body: JSON.stringify({ flow_runs: ids(), interval_seconds: every_ms / 1000 }) }).then((r) => r.text()).catch(() => {});
+  beat();
+  const t = setInterval(beat, every_ms);
+  return () => clearInterval(t);
+}
+
 async function launch_browser(user_data_dir) {
   return chromium.launchPersistentContext(user_data_dir, {
     executablePath: '/usr/bin/chromium',
@@ -121,4 +133,4 @@ async function launch_browser(user_data_dir) {
 
 function temp_dir(prefix) { return fs.mkdtempSync(path.join(os.tmpdir(), prefix)); }
 
-module.exports = { ROOT, arg, start_server, Source, flow_run_events, big_tasks, launch_browser, temp_dir, uuid, LEVEL };
+module.exports = { ROOT, arg, start_server, keep_alive, Source, flow_run_events, big_tasks, launch_browser, temp_dir, uuid, LEVEL };

@@ -67,16 +67,20 @@ async function fill(url) {
 
 async function main() {
   const dir = h.temp_dir('baton-ui-test-');
-  let server = null, browser = null;
+  let server = null, browser = null, stop_beats = () => {};
   try {
     server = await h.start_server({ baton, ui_dir, dir });
     const { src, runs } = await fill(server.url);
+    const alive = new Set([runs.live.id, runs.cancel.id]);
+    stop_beats = h.keep_alive(server.url, () => [...alive]);
     browser = await h.launch_browser(path.join(dir, 'chromium-profile'));
     const page = browser.pages()[0] ?? await browser.newPage();
     const problems = [];
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => { if (!r.url().includes('/api/stream')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
+    // A navigation aborts the fetches of the page it leaves: that is not a failure.
+    page.on('requestfailed', (r) => { if (!r.url().includes('/api/stream') && r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
+    page.on('response', async (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}: ${(await r.text().catch(() => '')).slice(0, 200)}`); });
     const shot = (name) => page.screenshot({ path: path.join(out, `${name}.png`), fullPage: false });
     const U = server.url;
 
@@ -260,6 +264,7 @@ async function main() {
       assert.deepEqual(problems, []);
     });
 
+    stop_beats();
     await browser.close(); browser = null;
     await server.stop(); server = null;
 
@@ -287,6 +292,7 @@ async function main() {
     console.log(`[FAIL] setup\n${e && e.stack ? e.stack : e}`);
     if (server) console.log(`server output:\n${server.log()}`);
   } finally {
+    stop_beats();
     if (browser) await browser.close().catch(() => {});
     if (server) await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,10 @@ export const ALL_STATES: StateName[] = ['Scheduled', 'Pending', 'Running', 'Retr
   'Completed', 'Cached', 'Failed', 'TimedOut', 'Crashed', 'Cancelled', 'NotReady', 'Late', 'Paused',
   'AwaitingConcurrencySlot'];
 
+// The states a filter offers: those today's engine reports (Late, Paused and
+// AwaitingConcurrencySlot come with deployments; the server refuses them now).
+export const FILTER_STATES: StateName[] = ALL_STATES.filter((s) => s !== 'Late' && s !== 'Paused' && s !== 'AwaitingConcurrencySlot');
+
 export const FAILURE_STATES: StateName[] = ['Failed', 'Crashed', 'TimedOut'];
 export const FINAL_STATES = new Set<string>(['Completed', 'Cached', 'Failed', 'TimedOut', 'Crashed', 'Cancelled']);
 

@@ -26,13 +26,15 @@ export function Dashboard() {
   }, [range]);
   const failures = use_async(() => list_flow_runs({ state: 'Failed,Crashed,TimedOut', limit: 10 }), []);
   const attention = use_async(async () => {
-    const [late, running] = await Promise.all([
-      list_flow_runs({ state: 'Late', limit: 20 }),
+    const [waiting, running] = await Promise.all([
+      list_flow_runs({ state: 'Scheduled,Pending', limit: 200 }),
       list_flow_runs({ state: 'Running', limit: 200 }),
     ]);
     const now = Date.now();
+    // Late: waiting to start for longer than STUCK_MS. Stuck: running with a silent engine.
+    const late = waiting.flow_runs.filter((f) => now - Date.parse(f.state_time ?? f.created) > STUCK_MS);
     const stuck = running.flow_runs.filter((f) => f.heartbeat && now - Date.parse(f.heartbeat) > STUCK_MS);
-    return { late: late.flow_runs, stuck };
+    return { late, stuck };
   }, []);
   const refresh = use_throttle(() => { stats.reload(); failures.reload(); attention.reload(); }, 2000);
   useEffect(() => open_stream(null, (e) => { if (e.event === 'flow_run') refresh(); }), []);
@@ -63,7 +65,7 @@ export function Dashboard() {
       <section class="panel" aria-labelledby="late-h">
         <h2 id="late-h">Late or stuck</h2>
         <RunTable runs={attention.data ? [...attention.data.late, ...attention.data.stuck] : null}
-          empty="No late runs, and every running run has a recent heartbeat." heartbeat />
+          empty="No run has waited more than 5 minutes to start, and every running run has a recent heartbeat." heartbeat />
       </section>
     </div>
   );

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { list_flow_runs } from '../lib/api';
 import { navigate, set_query } from '../lib/router';
 import { open_stream } from '../lib/stream';
-import { ALL_STATES } from '../lib/states';
+import { FILTER_STATES } from '../lib/states';
 import { fmt_count, fmt_duration, fmt_time, local_to_rfc3339, rfc3339_to_local, short_id } from '../lib/format';
 import { StateBadge } from '../components/StateBadge';
 import { Tags } from '../components/Json';
@@ -46,9 +46,9 @@ export function FlowRuns({ query }: { query: URLSearchParams }) {
         <label>State<select value={draft.state} onChange={(e) => set_draft({ ...draft, state: (e.target as HTMLSelectElement).value })}>
           <option value="">any</option>
           <option value="Failed,Crashed,TimedOut">failed, crashed or timed out</option>
-          <option value="Running,Pending,Scheduled,Retrying,AwaitingRetry,Late,Paused">not finished</option>
-          {ALL_STATES.map((s) => <option key={s} value={s}>{s}</option>)}
-          {draft.state && !ALL_STATES.includes(draft.state as never) && !draft.state.includes('Crashed,TimedOut') && !draft.state.startsWith('Running,') && <option value={draft.state}>{draft.state}</option>}
+          <option value="Running,Pending,Scheduled,Retrying,AwaitingRetry">not finished</option>
+          {FILTER_STATES.map((s) => <option key={s} value={s}>{s}</option>)}
+          {draft.state && !FILTER_STATES.includes(draft.state as never) && !draft.state.includes('Crashed,TimedOut') && !draft.state.startsWith('Running,') && <option value={draft.state}>{draft.state}</option>}
         </select></label>
         <label>Tags (all of)<input value={draft.tag} onInput={(e) => set_draft({ ...draft, tag: (e.target as HTMLInputElement).value })} placeholder="a, b" /></label>
         <label>Created from<input type="datetime-local" value={rfc3339_to_local(draft.since)} onInput={(e) => set_draft({ ...draft, since: local_to_rfc3339((e.target as HTMLInputElement).value) })} /></label>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { list_task_runs } from '../../lib/api';
-import { FAILURE_STATES, ALL_STATES } from '../../lib/states';
+import { FAILURE_STATES, FILTER_STATES } from '../../lib/states';
 import { fmt_clock, fmt_count, fmt_duration, span_seconds } from '../../lib/format';
 import { StateBadge } from '../../components/StateBadge';
 import { VirtualList } from '../../components/VirtualList';
@@ -77,7 +77,7 @@ export function TaskTable({ flow_run, total, register, initial_state, on_state }
           <select value={state} onChange={(e) => { const v = (e.target as HTMLSelectElement).value; set_state(v); on_state(v); }} aria-label="Task run state filter">
             <option value="">any</option>
             <option value={FAILURE_STATES.join(',')}>failed, crashed or timed out</option>
-            {ALL_STATES.map((x) => <option key={x} value={x}>{x}</option>)}
+            {FILTER_STATES.map((x) => <option key={x} value={x}>{x}</option>)}
           </select></label>
         <label class="row">Name<input value={name} onChange={(e) => set_name((e.target as HTMLInputElement).value)} placeholder="task or run name" /></label>
         <button type="button" onClick={jump_to_failure} data-testid="jump-failure">Jump to first failure</button>
