@@ -81,7 +81,7 @@ async function main() {
     // A navigation aborts the fetches of the page it leaves: that is not a failure.
     page.on('requestfailed', (r) => { if (!r.url().includes('/api/stream') && r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
     page.on('response', async (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}: ${(await r.text().catch(() => '')).slice(0, 200)}`); });
-    const shot = (name) => page.screenshot({ path: path.join(out, `${name}.png`), fullPage: false });
+    const shot = (name, fullPage = false) => page.screenshot({ path: path.join(out, `${name}.png`), fullPage });
     const U = server.url;
 
     await check('the dashboard counts failed and crashed runs and lists the latest failures with their messages', async () => {
@@ -123,7 +123,7 @@ async function main() {
       await page.waitForFunction(() => performance.getEntriesByName('baton:graph-drawn').length > 0);
       const counts = await page.textContent('[data-testid=task-counts]');
       assert.match(counts, /3 Failed/);
-      await shot('flow-run-big');
+      await shot('flow-run-big', true);
     });
 
     await check('the task-run table jumps to the first failure and shows its message', async () => {

@@ -30,7 +30,7 @@ export function key_given(key: string): void {
   key_listeners.forEach((l) => l(false));
   w.forEach((f) => f());
 }
-function ask_for_key(): Promise<void> {
+export function ask_for_key(): Promise<void> {
   return new Promise((resolve) => {
     key_waiters.push(resolve);
     key_listeners.forEach((l) => l(true));

@@ -1,5 +1,5 @@
 // The live feed (/api/stream): reconnects with backoff while the page wants it.
-import { API_BASE, auth_headers, query_string } from './api';
+import { API_BASE, ask_for_key, auth_headers, query_string } from './api';
 import { SseParser, type SseEvent } from './sse';
 
 export type StreamStatus = 'connecting' | 'live' | 'retrying';
@@ -17,6 +17,7 @@ export function open_stream(flow_run: string | null, on_event: (e: SseEvent) => 
         const res = await fetch(API_BASE + '/stream' + query_string({ flow_run }), {
           headers: { Accept: 'text/event-stream', ...auth_headers() }, signal: ctrl.signal,
         });
+        if (res.status === 401) { await ask_for_key(); continue; }
         if (!res.ok || !res.body) throw new Error(`stream: HTTP ${res.status}`);
         on_status?.('live');
         delay = 500;

@@ -103,7 +103,7 @@ export function FlowRunPage({ id, query }: { id: string; query: URLSearchParams 
         </div>
         {run.state_message && <p class={state_kind(run.state) === 'failed' || state_kind(run.state) === 'crashed' ? 'error' : 'muted'} data-testid="flow-run-message">{run.state_message}</p>}
         {cancel_error && <p class="error" role="alert">{cancel_error}</p>}
-        <dl class="kv">
+        <dl class="kv kv2">
           <dt>Started</dt><dd>{fmt_time(run.start_time)}{run.end_time && <> · ended {fmt_time(run.end_time)}</>}</dd>
           <dt>By state</dt><dd data-testid="task-counts">{counts_text(run.task_run_counts) || '—'}</dd>
           <dt>Process</dt><dd>{run.hostname ?? '—'}{run.pid !== undefined && <> · pid {run.pid}</>}{run.version && <> · version {run.version}</>}</dd>
@@ -143,7 +143,7 @@ function Overview({ run, graph, nodes, now }: { run: FlowRunDetail; graph: Graph
       return [...nodes.values()].sort((a, b) => (parse_time(a.start_time) ?? Infinity) - (parse_time(b.start_time) ?? Infinity))
         .map((t) => ({ key: t.id, label: t.run_name || t.task_name, start: parse_time(t.start_time), end: parse_time(t.end_time), state: t.state, href: `/task-runs/${t.id}`, note: t.state_message }));
     }
-    return (graph?.groups ?? []).map((g) => ({
+    return [...(graph?.groups ?? [])].sort((a, b) => (parse_time(a.start_time) ?? Infinity) - (parse_time(b.start_time) ?? Infinity)).map((g) => ({
       key: g.task_name, label: `${g.task_name} ×${fmt_count(g.count)}`, start: parse_time(g.start_time), end: parse_time(g.end_time),
       segments: segments_of(g.counts_by_state), note: counts_text(g.counts_by_state),
     }));
