@@ -32,3 +32,5 @@ void add_flow_run_commands(CLI::App& app);
 void add_task_run_commands(CLI::App& app);
 // `baton config`
 void add_config_commands(CLI::App& app);
+// `baton server start | database upgrade`
+void add_server_commands(CLI::App& app);
