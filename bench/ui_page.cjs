@@ -22,7 +22,7 @@ const RUNS = quick ? 1000 : 10000;
 const REPEATS = 3;
 const baton = h.arg('baton'), ui_dir = h.arg('ui-dir');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const line = (name, value, unit) => console.log(`bench ${name} ${typeof value === 'number' ? +value.toFixed(2) : value} ${unit}`);
+const line = (name, value, unit) => console.log(`bench ${name} ${Math.abs(value) >= 1 ? +value.toFixed(2) : +value.toPrecision(3)} ${unit}`);
 
 async function measure(browser, url, marks) {
   const page = await browser.newPage();
