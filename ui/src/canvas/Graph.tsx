@@ -10,11 +10,13 @@ import { css_var, use_canvas } from './use_canvas';
 // arrow keys walk the boxes, Enter opens the selected one.
 export interface GraphBox { id: string; label: string; sub: string; segments: { kind: StateKind; frac: number }[]; title: string }
 
-export function Graph({ boxes, edges, height = 420, on_open, selected }: {
+export function Graph({ boxes, edges, height: max_height = 420, on_open, selected }: {
   boxes: GraphBox[]; edges: [string, string][]; height?: number; on_open: (id: string) => void; selected?: string | null;
 }) {
   const BW = 150, BH = 40, COL = 200, ROWH = 56;
   const lay = useMemo(() => layout_dag({ ids: boxes.map((b) => b.id), edges }, { col_width: COL, row_height: ROWH, max_rows: 30 }), [boxes, edges]);
+  // As tall as the graph needs (a 4-group graph is a strip), at most max_height.
+  const height = Math.max(160, Math.min(max_height, lay.height + 100));
   const by_id = useMemo(() => new Map(boxes.map((b) => [b.id, b])), [boxes]);
   const [xf, set_xf] = useState<{ s: number; x: number; y: number } | null>(null);
   const [sel, set_sel] = useState<string | null>(selected ?? null);

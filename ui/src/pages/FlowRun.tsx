@@ -154,7 +154,7 @@ function Overview({ run, graph, nodes, now }: { run: FlowRunDetail; graph: Graph
     if (pg) return node_boxes(new Map(pg.nodes.map((n) => [n.id, n])), pg.edges.map((e) => [e.upstream, e.downstream] as [string, string]));
     if (small) return node_boxes(nodes!, (graph?.edges ?? []).map((e) => [e.upstream, e.downstream] as [string, string]));
     const groups = graph?.groups ?? [];
-    const b: GraphBox[] = groups.map((g) => ({ id: g.task_name, label: g.task_name, sub: `${fmt_count(g.count)} runs${fail_count(g.counts_by_state) ? ` · ${fmt_count(fail_count(g.counts_by_state))} failed` : ''}`, segments: segments_of(g.counts_by_state), title: `${g.task_name}: ${fmt_count(g.count)} runs (${counts_text(g.counts_by_state)})` }));
+    const b: GraphBox[] = groups.map((g) => ({ id: g.task_name, label: g.task_name, sub: `${fmt_count(g.count)} ${g.count === 1 ? 'run' : 'runs'}${fail_count(g.counts_by_state) ? ` · ${fmt_count(fail_count(g.counts_by_state))} failed` : ''}`, segments: segments_of(g.counts_by_state), title: `${g.task_name}: ${fmt_count(g.count)} runs (${counts_text(g.counts_by_state)})` }));
     const e: [string, string][] = [];
     for (const g of groups) for (const u of g.upstream_groups ?? []) e.push([u, g.task_name]);
     return { boxes: b, edges: e };
