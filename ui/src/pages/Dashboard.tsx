@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get_stats, list_flow_runs } from '../lib/api';
 import { open_stream } from '../lib/stream';
-import { fmt_ago, fmt_duration, short_id } from '../lib/format';
+import { fmt_ago, fmt_duration, short_id, span_seconds } from '../lib/format';
 import { StateChart } from '../canvas/StateChart';
 import { StateBadge } from '../components/StateBadge';
 import { use_async, use_throttle, use_title } from '../components/hooks';
@@ -83,7 +83,7 @@ export function RunTable({ runs, empty, message, heartbeat }: { runs: FlowRun[] 
           <td>{f.flow_name}</td>
           <td><StateBadge state={f.state} cancel_requested={!!f.cancel_requested} /></td>
           <td title={f.state_time ?? f.created}>{fmt_ago(f.state_time ?? f.created)}</td>
-          <td>{fmt_duration(f.duration_seconds)}</td>
+          <td>{fmt_duration(f.duration_seconds ?? span_seconds(f.start_time, f.end_time))}</td>
           {message && <td class="msg">{f.state_message}</td>}
           {heartbeat && <td>{fmt_ago(f.heartbeat)}</td>}
         </tr>))}</tbody>

@@ -3,7 +3,7 @@ import { list_flow_runs } from '../lib/api';
 import { navigate, set_query } from '../lib/router';
 import { open_stream } from '../lib/stream';
 import { FILTER_STATES } from '../lib/states';
-import { fmt_count, fmt_duration, fmt_time, local_to_rfc3339, rfc3339_to_local, short_id } from '../lib/format';
+import { fmt_count, fmt_duration, fmt_time, local_to_rfc3339, rfc3339_to_local, short_id, span_seconds } from '../lib/format';
 import { StateBadge } from '../components/StateBadge';
 import { Tags } from '../components/Json';
 import { use_async, use_throttle, use_title } from '../components/hooks';
@@ -67,7 +67,7 @@ export function FlowRuns({ query }: { query: URLSearchParams }) {
                 <td><a href={`/flow-runs?flow=${encodeURIComponent(r.flow_name)}`}>{r.flow_name}</a></td>
                 <td><StateBadge state={r.state} cancel_requested={!!r.cancel_requested} /></td>
                 <td>{fmt_time(r.created)}</td>
-                <td>{fmt_duration(r.duration_seconds)}</td>
+                <td>{fmt_duration(r.duration_seconds ?? span_seconds(r.start_time, r.end_time))}</td>
                 <td>{r.task_run_count !== undefined ? fmt_count(r.task_run_count) : '—'}</td>
                 <td><Tags tags={r.tags} /></td>
                 <td><a href={`/compare?a=${r.id}`} aria-label={`Compare ${r.run_name || short_id(r.id)} with another run`}>compare</a></td>

@@ -49,7 +49,7 @@ export function TaskRunPage({ id }: { id: string }) {
       <section class="panel"><h2>Logs</h2>
         {logs.error && <p class="error">{logs.error}</p>}
         {logs.data && (logs.data.logs.length === 0 ? <p class="muted">No log lines.</p> : (
-          <div class="scroll-x"><table><tbody>{logs.data.logs.map((l, i) => (
+          <div class="scroll-x"><table class="logs"><tbody>{logs.data.logs.map((l, i) => (
             <tr key={i} class="logline"><td class="muted">{fmt_clock(l.time)}</td><td class={`lv-${l.level}`}>{l.level}</td><td class={`lv-${l.level} msg`}>{l.message}</td></tr>))}</tbody></table></div>))}
         {logs.data?.next_cursor && <button type="button" onClick={() => set_cursor(logs.data!.next_cursor)}>Next page →</button>}
       </section>
@@ -57,8 +57,16 @@ export function TaskRunPage({ id }: { id: string }) {
   );
 }
 
+// Neighbours by name and state: the first NAMED are read (one request each),
+// the rest are listed by id (a fan-in of 10,000 must not cost 10,000 requests).
+const NAMED = 20;
 function RunLinks({ ids }: { ids?: string[] }) {
+  const named = use_async(async () => Promise.all((ids ?? []).slice(0, NAMED).map((u) => read_task_run(u).catch(() => null))), [ids?.join(',')]);
   if (!ids?.length) return <p class="muted">none</p>;
   const shown = ids.slice(0, 200);
-  return <ul>{shown.map((u) => <li key={u}><a class="mono" href={`/task-runs/${u}`}>{short_id(u)}</a></li>)}{ids.length > shown.length && <li class="muted">and {ids.length - shown.length} more</li>}</ul>;
+  return (
+    <ul>{shown.map((u, i) => {
+      const t = named.data?.[i];
+      return <li key={u}><a href={`/task-runs/${u}`}>{t ? (t.run_name || t.task_name) : <span class="mono">{short_id(u)}</span>}</a>{t && <> <StateBadge state={t.state} /></>}</li>;
+    })}{ids.length > shown.length && <li class="muted">and {ids.length - shown.length} more</li>}</ul>);
 }
