@@ -15,6 +15,9 @@ const baton = h.arg('baton');
 const ui_dir = h.arg('ui-dir');
 const out = h.arg('out', path.join(process.cwd(), 'ui-screens'));
 const BIG = Number(process.env.BATON_UI_TEST_TASKS ?? 100000);
+// The directory of the example programs (hello_flow, slow_flow); given when the
+// engine can report to a server (the client layer is built).
+const examples = h.arg('examples');
 if (!baton || !ui_dir) { console.error('usage: ui_browser_test.cjs --baton PATH --ui-dir DIR [--out DIR]'); process.exit(2); }
 if (!fs.existsSync(path.join(ui_dir, 'index.html'))) { console.error(`ui_browser_test: ${ui_dir}/index.html is missing (build the baton_ui target)`); process.exit(2); }
 fs.mkdirSync(out, { recursive: true });
@@ -259,6 +262,44 @@ async function main() {
       await shot('flow-run-big-dark');
       await page.emulateMedia({ colorScheme: 'light' });
     });
+
+    if (examples) {
+      const { spawn, execFile } = require('node:child_process');
+      const env = { ...process.env, BATON_API_URL: `${U}/api`, BATON_HOME: path.join(dir, 'engine-home'), BATON_HEARTBEAT_SECONDS: '1' };
+      delete env.BATON_API_KEY;
+      await check('a real flow program reports to the server and its page shows its task runs, logs and retried task', async () => {
+        await new Promise((resolve, reject) => execFile(path.join(examples, 'hello_flow'), ['--name', 'browser', '--count', '5'], { env, timeout: 120000 },
+          (e, so, se) => (e ? reject(new Error(`hello_flow: ${e.message}\n${so}\n${se}`)) : resolve())));
+        await page.goto(`${U}/flow-runs?flow=hello`);
+        await page.locator('[data-testid=flow-runs] tbody tr').first().waitFor();
+        await page.locator('[data-testid=flow-runs] tbody tr a').first().click();
+        await page.locator('[data-testid=flow-run-header] .badge[data-state=Completed]').waitFor();
+        assert.equal(await page.textContent('[data-testid=task-count] b'), '7'); // greet, 5 squares, flaky_sum
+        assert.match(await page.getAttribute('canvas[aria-label^="Timeline"]', 'aria-label'), /^Timeline of 7 rows/);
+        await page.getByRole('tab', { name: 'Logs' }).click();
+        await page.getByText('hello, browser!').waitFor();
+        await page.getByText('sum of the first 5 squares: 55').waitFor();
+        await shot('example-hello-flow');
+      });
+      await check('a real running flow updates live, and Cancel in the UI stops the program', async () => {
+        const child = spawn(path.join(examples, 'slow_flow'), ['--steps', '200', '--step-ms', '150'], { env, stdio: 'ignore' });
+        const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+        try {
+          await page.goto(`${U}/flow-runs?flow=slow&state=Running`);
+          await page.waitForFunction(() => document.querySelectorAll('[data-testid=flow-runs] tbody tr').length === 1, null, { timeout: 60000 });
+          await page.locator('[data-testid=flow-runs] tbody tr a').first().click();
+          await page.getByTestId('cancel').waitFor();
+          const first = Number((await page.textContent('[data-testid=task-count] b')).replace(/,/g, ''));
+          await page.waitForFunction((n) => Number(document.querySelector('[data-testid=task-count] b')?.textContent?.replace(/,/g, '')) > n ||
+            /Completed/.test(document.querySelector('[data-testid=task-counts]')?.textContent ?? ''), first, { timeout: 30000 });
+          await page.getByTestId('cancel').click();
+          await page.locator('[data-testid=flow-run-header] .badge[data-state=Cancelled]').waitFor({ timeout: 60000 });
+          await shot('example-slow-flow-cancelled');
+          const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 30000))]);
+          assert.notEqual(code, 'still running', 'slow_flow kept running after its cancellation');
+        } finally { if (child.exitCode === null) child.kill('SIGKILL'); }
+      });
+    }
 
     await check('no console errors on any page', async () => {
       assert.deepEqual(problems, []);
