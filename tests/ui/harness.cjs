@@ -90,14 +90,16 @@ function flow_run_events(src, { flow_name, run_name, parameters = {}, tags = [],
 }
 
 // A wide ETL shape: extract ×k → transform ×k (1:1) → load ×k/10 (fan-in of 10) → report.
-// failures: how many transforms fail (their loads are NotReady... kept simple: Failed upstream).
+// failures: how many transforms fail, spread evenly (their message names the row).
 function big_tasks(n, t0_us, failures = 3) {
   const k = Math.floor((n - 1) / 2.1);
   const tasks = [];
   let t = t0_us;
   for (let i = 0; i < k; ++i) tasks.push({ name: 'extract', run_name: `extract-${i}`, state: 'Completed', start_us: t + i * 20, end_us: t + i * 20 + 900 });
+  const failing = new Set();
+  for (let f = 1; f <= failures; ++f) failing.add(Math.floor((k * f) / (failures + 1)));
   for (let i = 0; i < k; ++i) {
-    const fail = i >= k - failures * 997 && (k - i) % 997 === 0;
+    const fail = failing.has(i);
     tasks.push({ name: 'transform', run_name: `transform-${i}`, state: fail ? 'Failed' : i % 50 === 0 ? 'Cached' : 'Completed', message: fail ? `ValueError: row ${i} has a negative fare` : '',
       start_us: t + i * 20 + 1000, end_us: t + i * 20 + 2500, upstream: [i], logs: i % 100 === 0 || fail ? [[fail ? 'ERROR' : 'INFO', fail ? `transform ${i} failed: negative fare` : `transformed chunk ${i}`]] : [] });
   }

@@ -275,7 +275,7 @@ async function main() {
         await page.locator('[data-testid=flow-runs] tbody tr a').first().click();
         await page.locator('[data-testid=flow-run-header] .badge[data-state=Completed]').waitFor();
         assert.equal(await page.textContent('[data-testid=task-count] b'), '7'); // greet, 5 squares, flaky_sum
-        assert.match(await page.getAttribute('canvas[aria-label^="Timeline"]', 'aria-label'), /^Timeline of 7 rows/);
+        await page.locator('canvas[aria-label^="Timeline of 7 rows"]').waitFor();
         await page.getByRole('tab', { name: 'Logs' }).click();
         await page.getByText('hello, browser!').waitFor();
         await page.getByText('sum of the first 5 squares: 55').waitFor();
@@ -289,11 +289,16 @@ async function main() {
           await page.waitForFunction(() => document.querySelectorAll('[data-testid=flow-runs] tbody tr').length === 1, null, { timeout: 60000 });
           await page.locator('[data-testid=flow-runs] tbody tr a').first().click();
           await page.getByTestId('cancel').waitFor();
-          const first = Number((await page.textContent('[data-testid=task-count] b')).replace(/,/g, ''));
-          await page.waitForFunction((n) => Number(document.querySelector('[data-testid=task-count] b')?.textContent?.replace(/,/g, '')) > n ||
-            /Completed/.test(document.querySelector('[data-testid=task-counts]')?.textContent ?? ''), first, { timeout: 30000 });
+          await page.getByRole('tab', { name: 'Task runs' }).click();
+          await page.locator('.vlist .vrow:not(.vhead)').first().waitFor();
+          const done_before = await page.locator('.vlist .vrow:not(.vhead) .badge[data-state=Completed]').count();
+          // Rows change state while the page is open, and keep their names.
+          await page.waitForFunction((n) => document.querySelectorAll('.vlist .vrow:not(.vhead) .badge[data-state=Completed]').length > n, done_before, { timeout: 30000 });
+          const names = await page.locator('.vlist .vrow:not(.vhead) > span:first-child').allTextContents();
+          assert.ok(names.length > 0 && names.every((n) => n === 'step'), `task names in the live table: ${names.slice(0, 5)}`);
           await page.getByTestId('cancel').click();
           await page.locator('[data-testid=flow-run-header] .badge[data-state=Cancelled]').waitFor({ timeout: 60000 });
+          await page.getByRole('tab', { name: 'Overview' }).click();
           await shot('example-slow-flow-cancelled');
           const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 30000))]);
           assert.notEqual(code, 'still running', 'slow_flow kept running after its cancellation');

@@ -116,3 +116,21 @@ describe('bar segments', () => {
     expect(w.reduce((a, [, x]) => a + x, 0)).toBeCloseTo(150);
   });
 });
+
+import { is_complete, merge_task_run } from '../src/lib/merge';
+describe('live task-run updates', () => {
+  const known = tr('a', 'step', 'step-1', 'Running', '2026-01-01T00:00:01Z');
+  it('change the state and end, and never erase names or the start', () => {
+    const m = merge_task_run(known, { id: 'a', task_name: '', run_name: '', created: '1970-01-01T00:00:00.000000Z', start_time: null, state: 'Completed', end_time: '2026-01-01T00:00:05Z', flow_run: null });
+    expect(m.task_name).toBe('step');
+    expect(m.run_name).toBe('step-1');
+    expect(m.created).toBe('2026-01-01T00:00:01Z');
+    expect(m.start_time).toBe('2026-01-01T00:00:01Z');
+    expect(m.state).toBe('Completed');
+    expect(m.end_time).toBe('2026-01-01T00:00:05Z');
+  });
+  it('tell a partial record from one that can be shown as a new row', () => {
+    expect(is_complete({ id: 'x', task_name: '', created: '1970-01-01T00:00:00Z' })).toBe(false);
+    expect(is_complete(known)).toBe(true);
+  });
+});

@@ -5,6 +5,7 @@ import { navigate, set_query } from '../lib/router';
 import { FAILURE_STATES, counts_text, is_final, segments_of, state_kind } from '../lib/states';
 import { fmt_bytes, fmt_count, fmt_duration, fmt_time, parse_time, short_id, span_seconds } from '../lib/format';
 import { mark_after_paint } from '../lib/marks';
+import { is_complete, merge_task_run } from '../lib/merge';
 import { StateBadge } from '../components/StateBadge';
 import { Json, Tags } from '../components/Json';
 import { use_async, use_now, use_throttle, use_title } from '../components/hooks';
@@ -51,16 +52,24 @@ export function FlowRunPage({ id, query }: { id: string; query: URLSearchParams 
     } catch (e) { if (first) set_error(e instanceof Error ? e.message : String(e)); }
   };
   useEffect(() => { void load_run(); void load_graph(true); }, [id]);
-  useEffect(() => { if (run) mark_after_paint('baton:flow-run-painted'); }, [run]);
-
   const refresh = use_throttle(() => { void load_run(); void load_graph(false); }, 1500);
+  useEffect(() => { if (run) mark_after_paint('baton:flow-run-painted'); }, [run]);
+  // The run and its graph were read at two moments: when they disagree on the
+  // number of task runs (a run still reporting), read the graph again.
+  useEffect(() => {
+    if (run && graph && run.task_run_count !== undefined && run.task_run_count !== graph.total_nodes) refresh();
+  }, [run?.task_run_count, graph?.total_nodes]);
+
   useEffect(() => open_stream(id, (e) => {
     let v: unknown;
     try { v = JSON.parse(e.data); } catch { return; }
     if (e.event === 'task_run') {
       const t = v as TaskRun;
       table.current?.apply(t);
-      set_nodes((m) => { if (!m || (!m.has(t.id) && m.size >= NODE_LIMIT)) return m; const c = new Map(m); c.set(t.id, { ...c.get(t.id), ...t }); return c; });
+      set_nodes((m) => {
+        if (!m || (!m.has(t.id) && (m.size >= NODE_LIMIT || !is_complete(t)))) return m; // new and partial: the refresh reads it
+        const c = new Map(m); c.set(t.id, merge_task_run(c.get(t.id), t)); return c;
+      });
       refresh();
     } else if (e.event === 'log') {
       logs.current?.append(v as LogLine);

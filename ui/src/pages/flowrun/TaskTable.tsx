@@ -5,6 +5,7 @@ import { fmt_clock, fmt_count, fmt_duration, span_seconds } from '../../lib/form
 import { StateBadge } from '../../components/StateBadge';
 import { VirtualList } from '../../components/VirtualList';
 import type { TaskRun } from '../../lib/types';
+import { is_complete, merge_task_run } from '../../lib/merge';
 
 // The task runs of a flow run, any number of them: pages of 500 are fetched as
 // the list scrolls, and only the rows in view are in the DOM. Live task_run
@@ -56,8 +57,8 @@ export function TaskTable({ flow_run, total, register, initial_state, on_state }
     register({
       apply(t) {
         const i = index.current.get(t.id);
-        if (i !== undefined) set_rows((r) => { const c = r.slice(); c[i] = { ...c[i], ...t }; return c; });
-        else if (done && (!state || state.split(',').includes(t.state)) && (!name || t.task_name.includes(name) || (t.run_name ?? '').includes(name)))
+        if (i !== undefined) set_rows((r) => { const c = r.slice(); c[i] = merge_task_run(c[i], t); return c; });
+        else if (done && is_complete(t) && (!state || state.split(',').includes(t.state)) && (!name || t.task_name.includes(name) || (t.run_name ?? '').includes(name)))
           set_rows((r) => { index.current.set(t.id, r.length); return r.concat(t); });
       },
     });
