@@ -9,7 +9,7 @@
 //   ui_flow_run_list_first_paint   navigation → the first page of the 10,000-run list
 // The peer: what a UI that downloads every task run to draw a summary would
 // transfer and wait for (all pages of /flow-runs/{id}/task-runs, limit 1000).
-// BATON_BENCH_QUICK=1: 10,000 task runs and 1,000 flow runs.
+// BATON_BENCH_QUICK=1: 2,000 task runs, 500 flow runs, one page load each (a smoke run).
 //
 //   node bench/ui_page.cjs --baton build/cli/baton --ui-dir build/ui/dist
 const path = require('node:path');
@@ -17,9 +17,9 @@ const fs = require('node:fs');
 const h = require(path.join(__dirname, '..', 'tests', 'ui', 'harness.cjs'));
 
 const quick = process.env.BATON_BENCH_QUICK === '1';
-const TASKS = quick ? 10000 : 100000;
-const RUNS = quick ? 1000 : 10000;
-const REPEATS = 3;
+const TASKS = quick ? 2000 : 100000;
+const RUNS = quick ? 500 : 10000;
+const REPEATS = quick ? 1 : 3;
 const baton = h.arg('baton'), ui_dir = h.arg('ui-dir');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const line = (name, value, unit) => console.log(`bench ${name} ${Math.abs(value) >= 1 ? +value.toFixed(2) : +value.toPrecision(3)} ${unit}`);
