@@ -145,6 +145,12 @@ async function main() {
       await page.getByText(/transform \d+ failed: negative fare/).first().waitFor();
       await page.waitForFunction(() => /^3 lines/.test(document.querySelector('[data-testid=log-count]')?.textContent ?? ''));
       await shot('flow-run-logs');
+      // The download holds the filtered lines as text.
+      await page.getByRole('button', { name: 'Download' }).click();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('log-download').click()]);
+      const text = fs.readFileSync(await download.path(), 'utf8');
+      assert.equal(text.trim().split('\n').length, 3, text);
+      assert.match(text, /ERROR +[0-9a-f]{8} transform \d+ failed: negative fare/);
     });
 
     await check('a small run shows one bar and one box per task run, and its failed task', async () => {
