@@ -32,9 +32,19 @@ async function check(name, fn) {
 const NOW_US = Date.now() * 1000;
 const MIN = 60e6;
 
-async function fill(url) {
+// The running runs go first and get heartbeats at once, as from a live engine
+// (the server marks a Running run without heartbeats Crashed).
+async function fill(url, on_running) {
   const src = new h.Source(url);
   const runs = {};
+  // A run in progress and one to cancel.
+  const live_t0 = Date.now() * 1000;
+  runs.live = h.flow_run_events(src, { flow_name: 'streaming', run_name: 'live-run', created_us: live_t0, state: 'Running',
+    tasks: [{ name: 'step', run_name: 'step-0', state: 'Completed', start_us: live_t0 + 1000, end_us: live_t0 + 50000, logs: [['INFO', 'step 0 done']] }] });
+  runs.cancel = h.flow_run_events(src, { flow_name: 'streaming', run_name: 'to-cancel', created_us: live_t0 + 1000, state: 'Running',
+    tasks: [{ name: 'wait', run_name: 'wait-0', state: 'Running', start_us: live_t0 + 2000 }] });
+  await src.flush();
+  on_running([runs.live.id, runs.cancel.id]);
   // A history of small runs over the last hours: completed, failed and crashed ones.
   for (let i = 0; i < 24; ++i) {
     const created = NOW_US - (i + 1) * 17 * MIN;
@@ -55,12 +65,6 @@ async function fill(url) {
   const big_tasks = h.big_tasks(BIG, big_t0);
   runs.big = h.flow_run_events(src, { flow_name: 'taxi-etl', run_name: 'big-etl', parameters: { months: 12, rows: 1e8 }, tags: ['big'], created_us: big_t0 - 1000,
     state: 'Failed', message: '3 task runs failed', end_us: big_tasks[big_tasks.length - 1].end_us + 100, tasks: big_tasks });
-  // A run in progress and one to cancel.
-  const live_t0 = NOW_US - 2 * MIN;
-  runs.live = h.flow_run_events(src, { flow_name: 'streaming', run_name: 'live-run', created_us: live_t0, state: 'Running',
-    tasks: [{ name: 'step', run_name: 'step-0', state: 'Completed', start_us: live_t0 + 1000, end_us: live_t0 + 50000, logs: [['INFO', 'step 0 done']] }] });
-  runs.cancel = h.flow_run_events(src, { flow_name: 'streaming', run_name: 'to-cancel', created_us: live_t0 + 1000, state: 'Running',
-    tasks: [{ name: 'wait', run_name: 'wait-0', state: 'Running', start_us: live_t0 + 2000 }] });
   const t0 = Date.now();
   const n = src.events.length;
   await src.flush();
@@ -73,9 +77,7 @@ async function main() {
   let server = null, browser = null, stop_beats = () => {};
   try {
     server = await h.start_server({ baton, ui_dir, dir });
-    const { src, runs } = await fill(server.url);
-    const alive = new Set([runs.live.id, runs.cancel.id]);
-    stop_beats = h.keep_alive(server.url, () => [...alive]);
+    const { src, runs } = await fill(server.url, (ids) => { stop_beats = h.keep_alive(server.url, () => ids); });
     browser = await h.launch_browser(path.join(dir, 'chromium-profile'));
     const page = browser.pages()[0] ?? await browser.newPage();
     const problems = [];
