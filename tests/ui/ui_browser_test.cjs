@@ -129,6 +129,13 @@ async function main() {
       const counts = await page.textContent('[data-testid=task-counts]');
       assert.match(counts, /3 Failed/);
       await shot('flow-run-big', true);
+      // Grouped by task name (a box per name), then a page of 500 runs with their edges.
+      assert.match(await page.getAttribute('[data-testid=graph]', 'aria-label'), /of 4 boxes and 3 edges/);
+      await page.getByRole('button', { name: 'Show task runs (pages of 500)' }).click();
+      await page.locator('[data-testid=graph][aria-label*="of 500 boxes"]').waitFor();
+      await page.locator('canvas[aria-label^="Timeline of 500 rows"]').waitFor();
+      await page.getByRole('button', { name: 'Next 500 →' }).click();
+      await page.getByText(/task runs 501–1,000 of/).waitFor();
     });
 
     await check('the task-run table jumps to the first failure and shows its message', async () => {

@@ -148,15 +148,16 @@ function Overview({ run, graph, nodes, now }: { run: FlowRunDetail; graph: Graph
   const [node_page, set_node_page] = useState<{ cursor: string | null; n: number } | null>(null);
   const page_graph = use_async(async () => node_page ? read_graph(run.id, { limit: 500, cursor: node_page.cursor ?? undefined }) : null, [node_page?.n]);
   const rows = useMemo<TimelineRow[]>(() => {
-    if (nodes) {
-      return [...nodes.values()].sort((a, b) => (parse_time(a.start_time) ?? Infinity) - (parse_time(b.start_time) ?? Infinity))
+    const list = page_graph.data ? page_graph.data.nodes : nodes ? [...nodes.values()] : null;
+    if (list) {
+      return list.sort((a, b) => (parse_time(a.start_time) ?? Infinity) - (parse_time(b.start_time) ?? Infinity))
         .map((t) => ({ key: t.id, label: t.run_name || t.task_name, start: parse_time(t.start_time), end: parse_time(t.end_time), state: t.state, href: `/task-runs/${t.id}`, note: t.state_message }));
     }
     return [...(graph?.groups ?? [])].sort((a, b) => (parse_time(a.start_time) ?? Infinity) - (parse_time(b.start_time) ?? Infinity)).map((g) => ({
       key: g.task_name, label: `${g.task_name} ×${fmt_count(g.count)}`, start: parse_time(g.start_time), end: parse_time(g.end_time),
       segments: segments_of(g.counts_by_state), note: counts_text(g.counts_by_state),
     }));
-  }, [nodes, graph]);
+  }, [nodes, graph, page_graph.data]);
   const small = nodes !== null;
   const { boxes, edges } = useMemo(() => {
     const pg = page_graph.data;
@@ -179,7 +180,7 @@ function Overview({ run, graph, nodes, now }: { run: FlowRunDetail; graph: Graph
           <a href={`/flow-runs/${run.id}?tab=task-runs&state=${FAILURE_STATES.join(',')}`}>All failed task runs →</a>
         </section>)}
       <section class="panel" aria-labelledby="tl-h">
-        <h2 id="tl-h">Timeline {!small && <span class="muted">— one bar per task name ({fmt_count(graph?.total_nodes ?? 0)} task runs)</span>}</h2>
+        <h2 id="tl-h">Timeline {page_graph.data ? <span class="muted">— the task runs of the graph's page</span> : !small && <span class="muted">— one bar per task name ({fmt_count(graph?.total_nodes ?? 0)} task runs)</span>}</h2>
         {graph ? <Timeline rows={rows} now={now} on_open={(r) => { if (r.href) navigate(r.href); else set_open_group(r.key); }} /> : <p class="muted">Loading…</p>}
       </section>
       <section class="panel" aria-labelledby="g-h">
