@@ -60,3 +60,11 @@ if [ -f "$here/tools/package.json" ]; then
     (cd "$here/tools" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi
+# The web UI's build (Vite, TypeScript, Preact) and its browser-test driver
+# (playwright-core, pointed at Debian's chromium), pinned by ui/package-lock.json.
+if [ -f "$here/ui/package.json" ]; then
+  if [ ! -d "$here/ui/node_modules" ] || [ "$here/ui/package-lock.json" -nt "$here/ui/node_modules/.package-lock.json" ]; then
+    echo "install-deps: npm ci in ui/"
+    (cd "$here/ui" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
