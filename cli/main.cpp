@@ -4,6 +4,9 @@
 #include "commands.h"
 #include "parquet_commands.h"
 #include "taxi_commands.h"
+#include "unknown_command.h"
+
+#include <baton/version.h>
 
 #include <cstdio>
 #include <exception>
@@ -14,6 +17,7 @@ int main(int argc, char** argv) {
   app.name("baton");
   app.require_subcommand(1);
   app.fallthrough(false);
+  app.set_version_flag("--version", "baton " BATON_VERSION_STRING);
 
   // Every command group, in the order `baton --help` lists them.
   using AddCommands = void (*)(CLI::App&);
@@ -22,6 +26,10 @@ int main(int argc, char** argv) {
     add(app);
   }
 
+  if (auto unknown = baton::cli::check_command_words(app, argc, argv)) {
+    std::fprintf(stderr, "baton: error: %s\n", unknown->c_str());
+    return baton::cli::kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
