@@ -15,7 +15,10 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# The demo needs the command and the taxi ETL only: not every test and benchmark.
+demo: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target baton_cli taxi_etl
 	@./scripts/demo.sh $(BUILD)
 
 # The whole suite runs under AddressSanitizer + UndefinedBehaviorSanitizer: one
