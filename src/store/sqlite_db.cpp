@@ -288,7 +288,10 @@ std::string damage_report(const std::filesystem::path& path) {
       const auto* line = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
       const std::string text = line != nullptr ? line : "";
       if (text == "ok") continue;
-      found += (found.empty() ? "" : "; ") + text;
+      // One line per finding: "*** in database main ***\nPage 60: ..." reads as a list.
+      std::string flat;
+      for (const char c : text) flat += c == '\n' ? std::string(" ") : std::string(1, c);
+      found += (found.empty() ? "" : "; ") + flat;
     }
   }
   if (rc != SQLITE_DONE && found.empty()) found = sqlite3_errmsg(raw);

@@ -424,8 +424,8 @@ TEST_F(CliTest, AReadOnlyHistoryCanBeRead) {
     fs::permissions(db, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
     fs::permissions(home_, fs::perms::owner_read | fs::perms::owner_exec);
   } else {
-    if (testing::run({"unshare", "-m", "true"}).exit_code != 0) GTEST_SKIP() << "no mount namespace can be made here";
-    cmd = {"unshare", "-m", "sh", "-c",
+    if (testing::run({"/usr/bin/unshare", "-m", "true"}).exit_code != 0) GTEST_SKIP() << "no mount namespace can be made here";
+    cmd = {"/usr/bin/unshare", "-m", "/bin/sh", "-c",
            "mount --bind \"$BATON_HOME\" \"$BATON_HOME\" && mount -o remount,bind,ro \"$BATON_HOME\" && "
            "touch \"$BATON_HOME/probe\" 2>/dev/null && exit 99; exec \"$0\" \"$@\"",
            BATON_CLI_PATH};
