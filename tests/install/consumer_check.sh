@@ -7,6 +7,8 @@
 #                 through find_package(baton) and through pkg-config.
 #   subdirectory  the consumer with add_subdirectory(SOURCE_DIR): baton's libraries
 #                 only, MPI and S3 off, GoogleTest and CLI11 made unfindable.
+#   options       configure only: BATON_WITH_MPI / BATON_WITH_S3 with their libraries
+#                 hidden stop with a message naming the option; off, they configure.
 #   deb           cpack -G DEB from BUILD_DIR; the .deb installed with dpkg -i into a
 #                 fresh root (a copy-on-write overlay of this machine's root, in a
 #                 private mount namespace; or, with BATON_FRESH_ROOT_TAR=<a Debian 12
@@ -142,6 +144,33 @@ for m in \$(pkg-config --print-requires baton | awk '{print \$1}'); do
 done
 echo "ok: the .deb installed, the consumer built against /usr and ran"
 EOF
+  ;;
+options)
+  # Configuring only (no build): MPI or S3 asked for while their libraries are
+  # absent stops with a message naming the option that turns them off.
+  libdir=$tmp/pkgconfig
+  mkdir -p "$libdir"
+  for d in $(pkg-config --variable pc_path pkg-config | tr : ' '); do
+    for pc in "$d"/*.pc; do
+      [ -e "$pc" ] || continue
+      case "$(basename "$pc")" in ompi*.pc | mpi*.pc) ;; *) ln -sf "$pc" "$libdir/" ;; esac
+    done
+  done
+  common=(-DBATON_BUILD_TESTS=OFF -DBATON_BUILD_BENCH=OFF -DBATON_BUILD_EXAMPLES=OFF -DBATON_BUILD_CLI=OFF
+          -DCMAKE_CXX_COMPILER="$compiler")
+  if PKG_CONFIG_LIBDIR=$libdir cmake -S "$src" -B "$tmp/no-mpi" "${common[@]}" >"$tmp/no-mpi.log" 2>&1; then
+    fail "configured with BATON_WITH_MPI=ON and no OpenMPI"
+  fi
+  grep -q "configure with -DBATON_WITH_MPI=OFF" "$tmp/no-mpi.log" || { cat "$tmp/no-mpi.log"; fail "no clear message for MPI"; }
+  PKG_CONFIG_LIBDIR=$libdir cmake -S "$src" -B "$tmp/no-mpi" "${common[@]}" -DBATON_WITH_MPI=OFF >"$tmp/no-mpi.log" 2>&1 ||
+    { cat "$tmp/no-mpi.log"; fail "BATON_WITH_MPI=OFF without OpenMPI does not configure"; }
+  if cmake -S "$src" -B "$tmp/no-s3" "${common[@]}" -DCMAKE_DISABLE_FIND_PACKAGE_CURL=ON >"$tmp/no-s3.log" 2>&1; then
+    fail "configured with BATON_WITH_S3=ON and no libcurl"
+  fi
+  grep -q "configure with -DBATON_WITH_S3=OFF" "$tmp/no-s3.log" || { cat "$tmp/no-s3.log"; fail "no clear message for S3"; }
+  cmake -S "$src" -B "$tmp/no-s3" "${common[@]}" -DCMAKE_DISABLE_FIND_PACKAGE_CURL=ON -DBATON_WITH_S3=OFF \
+    >"$tmp/no-s3.log" 2>&1 || { cat "$tmp/no-s3.log"; fail "BATON_WITH_S3=OFF without libcurl does not configure"; }
+  echo "ok: MPI and S3 absent: a clear message, and they switch off"
   ;;
 *)
   fail "unknown mode $mode"
