@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build/release
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test test-release asan tsan bench fuzz format format-check tidy clean
+.PHONY: all deps build demo test test-release asan tsan bench fuzz deb format format-check tidy clean
 
 all: build
 
@@ -15,7 +15,10 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# The demo needs the command and the taxi ETL only: not every test and benchmark.
+demo: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target baton_cli taxi_etl
 	@./scripts/demo.sh $(BUILD)
 
 # The whole suite runs under AddressSanitizer + UndefinedBehaviorSanitizer: one
@@ -37,6 +40,15 @@ asan: test
 
 bench: build
 	@./scripts/bench.sh $(BUILD)
+
+# The Debian package: the libraries, headers, CMake package, baton.pc and the
+# `baton` command, built without tests, benchmarks and examples, for /usr.
+deb: deps
+	@cmake -S . -B build/package -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
+	  -DBATON_BUILD_TESTS=OFF -DBATON_BUILD_BENCH=OFF -DBATON_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build/package -j $(JOBS)
+	@cd build/package && cpack -G DEB
+	@ls build/package/*.deb
 
 # libFuzzer on the Parquet reader for a bounded time (FUZZ_TIME seconds), seeded
 # with the parquet-testing corpus; findings land in build/fuzz/ as crash-* files.

@@ -4,6 +4,9 @@
 #include "commands.h"
 #include "parquet_commands.h"
 #include "taxi_commands.h"
+#include "unknown_command.h"
+
+#include <baton/version.h>
 
 #include <cstdio>
 #include <exception>
@@ -15,6 +18,7 @@ int main(int argc, char** argv) {
   app.name("baton");
   app.require_subcommand(1);
   app.fallthrough(false);
+  app.set_version_flag("--version", "baton " BATON_VERSION_STRING);
 
   // Every command group, in the order `baton --help` lists them.
   using AddCommands = void (*)(CLI::App&);
@@ -24,8 +28,14 @@ int main(int argc, char** argv) {
     add(app);
   }
 
+  if (auto unknown = baton::cli::check_command_words(app, argc, argv)) {
+    std::fprintf(stderr, "baton: error: %s\n", unknown->c_str());
+    return baton::cli::kExitUsage;
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a command that failed (it printed why): its own status, not a usage error
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);  // prints help or the error
     return rc == 0 ? 0 : baton::cli::kExitUsage;

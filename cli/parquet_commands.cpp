@@ -9,6 +9,8 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <baton/parquet.h>
@@ -16,6 +18,20 @@
 
 namespace baton::cli {
 namespace {
+
+// The reader's messages name its C++ API where they suggest a way out; a CLI
+// user gets the flag that does the same.
+std::string in_cli_terms(std::string message) {
+  static constexpr std::pair<std::string_view, std::string_view> kApiToFlag[] = {
+      {"ParquetReadOptions::columns", "--columns"},
+  };
+  for (const auto& [api, flag] : kApiToFlag) {
+    for (auto at = message.find(api); at != std::string::npos; at = message.find(api, at + flag.size())) {
+      message.replace(at, api.size(), flag);
+    }
+  }
+  return message;
+}
 
 // Runs a command body; an exception becomes one error line and exit status 1.
 template <class F>
@@ -26,7 +42,7 @@ void guarded(F&& body) {
     throw;
   } catch (const std::exception& e) {
     std::cout.flush();
-    std::cerr << "baton: error: " << e.what() << "\n";
+    std::cerr << "baton: error: " << in_cli_terms(e.what()) << "\n";
     throw CLI::RuntimeError(1);
   }
 }

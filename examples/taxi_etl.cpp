@@ -73,12 +73,43 @@ auto summarize = BATON_TASK("summarize", [](const std::string& month, const bato
                    return s;
                  }).task_run_name("summarize-{month}");
 
+// The arguments are checked before anything is generated or read, so a bad one
+// ends the program with a message naming the flag and nothing half done.
+void check_arguments(const std::optional<std::vector<std::string>>& paths, const std::optional<int>& months,
+                     const std::optional<std::string>& data_dir, const std::optional<std::int64_t>& rows) {
+  if (paths && months) throw std::invalid_argument("give --paths or --months, not both");
+  if (paths) {
+    if (paths->empty()) throw std::invalid_argument("--paths: no file given (--paths FILE[,FILE...])");
+    for (std::size_t i = 0; i < paths->size(); ++i) {
+      const std::string& p = (*paths)[i];
+      if (p.empty()) {
+        throw std::invalid_argument("--paths: file " + std::to_string(i + 1) + " of " +
+                                    std::to_string(paths->size()) + " has an empty name");
+      }
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(p, ec)) {
+        throw std::invalid_argument("--paths: '" + p + "' " +
+                                    (std::filesystem::exists(p, ec) ? "is not a regular file" : "does not exist"));
+      }
+    }
+    return;
+  }
+  if (!months) throw std::invalid_argument("give --paths FILE[,FILE...] or --months N");
+  if (*months < 1 || *months > 12) {
+    throw std::invalid_argument("--months must be from 1 to 12 (the months of 2024), got " + std::to_string(*months));
+  }
+  if (data_dir && data_dir->empty()) throw std::invalid_argument("--data-dir: an empty directory name");
+  if (rows && (*rows < 1 || *rows > 1'000'000'000)) {
+    throw std::invalid_argument("--rows must be from 1 to 1000000000, got " + std::to_string(*rows));
+  }
+}
+
 auto taxi_etl = BATON_FLOW("taxi_etl", [](std::optional<std::vector<std::string>> paths, std::optional<int> months,
                                           std::optional<std::string> data_dir, std::optional<std::int64_t> rows) {
+                  check_arguments(paths, months, data_dir, rows);
                   std::vector<std::string> files = paths.value_or(std::vector<std::string>{});
                   std::vector<std::string> labels;
                   if (files.empty()) {
-                    if (!months || *months < 1) throw std::invalid_argument("give --paths FILE[,FILE...] or --months N");
                     std::vector<baton::Future<std::string>> made;
                     for (int m = 1; m <= *months; ++m) {
                       char label[16];

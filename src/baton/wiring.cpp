@@ -1,8 +1,9 @@
 // Wires the default implementations of the engine's interfaces: the task runners
 // named by BATON_TASK_RUNNER, result persistence over the results layer, and the
 // run store: the server's HTTP client when BATON_API_URL is set, else the SQLite
-// file. This file is an object library that every program linking `baton` gets
-// directly (src/baton/CMakeLists.txt), so its initializer always runs.
+// file. Every program linking `baton` is linked with
+// --undefined=baton_default_wiring (src/baton/CMakeLists.txt, baton.pc), which
+// pulls this file out of the archive, so its initializer always runs.
 #include "client/server_sink.h"
 #include "engine/result_backend.h"
 #include "engine/runtime.h"
@@ -16,7 +17,7 @@
 namespace baton::detail {
 namespace {
 
-const bool wired = [] {
+bool wire_defaults() {
   engine::set_runner_factory([](const std::string& kind, int workers) {
     if (kind == "immediate") return immediate();
     if (kind == "process") return process_pool(workers);
@@ -35,7 +36,13 @@ const bool wired = [] {
     return std::move(store).value();
   });
   return true;
-}();
+}
 
 }  // namespace
 }  // namespace baton::detail
+
+// The anchor the linker is asked for; its initializer wires the defaults.
+extern "C" {
+extern const bool baton_default_wiring;
+const bool baton_default_wiring = baton::detail::wire_defaults();
+}

@@ -53,7 +53,7 @@ class EventStream {
   static constexpr std::size_t kWakeAt = 4096;       // wake the writer early at this backlog
   static constexpr std::size_t kCapacity = 1 << 18;  // producers wait beyond this backlog
 
-  std::unique_ptr<RunStoreSink> sink_;  // used by the writer thread only
+  std::unique_ptr<RunStoreSink> sink_;  // used by the writer thread only; close() ends it after the writer
   std::chrono::milliseconds heartbeat_;
   Hooks hooks_;
   // Writer thread only: events the store refused, oldest first, and the outage.

@@ -445,7 +445,7 @@ struct SchemaWalk {
             reason = "column '" + path + "' is a repeated group";
           else
             reason = "column '" + path + "' is a nested struct";
-          reason += "; nested columns are not supported (leave them out with ReadOptions::columns)";
+          reason += "; nested columns are not supported (leave them out with ParquetReadOptions::columns)";
         }
         walk(e.num_children, path, reason, depth + 1);
         continue;
@@ -462,7 +462,7 @@ struct SchemaWalk {
       if (!nested_reason.empty())
         info.unsupported = nested_reason;
       else if (repeated)
-        info.unsupported = "column '" + path + "' is repeated (a list); nested columns are not supported (leave them out with ReadOptions::columns)";
+        info.unsupported = "column '" + path + "' is repeated (a list); nested columns are not supported (leave them out with ParquetReadOptions::columns)";
       else
         info.unsupported = m.unsupported;
       leaves.push_back(std::move(info));
@@ -562,6 +562,7 @@ PageHeader parse_page_header(ThriftCompactReader& r) {
       case 1: field(r, h.type, ThriftType::kI32, [&] { ph.type = r.read_i32(); }); break;
       case 2: field(r, h.type, ThriftType::kI32, [&] { ph.uncompressed_page_size = r.read_i32(); }); break;
       case 3: field(r, h.type, ThriftType::kI32, [&] { ph.compressed_page_size = r.read_i32(); }); break;
+      case 4: field(r, h.type, ThriftType::kI32, [&] { ph.crc = static_cast<uint32_t>(r.read_i32()); }); break;
       case 5: field(r, h.type, ThriftType::kStruct, [&] {
         DataPageHeaderV1 d;
         parse_struct(r, [&](auto f) {

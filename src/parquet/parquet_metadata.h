@@ -72,6 +72,7 @@ struct PageHeader {
   int32_t type = -1;  // 0 DATA_PAGE, 1 INDEX_PAGE, 2 DICTIONARY_PAGE, 3 DATA_PAGE_V2
   int32_t uncompressed_page_size = -1;
   int32_t compressed_page_size = -1;
+  std::optional<uint32_t> crc;  // CRC-32 (zlib's) of the page's compressed bytes, when the writer stored one
   std::optional<DataPageHeaderV1> v1;
   std::optional<DataPageHeaderV2> v2;
   std::optional<DictionaryPageHeader> dictionary;

@@ -11,6 +11,7 @@
 // copied).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -18,6 +19,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+#include <zlib.h>
 
 #include <baton/parquet/reader.h>
 #include "parquet/codecs.h"
@@ -338,7 +340,7 @@ class ChunkDecoder {
       int64_t guess = std::min<int64_t>(chunk_.total_uncompressed_size, rows_ * 64 + 64);
       if (guess > 0) out_.data.reserve(static_cast<size_t>(guess));
     }
-    while (row_ < rows_) {
+    for (page_index_ = 0; row_ < rows_; ++page_index_) {
       page_offset_ = static_cast<int64_t>(p - file_);
       if (p >= end) fail("column chunk ends after " + std::to_string(row_) + " of " + std::to_string(rows_) + " values");
       pd::ThriftCompactReader r(p, static_cast<size_t>(end - p));
@@ -354,6 +356,7 @@ class ChunkDecoder {
       if (h.compressed_page_size > end - body)
         fail("page of " + std::to_string(h.compressed_page_size) + " bytes runs past the end of the column chunk");
       p = body + h.compressed_page_size;
+      if (h.crc) verify_crc(*h.crc, body, static_cast<size_t>(h.compressed_page_size));
       try {
         switch (h.type) {
           case 2: decode_dictionary_page(h, body); break;
@@ -370,7 +373,25 @@ class ChunkDecoder {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    throw PageError("page at byte " + std::to_string(page_offset_) + ": " + what);
+    throw PageError("page " + std::to_string(page_index_) + " (at byte " + std::to_string(page_offset_) + "): " + what);
+  }
+
+  // A page that carries a checksum is verified before anything of it is
+  // decoded: damaged bytes are an error, never damaged values (principle 8).
+  void verify_crc(uint32_t expected, const uint8_t* body, size_t n) const {
+    uLong actual = ::crc32(0L, Z_NULL, 0);
+    // zlib takes at most UINT_MAX bytes per call; pages are far smaller, but be exact.
+    for (size_t done = 0; done < n;) {
+      const auto part = static_cast<uInt>(std::min<size_t>(n - done, 1u << 30));
+      actual = ::crc32(actual, body + done, part);
+      done += part;
+    }
+    if (static_cast<uint32_t>(actual) != expected) {
+      char text[96];
+      std::snprintf(text, sizeof text, "checksum mismatch: the page header says CRC-32 %08x, its %zu bytes give %08x",
+                    expected, n, static_cast<uint32_t>(actual));
+      fail(text);
+    }
   }
 
   // The decompressed bytes of a (part of a) page: either the bytes in the
@@ -894,6 +915,7 @@ class ChunkDecoder {
   ChunkOut& out_;
   int64_t row_ = 0;
   int64_t page_offset_ = 0;
+  int64_t page_index_ = 0;  // the page's ordinal in its column chunk (0: the dictionary page, if any)
   int32_t level_encoding_ = 3;
 
   bool have_dict_ = false;

@@ -57,6 +57,19 @@ FlowRunRecord read_flow(const Statement& st) {
   return r;
 }
 
+// Why a flow_runs row cannot have been written by baton, or "" for a plausible one.
+std::string impossible_flow_row(const Statement& st) {
+  constexpr std::int64_t kYear2000 = 946'684'800'000'000;   // microseconds since the epoch
+  constexpr std::int64_t kYear2200 = 7'258'118'400'000'000;
+  StateType t = StateType::Pending;
+  if (st.blob(0).size() != 16) return fmt::format("a flow run id of {} bytes", st.blob(0).size());
+  if (st.text_view(2).empty()) return "a flow run without a flow name";
+  if (!parse_state_type(st.text_view(8), t)) return fmt::format("a flow run in state '{}'", st.text_view(8));
+  const std::int64_t created = st.int64(7);
+  if (created < kYear2000 || created > kYear2200) return fmt::format("a flow run created at {} µs", created);
+  return "";
+}
+
 TaskRunRecord read_task(const Statement& st) {
   TaskRunRecord r;
   r.id = from_blob(st.blob(0));
@@ -126,9 +139,12 @@ Result<Record> find_by_prefix(Database& db, std::string_view table, std::string_
   return std::move(found.front());
 }
 
+bool damage_found(const Status& s) { return !s.ok() && s.message().starts_with("run history "); }
+
 }  // namespace
 
 Result<std::unique_ptr<RunStoreReader>> RunStoreReader::open(SqliteRunStoreOptions options) {
+  options.read_only_ok = true;
   auto opened = open_run_history(options);
   if (!opened.ok()) return opened.status();
   std::unique_ptr<RunStoreReader> reader(new RunStoreReader(std::move(opened->db)));
@@ -141,6 +157,17 @@ RunStoreReader::RunStoreReader(std::unique_ptr<Database> db) : db_(std::move(db)
 RunStoreReader::~RunStoreReader() = default;
 
 const std::filesystem::path& RunStoreReader::path() const { return db_->path(); }
+
+bool RunStoreReader::read_only() const { return db_->read_only(); }
+
+Status RunStoreReader::read_failed(const std::string& what) const {
+  if (std::string damage = damage_report(db_->path()); !damage.empty()) {
+    return Status::error(fmt::format("run history {} is damaged ({}); what was read: {}. Move it aside and baton starts a "
+                                     "new one, or try `sqlite3 {} .recover`",
+                                     db_->path().string(), damage, what, db_->path().string()));
+  }
+  return Status::error(what);
+}
 
 Result<std::vector<FlowRunRecord>> RunStoreReader::list_flow_runs(const FlowRunFilter& filter) {
   try {
@@ -156,10 +183,18 @@ Result<std::vector<FlowRunRecord>> RunStoreReader::list_flow_runs(const FlowRunF
     if (filter.state) st.bind(2, to_string(*filter.state));
     if (filter.limit > 0) st.bind(3, static_cast<std::int64_t>(filter.limit));
     std::vector<FlowRunRecord> out;
-    while (st.step()) out.push_back(read_flow(st));
+    std::string impossible;
+    while (st.step()) {
+      if (impossible.empty()) impossible = impossible_flow_row(st);
+      out.push_back(read_flow(st));
+    }
+    // A row no writer makes: a damaged page read as data? SQLite's check decides.
+    if (!impossible.empty()) {
+      if (Status damaged = read_failed(impossible); damage_found(damaged)) return damaged;
+    }
     return out;
   } catch (const SqliteError& e) {
-    return Status::error(e.what());
+    return read_failed(e.what());
   }
 }
 
@@ -167,7 +202,7 @@ Result<FlowRunRecord> RunStoreReader::find_flow_run(std::string_view id_or_prefi
   try {
     return find_by_prefix<FlowRunRecord>(*db_, "flow_runs", kFlowColumns, "flow run", id_or_prefix, read_flow);
   } catch (const SqliteError& e) {
-    return Status::error(e.what());
+    return read_failed(e.what());
   }
 }
 
@@ -178,7 +213,7 @@ Result<TaskRunRecord> RunStoreReader::find_task_run(std::string_view id_or_prefi
     // kTaskColumns are unqualified; the alias f is only for the shared WHERE.
     return find_by_prefix<TaskRunRecord>(*db_, "task_runs", kTaskColumns, "task run", id_or_prefix, read_task);
   } catch (const SqliteError& e) {
-    return Status::error(e.what());
+    return read_failed(e.what());
   }
 }
 
@@ -190,7 +225,7 @@ Result<std::vector<TaskRunRecord>> RunStoreReader::task_runs(const RunId& flow_r
     while (st.step()) out.push_back(read_task(st));
     return out;
   } catch (const SqliteError& e) {
-    return Status::error(e.what());
+    return read_failed(e.what());
   }
 }
 
@@ -208,7 +243,7 @@ Result<std::vector<EdgeRecord>> RunStoreReader::edges(const RunId& flow_run) {
     }
     return out;
   } catch (const SqliteError& e) {
-    return Status::error(e.what());
+    return read_failed(e.what());
   }
 }
 
@@ -232,7 +267,7 @@ Result<std::vector<ResultRecordInfo>> RunStoreReader::results(const RunId& flow_
     }
     return out;
   } catch (const SqliteError& e) {
-    return Status::error(e.what());
+    return read_failed(e.what());
   }
 }
 
@@ -245,7 +280,7 @@ Result<std::vector<LogRecord>> RunStoreReader::logs(const RunId& flow_run) {
     while (st.step()) out.push_back(read_log(st));
     return out;
   } catch (const SqliteError& e) {
-    return Status::error(e.what());
+    return read_failed(e.what());
   }
 }
 
@@ -263,11 +298,16 @@ Result<std::vector<LogRecord>> RunStoreReader::task_run_logs(const TaskRunRecord
     while (st.step()) out.push_back(read_log(st));
     return out;
   } catch (const SqliteError& e) {
-    return Status::error(e.what());
+    return read_failed(e.what());
   }
 }
 
 Status RunStoreReader::request_cancellation(const RunId& flow_run) {
+  if (read_only()) {
+    return Status::error(fmt::format("run history {} cannot be written here (read-only): the cancellation request "
+                                     "cannot be recorded",
+                                     path().string()));
+  }
   try {
     WriteTransaction txn(*db_);
     Statement find(*db_, "SELECT state, end_time IS NOT NULL FROM flow_runs WHERE id = ?1");
@@ -286,7 +326,7 @@ Status RunStoreReader::request_cancellation(const RunId& flow_run) {
     txn.commit();
     return {};
   } catch (const SqliteError& e) {
-    return Status::error(e.what());
+    return read_failed(e.what());
   }
 }
 

@@ -34,6 +34,9 @@ class RunStoreReader {
   ~RunStoreReader();
 
   const std::filesystem::path& path() const;
+  // Opened read-only (the history cannot be written here): readable, but runs
+  // of dead processes are not marked Crashed and cancellation cannot be requested.
+  bool read_only() const;
   int crashed_on_open() const { return crashed_on_open_; }
 
   // Newest first.
@@ -64,6 +67,9 @@ class RunStoreReader {
 
  private:
   explicit RunStoreReader(std::unique_ptr<Database> db);
+  // A read failed (or returned a row no writer makes): SQLite's quick_check says
+  // whether the file is damaged; if so the error says that, naming the file.
+  Status read_failed(const std::string& what) const;
   std::unique_ptr<Database> db_;
   Clock* clock_ = &system_clock();
   int crashed_on_open_ = 0;

@@ -215,6 +215,91 @@ Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& pa
   return db;
 }
 
+namespace {
+
+// "file:" URI of a path: the characters URIs give a meaning to are escaped.
+std::string file_uri(const std::filesystem::path& path, std::string_view query) {
+  std::string uri = "file:";
+  for (const char c : std::filesystem::absolute(path).string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?" + std::string(query);
+}
+
+sqlite3* open_uri(const std::string& uri) {
+  sqlite3* raw = nullptr;
+  if (sqlite3_open_v2(uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    sqlite3_close(raw);
+    return nullptr;
+  }
+  return raw;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> Database::open_for_reading(const std::filesystem::path& path) {
+  std::error_code ec;
+  const bool exists = std::filesystem::is_regular_file(path, ec);
+  auto writable = open(path);
+  if (writable.ok() || !exists) return writable;
+  // mode=ro still needs the WAL index (baton.db-shm) beside the file;
+  // immutable=1 reads the file alone, which is right for one nobody writes.
+  std::string last = writable.status().message();
+  for (const std::string_view query : {"mode=ro", "immutable=1"}) {
+    sqlite3* raw = open_uri(file_uri(path, query));
+    if (raw == nullptr) continue;
+    std::unique_ptr<Database> db(new Database(raw, path));
+    sqlite3_busy_handler(raw, busy_handler, db.get());
+    sqlite3_extended_result_codes(raw, 1);
+    try {
+      Statement version(*db, "PRAGMA user_version");
+      version.step();
+      const int v = static_cast<int>(version.int64(0));
+      Statement probe(*db, "SELECT count(*) FROM sqlite_master");
+      probe.step();
+      if (v != schema_version()) {
+        return Status::error(fmt::format(
+            "run history {} cannot be written here and has schema version {}, not {}: open it once with a baton "
+            "that can write it, to bring it up to date",
+            path.string(), v, schema_version()));
+      }
+      return db;
+    } catch (const SqliteError& e) {
+      last = e.what();
+    }
+  }
+  return Status::error(fmt::format("cannot open run history {} (not even read-only): {}", path.string(), last));
+}
+
+std::string damage_report(const std::filesystem::path& path) {
+  sqlite3* raw = open_uri(file_uri(path, "mode=ro"));
+  if (raw == nullptr) raw = open_uri(file_uri(path, "immutable=1"));
+  if (raw == nullptr) return "it cannot be opened";
+  std::string found;
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(raw, "PRAGMA quick_check(5)", -1, &st, nullptr);
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      const auto* line = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+      const std::string text = line != nullptr ? line : "";
+      if (text == "ok") continue;
+      // One line per finding: "*** in database main ***\nPage 60: ..." reads as a list.
+      std::string flat;
+      for (const char c : text) flat += c == '\n' ? std::string(" ") : std::string(1, c);
+      found += (found.empty() ? "" : "; ") + flat;
+    }
+  }
+  if (rc != SQLITE_DONE && found.empty()) found = sqlite3_errmsg(raw);
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  return found;
+}
+
 Database::~Database() { sqlite3_close_v2(db_); }
 
 void Database::exec(std::string_view sql) {

@@ -79,6 +79,12 @@ class Database {
   // synchronous=NORMAL and a busy handler that never gives up, then brings the
   // schema up to date. Errors name the file.
   static Result<std::unique_ptr<Database>> open(const std::filesystem::path& path);
+  // For readers: like open(), but a history this process cannot write (a
+  // read-only file, directory or mount) is opened read-only, or immutable when
+  // not even its WAL index can be made beside it. Its schema must then be the
+  // current one (it cannot be migrated). Such a handle reports read_only().
+  static Result<std::unique_ptr<Database>> open_for_reading(const std::filesystem::path& path);
+  bool read_only() const { return sqlite3_db_readonly(db_, "main") == 1; }
 
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -123,6 +129,11 @@ class WriteTransaction {
   Database& db_;
   bool done_ = false;
 };
+
+// SQLite's quick_check of the run history at `path`, for when a read failed or
+// returned rows that cannot be: "" when the file is sound, otherwise the first
+// problems it found (or why the file could not even be checked).
+std::string damage_report(const std::filesystem::path& path);
 
 // Waits after an SQLITE_BUSY that reached us despite the busy handler (for
 // example while another connection recovers the WAL). `attempt` counts from 0.

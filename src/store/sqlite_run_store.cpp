@@ -100,10 +100,20 @@ Result<OpenedRunHistory> open_run_history(const SqliteRunStoreOptions& options) 
   } catch (const std::invalid_argument& e) {
     return Status::error(e.what());
   }
-  auto db = Database::open(path);
-  if (!db.ok()) return db.status();
+  auto db = options.read_only_ok ? Database::open_for_reading(path) : Database::open(path);
+  if (!db.ok()) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) {
+      if (std::string damage = damage_report(path); !damage.empty()) {
+        return Status::error(fmt::format("run history {} is damaged ({}); move it aside and baton starts a new one, "
+                                         "or try `sqlite3 {} .recover`",
+                                         path.string(), damage, path.string()));
+      }
+    }
+    return db.status();
+  }
   opened.db = std::move(db).value();
-  if (options.mark_crashed_on_open) {
+  if (options.mark_crashed_on_open && !opened.db->read_only()) {
     auto marked = mark_crashed_runs(*opened.db, CrashDetectionOptions{options.clock, opened.heartbeat_interval, {}});
     if (!marked.ok()) return marked.status();
     opened.crashed = *marked;
@@ -133,16 +143,21 @@ SqliteRunStore::SqliteRunStore(std::unique_ptr<Database> db, Clock* clock, std::
       task_run_write_delay_(task_run_write_delay) {}
 
 SqliteRunStore::~SqliteRunStore() {
-  if (deferred_.empty()) return;
-  try {
-    WriteTransaction txn(*db_);
-    flush_deferred(std::chrono::steady_clock::time_point::max());
-    txn.commit();
-    after_commit();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "baton: warning: %zu task runs could not be written to %s: %s\n", deferred_.size(),
-                 db_->path().c_str(), e.what());
+  if (!deferred_.empty()) {
+    try {
+      WriteTransaction txn(*db_);
+      flush_deferred(std::chrono::steady_clock::time_point::max());
+      txn.commit();
+      after_commit();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "baton: warning: %zu task runs could not be written to %s: %s\n", deferred_.size(),
+                   db_->path().c_str(), e.what());
+    }
   }
+  // Everything this writer wrote goes from the WAL into baton.db now, as far as
+  // other connections' open reads allow (PASSIVE: never waits). The last
+  // connection to close (usually this one) checkpoints the rest and removes the WAL.
+  sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
 const std::filesystem::path& SqliteRunStore::path() const { return db_->path(); }

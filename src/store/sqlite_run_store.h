@@ -47,6 +47,9 @@ struct SqliteRunStoreOptions {
   // (this one for rows that have none).
   std::optional<std::chrono::milliseconds> heartbeat_interval;
   bool mark_crashed_on_open = true;
+  // Readers: a history that cannot be written is opened read-only (no runs are
+  // then marked Crashed); Database::open_for_reading.
+  bool read_only_ok = false;
   // See above; 0 writes every run in the batch that created it.
   std::chrono::milliseconds task_run_write_delay{500};
 };

@@ -152,7 +152,9 @@ Buffer Buffer::slice(size_t offset, size_t size) const {
 }
 
 Buffer Buffer::map_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO (or a device) for reading must not wait for a
+  // writer; the file type is checked right after, and only regular files map.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
@@ -162,7 +164,12 @@ Buffer Buffer::map_file(const std::string& path) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    throw std::runtime_error(path + ": not a regular file");
+    const char* kind = S_ISFIFO(st.st_mode)  ? "a FIFO"
+                       : S_ISDIR(st.st_mode) ? "a directory"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                     : "not a regular file";
+    throw std::runtime_error(path + ": " + kind + ", not a regular file: only regular files can be read");
   }
   size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {

@@ -34,7 +34,8 @@ void FileRef::fingerprint(Hasher& h) const {
   hash_value(h, abs.lexically_normal());
 
   struct stat st {};
-  int fd = ::open(abs.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO must not block the fingerprint waiting for a writer.
+  int fd = ::open(abs.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const std::int64_t err = errno;
     static constexpr std::string_view kMissing = "missing";

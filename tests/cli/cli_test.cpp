@@ -2,7 +2,9 @@
 // codes, against a run history written through the store.
 #include "util/process_info.h"
 #include "store/sqlite_run_store.h"
+#include "testutil/process.h"
 
+#include <baton/version.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -330,6 +332,122 @@ TEST_F(CliTest, BadArgumentsExitWithUsageErrors) {
   EXPECT_NE(help.out.find("flow-run"), std::string::npos);
   EXPECT_NE(help.out.find("task-run"), std::string::npos);
   EXPECT_NE(help.out.find("config"), std::string::npos);
+}
+
+TEST_F(CliTest, AnUnknownCommandIsNamedWithTheValidOnesInEveryGroup) {
+  Output top = baton({"frobnicate"});
+  EXPECT_EQ(top.code, 2);
+  EXPECT_NE(top.err.find("unknown command 'frobnicate'"), std::string::npos) << top.err;
+  for (const char* group : {"flow-run", "task-run", "cache", "parquet", "taxi", "config"}) {
+    EXPECT_NE(top.err.find(group), std::string::npos) << group << " not listed in: " << top.err;
+  }
+  EXPECT_EQ(top.err.find("A subcommand is required"), std::string::npos) << top.err;
+
+  struct Case {
+    std::vector<std::string> args;
+    std::string word;
+    std::vector<std::string> valid;
+  };
+  for (const Case& c : {Case{{"flow-run", "lss"}, "lss", {"ls", "inspect", "logs", "cancel"}},
+                        Case{{"task-run", "list"}, "list", {"ls"}},
+                        Case{{"cache", "purge"}, "purge", {"ls", "inspect", "clear"}},
+                        Case{{"parquet", "dump", "x.parquet"}, "dump", {"schema", "meta", "head", "cat"}},
+                        Case{{"taxi", "make"}, "make", {"generate"}}}) {
+    Output o = baton(c.args);
+    EXPECT_EQ(o.code, 2) << c.word;
+    EXPECT_NE(o.err.find("unknown command '" + c.word + "'"), std::string::npos) << o.err;
+    EXPECT_NE(o.err.find(c.args[0]), std::string::npos) << "the group is named: " << o.err;
+    for (const auto& v : c.valid) EXPECT_NE(o.err.find(v), std::string::npos) << v << " not listed in: " << o.err;
+  }
+  // A group given without its command lists the commands too.
+  Output bare = baton({"parquet"});
+  EXPECT_EQ(bare.code, 2);
+  EXPECT_NE(bare.err.find("baton parquet needs a command: one of schema, meta, head, cat"), std::string::npos)
+      << bare.err;
+  // Help still works in every group.
+  EXPECT_EQ(baton({"flow-run", "--help"}).code, 0);
+}
+
+TEST_F(CliTest, VersionComesFromTheProjectVersion) {
+  Output o = baton({"--version"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "baton " BATON_VERSION_STRING "\n");
+}
+
+// Many flow runs with long parameters: a history of many pages.
+void write_many_runs(store::SqliteRunStore& store, int n) {
+  std::vector<Event> b;
+  for (int i = 0; i < n; ++i) {
+    RunId id{0x3000000000004000ull + static_cast<std::uint64_t>(i), 0x8000000000000000ull + static_cast<std::uint64_t>(i)};
+    engine::FlowRunCreated e;
+    e.id = id;
+    e.flow_name = intern("bulk");
+    e.run_name = "bulk-" + std::to_string(i);
+    e.parameters_json = "{\"pad\": \"" + std::string(400, 'p') + "\"}";
+    e.tags_json = "[]";
+    e.created = at(1'700'000'000 + i);
+    b.push_back(e);
+    b.push_back(engine::StateChanged{id, engine::RunKind::Flow, StateType::Completed, at(1'700'000'000 + i, 5), ""});
+  }
+  store.write(b);
+}
+
+TEST_F(CliTest, ADamagedHistoryIsReportedAsDamagedNamingTheFile) {
+  {
+    auto store = open_store();
+    write_many_runs(*store, 400);
+  }  // closed: the WAL is checkpointed into baton.db
+  const fs::path db = home_ / "baton.db";
+  ASSERT_FALSE(fs::exists(home_ / "baton.db-wal") && fs::file_size(home_ / "baton.db-wal") > 0);
+  const auto size = fs::file_size(db);
+  ASSERT_GT(size, 64u * 4096u) << "the history should span many pages";
+  {
+    // Pages in the middle overwritten with bytes no page holds.
+    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+    std::string junk(size / 2, '\0');
+    for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>((i * 7919u) >> 3);
+    f.seekp(static_cast<std::streamoff>(size / 4 / 4096 * 4096));
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  Output o = baton({"flow-run", "ls", "--limit", "1000"});
+  EXPECT_NE(o.code, 0) << "a damaged history listed as if whole:\n" << o.out.substr(0, 2000);
+  EXPECT_NE(o.err.find("run history " + db.string() + " is damaged"), std::string::npos) << o.err;
+}
+
+TEST_F(CliTest, AReadOnlyHistoryCanBeRead) {
+  populate();
+  const fs::path db = home_ / "baton.db";
+  // Root ignores file modes: then the history's directory becomes a read-only
+  // mount, in a mount namespace of its own.
+  std::vector<std::string> cmd;
+  if (::geteuid() != 0) {
+    fs::permissions(db, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+    fs::permissions(home_, fs::perms::owner_read | fs::perms::owner_exec);
+  } else {
+    if (testing::run({"/usr/bin/unshare", "-m", "true"}).exit_code != 0) GTEST_SKIP() << "no mount namespace can be made here";
+    cmd = {"/usr/bin/unshare", "-m", "/bin/sh", "-c",
+           "mount --bind \"$BATON_HOME\" \"$BATON_HOME\" && mount -o remount,bind,ro \"$BATON_HOME\" && "
+           "touch \"$BATON_HOME/probe\" 2>/dev/null && exit 99; exec \"$0\" \"$@\"",
+           BATON_CLI_PATH};
+  }
+  auto run_cli = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = cmd.empty() ? std::vector<std::string>{BATON_CLI_PATH} : cmd;
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::run(argv, {{"BATON_HOME", home_.string()}});
+  };
+  testing::Output ls = run_cli({"flow-run", "ls"});
+  if (::geteuid() != 0) fs::permissions(home_, fs::perms::owner_all);
+  ASSERT_NE(ls.exit_code, 99) << "the mount did not become read-only";
+  EXPECT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_NE(ls.out.find("etl"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("report"), std::string::npos) << ls.out;
+  testing::Output logs = run_cli({"flow-run", "logs", etl_.str()});
+  EXPECT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_NE(logs.out.find("division by zero"), std::string::npos) << logs.out;
+  testing::Output cancel = run_cli({"flow-run", "cancel", live_.str()});
+  EXPECT_NE(cancel.exit_code, 0);
+  EXPECT_NE(cancel.err.find("read-only"), std::string::npos) << cancel.err;
+  if (::geteuid() != 0) fs::permissions(db, fs::perms::owner_read | fs::perms::owner_write);
 }
 
 TEST_F(CliTest, FlowRunLogsInOrderWithTheirSource) {

@@ -3,6 +3,8 @@
 #include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include <signal.h>
@@ -227,6 +229,45 @@ TEST_F(Examples, TaxiEtlSecondRunIsServedFromCache) {
   Output cache_ls = baton({"cache", "ls"});
   EXPECT_EQ(cache_ls.exit_code, 0);
   EXPECT_NE(cache_ls.out.find("transform"), std::string::npos) << cache_ls.out;
+}
+
+TEST_F(Examples, AHistoryCopiedAsTheSingleFileBatonDbAfterTheProgramEndsIsComplete) {
+  Output o = run({HELLO_FLOW_PATH, "--name", "copy", "--count", "30"}, env());
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const std::filesystem::path db = home_.path() + "/baton.db";
+  const std::filesystem::path wal = home_.path() + "/baton.db-wal";
+  EXPECT_TRUE(!std::filesystem::exists(wal) || std::filesystem::file_size(wal) == 0)
+      << "the WAL still holds " << std::filesystem::file_size(wal) << " bytes after the program ended";
+  TempDir elsewhere;
+  std::filesystem::copy_file(db, elsewhere.path() + "/baton.db");
+  Output ls = run({BATON_CLI_PATH, "flow-run", "ls", "--json"}, {{"BATON_HOME", elsewhere.path()}});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  json runs = json::parse(ls.out);
+  ASSERT_EQ(runs.size(), 1u) << ls.out;
+  EXPECT_EQ(runs[0]["state"], "Completed");
+  EXPECT_EQ(runs[0]["task_run_count"], 32);  // greet, 30 squares, flaky_sum
+}
+
+TEST_F(Examples, TaxiEtlRefusesBadArgumentsBeforeWritingAnything) {
+  const std::string data = home_.path() + "/data";
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  for (const Case& c : {Case{{"--months", "13", "--data-dir", data, "--rows", "10"}, "--months must be from 1 to 12"},
+                        Case{{"--months", "0", "--data-dir", data}, "--months must be from 1 to 12"},
+                        Case{{"--months", "1", "--data-dir", data, "--rows", "-5"}, "--rows must be from 1"},
+                        Case{{"--paths", ""}, "--paths"},
+                        Case{{"--paths", data + "/none.parquet"}, "none.parquet' does not exist"},
+                        Case{{"--paths", data + "/a.parquet,,"}, "--paths"}}) {
+    std::vector<std::string> cmd = {TAXI_ETL_PATH};
+    cmd.insert(cmd.end(), c.args.begin(), c.args.end());
+    Output o = run(cmd, env());
+    EXPECT_NE(o.exit_code, 0) << c.message;
+    EXPECT_NE(o.err.find(c.message), std::string::npos) << c.message << "\n" << o.err;
+    EXPECT_EQ(o.err.find("std::"), std::string::npos) << o.err;
+    EXPECT_FALSE(std::filesystem::exists(data)) << "files written for a refused run: " << c.message;
+  }
 }
 
 TEST_F(Examples, SerializableIsolationComputesOnceAcrossProcesses) {

@@ -51,9 +51,9 @@ const CorpusCase kCorpus[] = {
     {"concatenated_gzip_members.parquet", Expect::Read, "multi-member GZIP, UINT_64"},
     {"data_index_bloom_encoding_stats.parquet", Expect::Read, "page index, bloom filter, encoding stats"},
     {"data_index_bloom_encoding_with_length.parquet", Expect::Read, "bloom_filter_length"},
-    {"datapage_v1-corrupt-checksum.parquet", Expect::Read, "page CRCs are not verified"},
-    {"datapage_v1-snappy-compressed-checksum.parquet", Expect::Read, "page CRC"},
-    {"datapage_v1-uncompressed-checksum.parquet", Expect::Read, "page CRC"},
+    {"datapage_v1-corrupt-checksum.parquet", Expect::Refuse, "checksum mismatch"},
+    {"datapage_v1-snappy-compressed-checksum.parquet", Expect::Read, "page CRCs, verified"},
+    {"datapage_v1-uncompressed-checksum.parquet", Expect::Read, "page CRCs, verified"},
     {"datapage_v2.snappy.parquet", Expect::Refuse, "column 'e' is a nested LIST"},
     {"datapage_v2_empty_datapage.snappy.parquet", Expect::Read, "empty v2 page, not decompressed"},
     {"delta_binary_packed.parquet", Expect::Read, "DELTA_BINARY_PACKED, bit widths 0..64"},
@@ -97,7 +97,7 @@ const CorpusCase kCorpus[] = {
     {"repeated_no_annotation.parquet", Expect::Refuse, "is a nested struct"},
     {"repeated_primitive_no_list.parquet", Expect::Refuse, "is repeated (a list)"},
     {"rle-dict-snappy-checksum.parquet", Expect::Read, "RLE_DICTIONARY"},
-    {"rle-dict-uncompressed-corrupt-checksum.parquet", Expect::Read, "page CRCs are not verified"},
+    {"rle-dict-uncompressed-corrupt-checksum.parquet", Expect::Refuse, "checksum mismatch"},
     {"rle_boolean_encoding.parquet", Expect::Read, "RLE booleans, v2 pages"},
     {"single_nan.parquet", Expect::Read, "NaN"},
     {"sort_columns.parquet", Expect::Read, "sorting columns"},
@@ -148,6 +148,23 @@ TEST(ParquetCorpus, RefusedFilesNameTheFeature) {
     std::string err = error_of(p);
     EXPECT_NE(err.find(p.string()), std::string::npos) << c.file << ": error does not name the file: " << err;
     EXPECT_NE(err.find(c.detail), std::string::npos) << c.file << ": expected '" << c.detail << "' in: " << err;
+  }
+}
+
+// The corpus's two damaged files carry page CRCs that do not match their bytes:
+// reading them is an error naming the file, row group, column and page, never
+// damaged values; their undamaged twins read (their CRCs verified).
+TEST(ParquetChecksums, APageWhoseCrcDoesNotMatchIsAnErrorNamingWhere) {
+  for (const char* file : {"datapage_v1-corrupt-checksum.parquet", "rle-dict-uncompressed-corrupt-checksum.parquet"}) {
+    const fs::path p = data_dir() / file;
+    const std::string err = error_of(p);
+    EXPECT_NE(err.find(p.string() + ": row group 0, column '"), std::string::npos) << err;
+    EXPECT_NE(err.find("page "), std::string::npos) << err;
+    EXPECT_NE(err.find("checksum mismatch: the page header says CRC-32"), std::string::npos) << err;
+  }
+  for (const char* file : {"datapage_v1-uncompressed-checksum.parquet", "datapage_v1-snappy-compressed-checksum.parquet",
+                           "plain-dict-uncompressed-checksum.parquet", "rle-dict-snappy-checksum.parquet"}) {
+    EXPECT_EQ(error_of(data_dir() / file), "") << file;
   }
 }
 

@@ -7,6 +7,8 @@
 #include <limits>
 #include <string>
 
+#include <sys/stat.h>
+
 #include <baton/parquet/writer.h>
 #include <baton/table.h>
 #include "testutil/node_tools.h"
@@ -121,6 +123,27 @@ TEST_F(Cli, BadInputGivesClearErrorAndNonZeroExit) {
 
   auto usage = baton("parquet");
   EXPECT_NE(usage.exit_code, 0);
+}
+
+TEST_F(Cli, CatOfAFifoIsRefusedInsteadOfWaitingForAWriter) {
+  const std::string fifo = path("pipe.parquet");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // `timeout` turns a hang (the old behaviour: open() waits for a writer) into exit 124.
+  for (const char* cmd : {"cat --csv", "head", "schema"}) {
+    auto r = run_command("timeout 60 " + shell_quote(BATON_CLI_DRIVER) + " parquet " + cmd + " " + shell_quote(fifo) +
+                         " 2>&1");
+    EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.output;
+    EXPECT_NE(r.output.find("pipe.parquet: a FIFO, not a regular file"), std::string::npos) << cmd << ": " << r.output;
+  }
+}
+
+TEST_F(Cli, NestedColumnRefusalNamesTheColumnsFlag) {
+  const std::string nested = BATON_SOURCE_DIR "/../shared/parquet-testing/data/list_columns.parquet";
+  if (!std::filesystem::exists(nested)) GTEST_SKIP() << "no parquet-testing corpus at " << nested;
+  auto r = baton("parquet cat --csv " + shell_quote(nested));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("--columns"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("ReadOptions"), std::string::npos) << "a CLI user is shown the C++ API: " << r.output;
 }
 
 }  // namespace
