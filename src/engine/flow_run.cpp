@@ -165,8 +165,9 @@ void execute_flow(const std::shared_ptr<const FlowOptions>& options,
     for (const auto& hook : hooks) {
       try {
         hook(info, final_state);
-      } catch (const std::exception& e) {
-        engine::log_run_message(LogLevel::Error, flow->id, {}, who, std::string("a state hook threw: ") + e.what());
+      } catch (...) {  // not only std::exception: a hook must not end the program
+        engine::log_run_message(LogLevel::Error, flow->id, {}, who,
+                                "a state hook threw: " + error_message(std::current_exception()));
       }
     }
   }

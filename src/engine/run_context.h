@@ -6,6 +6,7 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <utility>
 
 namespace baton::detail {
 
@@ -31,8 +32,8 @@ RunContext& current_context();
 // Sets the context for the lifetime of the guard, restoring the previous one.
 class ContextGuard {
  public:
-  explicit ContextGuard(RunContext next) : saved_(current_context()) { current_context() = next; }
-  ~ContextGuard() { current_context() = saved_; }
+  explicit ContextGuard(RunContext next) : saved_(current_context()) { current_context() = std::move(next); }
+  ~ContextGuard() { current_context() = std::move(saved_); }
   ContextGuard(const ContextGuard&) = delete;
   ContextGuard& operator=(const ContextGuard&) = delete;
 

@@ -117,8 +117,18 @@ ResultPlan plan_results(TaskRunCore& run, const FlowRunCore* flow) {
     std::string why_not;
     // Outside a flow the task run's own id stands in for the flow run's, so two
     // direct calls never share a run_id key.
-    plan.cache_key = run.compute_cache_key(*policy, flow != nullptr ? flow->id : run.id(),
-                                           flow != nullptr ? flow->parameters_fingerprint : std::nullopt, why_not);
+    // The policy may run the user's key function: whatever it throws must not
+    // leave the engine (TaskRunCore::run is noexcept); the run goes on uncached.
+    try {
+      plan.cache_key = run.compute_cache_key(*policy, flow != nullptr ? flow->id : run.id(),
+                                             flow != nullptr ? flow->parameters_fingerprint : std::nullopt, why_not);
+    } catch (const std::exception& e) {
+      plan.cache_key.reset();
+      why_not = std::string("computing the cache key failed: ") + e.what();
+    } catch (...) {
+      plan.cache_key.reset();
+      why_not = "computing the cache key failed with a non-standard exception";
+    }
     if (!plan.cache_key && !why_not.empty()) {
       engine::log_run_message(LogLevel::Warning, flow_id(flow), run.id(), who(run), "not cached: " + why_not);
     }

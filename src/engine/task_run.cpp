@@ -165,9 +165,9 @@ struct Engine {
       for (const auto& hook : *hooks) {
         try {
           hook(info, s);
-        } catch (const std::exception& e) {
+        } catch (...) {  // whatever a hook throws (not only std::exception) must not reach noexcept run()
           engine::log_run_message(LogLevel::Error, flow_id, run.id_, "Task run '" + run.run_name_ + "'",
-                                  std::string("a state hook threw: ") + e.what());
+                                  "a state hook threw: " + error_message(std::current_exception()));
         }
       }
     }
@@ -326,9 +326,9 @@ void Engine::execute(TaskRunCore& run) {
     if (retry && o.retry_condition) {
       try {
         retry = o.retry_condition(failed);
-      } catch (const std::exception& e) {
+      } catch (...) {
         retry = false;
-        failed.message += std::string(" (retry condition threw: ") + e.what() + ")";
+        failed.message += " (retry condition threw: " + error_message(std::current_exception()) + ")";
       }
     }
     if (!retry) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <string>
 #include <utility>
 
 namespace baton::parquet_detail {
@@ -317,6 +318,126 @@ void byte_stream_split_decode(const uint8_t* src, size_t src_size, size_t width,
     uint8_t* o = out + b;
     for (size_t i = 0; i < count; ++i) o[i * width] = s[i];
   }
+}
+
+// ---- encoders (the writer's side of the same formats)
+
+int bit_width_for(uint64_t max_value) {
+  int bw = 0;
+  while (max_value > 0) {
+    ++bw;
+    max_value >>= 1;
+  }
+  return bw;
+}
+
+namespace {
+
+// Packs 8 values of BW bits LSB-first into BW bytes; fully unrolled, so the
+// shifts and stores are constants.
+template <int BW>
+void pack8(const uint32_t* p, uint8_t* d) {
+  uint64_t acc = 0;
+  int bits = 0;
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) {
+    acc |= static_cast<uint64_t>(p[j]) << bits;
+    bits += BW;
+    if (bits >= 32) {
+      const auto word = static_cast<uint32_t>(acc);
+      std::memcpy(d, &word, 4);  // little-endian host
+      d += 4;
+      acc >>= 32;
+      bits -= 32;
+    }
+  }
+  if (bits > 0) std::memcpy(d, &acc, static_cast<size_t>(bits / 8));
+}
+
+using Pack8 = void (*)(const uint32_t*, uint8_t*);
+
+template <size_t... BW>
+constexpr std::array<Pack8, sizeof...(BW)> make_pack8_table(std::index_sequence<BW...>) {
+  return {&pack8<static_cast<int>(BW)>...};
+}
+constexpr auto kPack8 = make_pack8_table(std::make_index_sequence<33>{});
+
+// Packs 8 * groups values of `bw` bits LSB-first into dst (groups * bw
+// bytes); values past count are zero.
+void bit_pack(const uint32_t* v, int64_t count, int64_t groups, int bw, uint8_t* dst) {
+  if (bw == 0) return;
+  const Pack8 pack = kPack8[static_cast<size_t>(bw)];
+  const int64_t full = count / 8;
+  for (int64_t g = 0; g < full; ++g) pack(v + g * 8, dst + g * bw);
+  if (full < groups) {
+    uint32_t tail[8] = {};
+    for (int64_t i = full * 8; i < count; ++i) tail[i - full * 8] = v[i];
+    pack(tail, dst + full * bw);
+  }
+}
+
+// True if the 8 values at p are equal (branch-free).
+inline bool all8_equal(const uint32_t* p) {
+  uint32_t diff = 0;
+  for (int k = 1; k < 8; ++k) diff |= p[k] ^ p[0];
+  return diff == 0;
+}
+
+uint8_t* put_varint_raw(uint8_t* o, uint64_t v) {
+  while (v >= 0x80) {
+    *o++ = static_cast<uint8_t>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *o++ = static_cast<uint8_t>(v);
+  return o;
+}
+
+}  // namespace
+
+void encode_hybrid(const uint32_t* v, int64_t n, int bw, std::string& out) {
+  if (n <= 0) return;
+  const int value_bytes = (bw + 7) / 8;
+  // Into scratch sized for the worst case (every 8 values a run header and
+  // value, or a group), appended once: no per-byte growth checks.
+  thread_local std::string scratch;
+  const size_t bound = static_cast<size_t>((n / 8 + 2) * (bw + 16));
+  if (scratch.size() < bound) scratch.resize(bound);
+  uint8_t* const begin = reinterpret_cast<uint8_t*>(scratch.data());
+  uint8_t* o = begin;
+  auto rle = [&](int64_t count, uint32_t x) {
+    o = put_varint_raw(o, static_cast<uint64_t>(count) << 1);
+    for (int b = 0; b < value_bytes; ++b) *o++ = static_cast<uint8_t>((x >> (8 * b)) & 0xff);
+  };
+  if (bw == 0) {
+    rle(n, 0);
+  } else {
+    int64_t i = 0;
+    while (i < n) {
+      // A run of at least 8 equal values at i: one RLE run, as long as it goes.
+      if (i + 8 <= n && all8_equal(v + i)) {
+        const uint32_t x = v[i];
+        int64_t j = i + 8;
+        while (j + 8 <= n && all8_equal(v + j) && v[j] == x) j += 8;
+        while (j < n && v[j] == x) ++j;
+        rle(j - i, x);
+        i = j;
+        continue;
+      }
+      // Bit-pack groups of 8 until a group boundary starts 8 equal values
+      // (worth an RLE run); a last, partial group is padded with zeros.
+      const int64_t start = i;
+      i += 8;
+      while (i + 8 <= n && !all8_equal(v + i)) i += 8;
+      if (i + 8 > n && i < n) i += 8;  // the tail joins this run
+      const int64_t count = std::min(i, n) - start;
+      const int64_t groups = (count + 7) / 8;
+      o = put_varint_raw(o, (static_cast<uint64_t>(groups) << 1) | 1);
+      bit_pack(v + start, count, groups, bw, o);
+      o += groups * bw;
+      if (i > n) i = n;
+    }
+  }
+  out.append(reinterpret_cast<const char*>(begin), static_cast<size_t>(o - begin));
 }
 
 }  // namespace baton::parquet_detail

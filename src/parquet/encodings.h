@@ -1,8 +1,8 @@
 #pragma once
-// Decoders for Parquet's value and level encodings (Encodings.md). All of them
-// read from a bounded byte range and throw EncodingError, never reading past
-// the end, on data that is short or inconsistent. They write into memory the
-// caller has sized for `count` values.
+// Parquet's value and level encodings (Encodings.md). The decoders read from a
+// bounded byte range and throw EncodingError, never reading past the end, on
+// data that is short or inconsistent; they write into memory the caller has
+// sized for `count` values. The writer's encoders are at the end.
 #include <baton/error.h>
 
 #include <cstddef>
@@ -94,5 +94,14 @@ class DeltaBinaryPackedDecoder {
 // BYTE_STREAM_SPLIT: `count` values of `width` bytes from `width` streams of
 // `stride` bytes each (stride >= count; stride = data size / width).
 void byte_stream_split_decode(const uint8_t* src, size_t src_size, size_t width, size_t count, uint8_t* out);
+
+// ---- encoders
+
+// Appends values[0..n) as RLE/bit-packed hybrid runs of `bit_width` bits (no
+// length prefix). A final bit-packed group is padded with zeros.
+void encode_hybrid(const uint32_t* values, int64_t n, int bit_width, std::string& out);
+
+// Number of bits needed for values up to max_value (0 for 0).
+int bit_width_for(uint64_t max_value);
 
 }  // namespace baton::parquet_detail

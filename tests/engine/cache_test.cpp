@@ -195,6 +195,27 @@ TEST_F(Cache, CorruptPayloadIsRecomputedWithAWarning) {
   EXPECT_EQ(calls.load(), 2);
 }
 
+// Found by clang-tidy (bugprone-exception-escape): the key function ran inside
+// the noexcept TaskRunCore::run, so a throwing one ended the whole process in
+// std::terminate. As in Prefect 3, the run goes on uncached and says why.
+TEST_F(Cache, AKeyFunctionThatThrowsRunsTheTaskUncachedAndSaysWhy) {
+  std::atomic<int> calls{0};
+  auto t = BATON_TASK("bad_key_fn", [&](int x) { return x + ++calls; })
+               .cache_key_fn([](const cache::KeyContext&) -> std::optional<std::string> {
+                 throw std::runtime_error("no key for you");
+               })
+               .result_storage(storage_);
+  Future<int> first = t.return_state(1);
+  EXPECT_EQ(first.state().type, StateType::Completed);
+  EXPECT_EQ(first.result(), 2);
+  EXPECT_EQ(t(1), 3) << "a run without a key was served from the cache";
+  bool warned = false;
+  for (const auto& l : RecordedEvents::get().logs_of_task(first.task_run_id())) {
+    warned |= l.level == LogLevel::Warning && l.message.find("no key for you") != std::string::npos;
+  }
+  EXPECT_TRUE(warned) << "the key function's error was not logged";
+}
+
 // Counts live instances, to see a value leave memory.
 struct Tracked {
   static inline std::atomic<int> live{0};

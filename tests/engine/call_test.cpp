@@ -131,6 +131,39 @@ TEST(TaskCall, HooksSeeTheFinalState) {
   EXPECT_EQ(seen, (std::vector<std::string>{"completed hooked Completed", "failed failed on purpose"}));
 }
 
+// A hook, a retry condition or a flow hook may throw anything; before, only
+// std::exception was caught and `throw 42` ended the program in std::terminate.
+TEST(TaskCall, HooksAndRetryConditionsThatThrowAnythingAreReportedNotFatal) {
+  auto hooked = baton::task("throws_int_in_hook", [] { return 1; }).on_completion([](const TaskRunInfo&, const State&) {
+    throw 42;
+  });
+  Future<int> run = hooked.return_state();
+  EXPECT_EQ(run.result(), 1);
+  bool logged = false;
+  for (const auto& l : RecordedEvents::get().logs_of_task(run.task_run_id())) {
+    logged |= l.level == LogLevel::Error && l.message.find("a state hook threw: unknown exception") != std::string::npos;
+  }
+  EXPECT_TRUE(logged) << "the hook's error was not logged";
+
+  int calls = 0;
+  auto picky = baton::task("throws_int_in_retry_condition", [&]() -> int {
+                 ++calls;
+                 throw std::runtime_error("body failed");
+               })
+                   .retries(3)
+                   .retry_condition([](const State&) -> bool { throw 7; });
+  Future<int> failed = picky.return_state();
+  EXPECT_EQ(failed.state().type, StateType::Failed);
+  EXPECT_EQ(calls, 1) << "a retry condition that threw still retried";
+  EXPECT_NE(failed.state().message.find("retry condition threw: unknown exception"), std::string::npos)
+      << failed.state().message;
+
+  auto flow = baton::flow("throws_int_in_flow_hook", [] { return 5; }).on_completion([](const FlowRunInfo&, const State&) {
+    throw 'x';
+  });
+  EXPECT_EQ(flow(), 5);
+}
+
 TEST(TaskCall, QuotedArgumentsPassThrough) {
   auto len = baton::task("len", [](const std::vector<int>& v) { return v.size(); });
   std::vector<int> big(10000, 1);

@@ -126,8 +126,8 @@ TEST(ProcessPool, CrashedRunIsRetriedOnAFreshWorker) {
   f();
   EXPECT_EQ(run.result(), 42);
   auto types = RecordedEvents::get().state_types_of(run.task_run_id());
-  EXPECT_EQ(types, (std::vector<StateType>{StateType::Running, StateType::AwaitingRetry,
-                                           StateType::Retrying, StateType::Completed}));
+  // No retry delay: straight to Retrying, without AwaitingRetry (as in Prefect).
+  EXPECT_EQ(types, (std::vector<StateType>{StateType::Running, StateType::Retrying, StateType::Completed}));
 }
 
 TEST(ProcessPool, LargeResultsTravelByReferenceThroughResultStorage) {
