@@ -86,7 +86,6 @@ CREATE TABLE logs (
   message TEXT NOT NULL
 );
 CREATE INDEX logs_by_flow_run ON logs(flow_run, key);
-CREATE INDEX logs_by_time ON logs(time);
 CREATE TABLE task_run_results (
   key INTEGER PRIMARY KEY,
   task_run TEXT NOT NULL,
@@ -171,7 +170,6 @@ CREATE TABLE logs (
   message TEXT NOT NULL
 );
 CREATE INDEX logs_by_flow_run ON logs(flow_run, key);
-CREATE INDEX logs_by_time ON logs(time);
 CREATE TABLE task_run_results (
   key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   task_run TEXT NOT NULL,

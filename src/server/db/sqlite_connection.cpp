@@ -138,7 +138,8 @@ class SqliteFactory final : public ConnectionFactory {
     }
     auto c = std::make_unique<SqliteConnection>(db, path_);
     sqlite3_busy_timeout(db, 10000);
-    c->exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;");
+    c->exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; "
+                  "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
     return c;
   }
 
