@@ -58,6 +58,8 @@ TEST_P(ServerTest, EveryRouteAnswersWithTheDocumentedShape) {
   auto events = flow_with_tasks(flow, 4, kT0);
   const RunId first_task = std::get<engine::TaskRunCreated>(events[2]).id;
   events.push_back(engine::ResultRecorded{first_task, flow, "key-1", "/results/abc", 123, "json", first_task, false});
+  const std::string awkward = "tab\there\nnew line \\N back\\slash \u00fc \"quoted\"";
+  events.push_back(engine::LogRecorded{flow, {}, LogLevel::Error, at_us(kT0 + 5), awkward});
   const Reply ingested = post_events(*c, "engine-a", 1, events);
   ASSERT_EQ(ingested.status, 200) << ingested.body;
   EXPECT_EQ(ingested.body["accepted"], events.size());
@@ -100,7 +102,10 @@ TEST_P(ServerTest, EveryRouteAnswersWithTheDocumentedShape) {
   ASSERT_EQ(logs.status, 200) << logs.body;
   ASSERT_EQ(logs.body["logs"].size(), 1u);
   EXPECT_EQ(logs.body["logs"][0]["message"], "task 2 works");
-  EXPECT_EQ(get(*c, "/api/flow-runs/" + flow.str() + "/logs?level=ERROR").body["logs"].size(), 0u);
+  const Reply errors = get(*c, "/api/flow-runs/" + flow.str() + "/logs?level=ERROR");
+  ASSERT_EQ(errors.body["logs"].size(), 1u);
+  EXPECT_EQ(errors.body["logs"][0]["message"], awkward);  // byte for byte, through COPY on PostgreSQL
+  EXPECT_TRUE(errors.body["logs"][0]["task_run"].is_null());
 
   const Reply results = get(*c, "/api/flow-runs/" + flow.str() + "/results");
   ASSERT_EQ(results.body["results"].size(), 1u);

@@ -614,12 +614,21 @@ IngestOutcome ServerDatabase::ingest(const store::IngestBatch& batch, bool colle
               "WHERE flow_runs.id = u_id",
               2, rows);
 
-    multi_row(c, "INSERT INTO task_run_edges (flow_run, upstream, downstream, kind) VALUES ", "", 4, edges);
-    multi_row(c, "INSERT INTO logs (flow_run, task_run, level, time, message) VALUES ", "", 5, logs);
-    multi_row(c,
-              "INSERT INTO task_run_results (task_run, flow_run, cache_key, location, size, serializer, "
-              "produced_by, from_cache) VALUES ",
-              "", 8, results);
+    // Edges, log lines and results have no unique keys: COPY where there is one.
+    if (!c.copy_rows("task_run_edges (flow_run, upstream, downstream, kind)", 4, edges)) {
+      multi_row(c, "INSERT INTO task_run_edges (flow_run, upstream, downstream, kind) VALUES ", "", 4, edges);
+    }
+    if (!c.copy_rows("logs (flow_run, task_run, level, time, message)", 5, logs)) {
+      multi_row(c, "INSERT INTO logs (flow_run, task_run, level, time, message) VALUES ", "", 5, logs);
+    }
+    if (!c.copy_rows("task_run_results (task_run, flow_run, cache_key, location, size, serializer, produced_by, "
+                     "from_cache)",
+                     8, results)) {
+      multi_row(c,
+                "INSERT INTO task_run_results (task_run, flow_run, cache_key, location, size, serializer, "
+                "produced_by, from_cache) VALUES ",
+                "", 8, results);
+    }
 
     // Events from a flow run's engine are a heartbeat: a run replayed from a
     // spool after an outage is not taken for a dead one.
