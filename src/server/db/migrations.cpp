@@ -190,7 +190,23 @@ CREATE TABLE ingest_sources (
 );
 )sql"};
 
-constexpr std::array<Migration, 1> kMigrations = {kMigration1};
+// The dependency graph between task names, kept by ingest: a 100,000-task-run
+// flow run's graph groups come from a few rows instead of a join over its edges.
+constexpr std::string_view kGroupEdges = R"sql(
+CREATE TABLE task_group_edges (
+  flow_run TEXT NOT NULL,
+  upstream_task TEXT NOT NULL,
+  downstream_task TEXT NOT NULL,
+  PRIMARY KEY (flow_run, upstream_task, downstream_task)
+);
+INSERT INTO task_group_edges (flow_run, upstream_task, downstream_task)
+  SELECT DISTINCT e.flow_run, u.task_name, d.task_name
+    FROM task_run_edges e JOIN task_runs u ON u.id = e.upstream JOIN task_runs d ON d.id = e.downstream
+   WHERE e.flow_run IS NOT NULL;
+)sql";
+constexpr Migration kMigration2{kGroupEdges, kGroupEdges};
+
+constexpr std::array<Migration, 2> kMigrations = {kMigration1, kMigration2};
 
 }  // namespace
 

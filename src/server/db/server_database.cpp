@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <set>
+#include <tuple>
 #include <unordered_map>
 
 namespace baton::server::db {
@@ -614,6 +616,41 @@ IngestOutcome ServerDatabase::ingest(const store::IngestBatch& batch, bool colle
               "WHERE flow_runs.id = u_id",
               2, rows);
 
+    // The task-name graph of each flow run (graph groups): names of edge ends
+    // created in this batch are known, the others are looked up once.
+    if (!edges.empty()) {
+      std::unordered_map<RunId, std::string> names;
+      std::vector<RunId> unknown;
+      for (std::size_t i = 0; i < edges.size(); i += 4) {
+        for (std::size_t k : {i + 1, i + 2}) {
+          const RunId id = RunId::parse(std::get<std::string>(edges[k])).value_or(RunId{});
+          if (names.count(id)) continue;
+          auto t = tasks.map.find(id);
+          if (t != tasks.map.end() && t->second.created_here && t->second.task_created->task_name) {
+            names.emplace(id, *t->second.task_created->task_name);
+          } else {
+            names.emplace(id, std::string());
+            unknown.push_back(id);
+          }
+        }
+      }
+      in_chunks(unknown, [&](const std::string& list, std::vector<SqlValue>& values) {
+        auto r = c.query("SELECT id, task_name FROM task_runs WHERE id IN " + list, values);
+        for (std::size_t i = 0; i < r.size(); ++i) names[parse_id(r.at(i, 0))] = r.text(i, 1);
+      });
+      std::set<std::tuple<std::string, std::string, std::string>> pairs;
+      for (std::size_t i = 0; i < edges.size(); i += 4) {
+        if (!std::holds_alternative<std::string>(edges[i])) continue;  // an edge outside any flow run
+        const auto& up = names[RunId::parse(std::get<std::string>(edges[i + 1])).value_or(RunId{})];
+        const auto& down = names[RunId::parse(std::get<std::string>(edges[i + 2])).value_or(RunId{})];
+        if (!up.empty() && !down.empty()) pairs.emplace(std::get<std::string>(edges[i]), up, down);
+      }
+      rows.clear();
+      for (const auto& [f, up, down] : pairs) rows.insert(rows.end(), {f, up, down});
+      multi_row(c, "INSERT INTO task_group_edges (flow_run, upstream_task, downstream_task) VALUES ",
+                " ON CONFLICT (flow_run, upstream_task, downstream_task) DO NOTHING", 3, rows);
+    }
+
     // Edges, log lines and results have no unique keys: COPY where there is one.
     if (!c.copy_rows("task_run_edges (flow_run, upstream, downstream, kind)", 4, edges)) {
       multi_row(c, "INSERT INTO task_run_edges (flow_run, upstream, downstream, kind) VALUES ", "", 4, edges);
@@ -736,6 +773,7 @@ RetentionOutcome ServerDatabase::delete_older_than(std::int64_t cutoff_us, int b
       in_chunks(ids, [&](const std::string& list, std::vector<SqlValue>& values) {
         step.logs += c.query("DELETE FROM logs WHERE flow_run IN " + list, values).changes;
         c.query("DELETE FROM task_run_edges WHERE flow_run IN " + list, values);
+        c.query("DELETE FROM task_group_edges WHERE flow_run IN " + list, values);
         c.query("DELETE FROM task_run_results WHERE flow_run IN " + list, values);
         step.task_runs += c.query("DELETE FROM task_runs WHERE flow_run IN " + list, values).changes;
         step.flow_runs += c.query("DELETE FROM flow_runs WHERE id IN " + list, values).changes;
@@ -939,10 +977,7 @@ Graph ServerDatabase::flow_run_graph(std::string_view flow_run, int limit, const
       if (auto s = groups.opt_int64(i, 3); s && (!gg.start_us || *s < *gg.start_us)) gg.start_us = s;
       if (auto e = groups.opt_int64(i, 4); e && (!gg.end_us || *e > *gg.end_us)) gg.end_us = e;
     }
-    auto group_edges = c.query(
-        "SELECT DISTINCT u.task_name, d.task_name FROM task_run_edges e JOIN task_runs u ON u.id = e.upstream "
-        "JOIN task_runs d ON d.id = e.downstream WHERE e.flow_run = ?",
-        one);
+    auto group_edges = c.query("SELECT upstream_task, downstream_task FROM task_group_edges WHERE flow_run = ?", one);
     for (std::size_t i = 0; i < group_edges.size(); ++i) {
       auto it = by_name.find(group_edges.text(i, 1));
       if (it != by_name.end()) it->second.upstream_groups.push_back(group_edges.text(i, 0));
