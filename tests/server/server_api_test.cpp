@@ -52,7 +52,7 @@ TEST_P(ServerTest, EveryRouteAnswersWithTheDocumentedShape) {
   const Reply ready = get(*c, "/api/ready");
   EXPECT_EQ(ready.status, 200);
   EXPECT_EQ(ready.body["database"], GetParam() == Backend::Sqlite ? "sqlite" : "postgresql");
-  EXPECT_EQ(ready.body["schema_version"], 2);
+  EXPECT_EQ(ready.body["schema_version"], 3);
 
   const RunId flow = RunId::random();
   auto events = flow_with_tasks(flow, 4, kT0);
@@ -365,6 +365,10 @@ TEST_P(ServerTest, HeartbeatSilenceMarksTheFlowRunCrashed) {
   EXPECT_NE(r.body["state_message"].get<std::string>().find("no heartbeat"), std::string::npos) << r.body;
   EXPECT_EQ(r.body["history"].back()["state"], "Crashed");
   EXPECT_EQ(get(*c, "/api/task-runs/" + task.str()).body["state"], "Crashed");
+  EXPECT_EQ(r.body["task_run_counts"], json({{"Crashed", 1}}));
+  const Reply graph = get(*c, "/api/flow-runs/" + silent.str() + "/graph");
+  EXPECT_EQ(graph.body["groups"][0]["counts_by_state"], json({{"Crashed", 1}}));
+  EXPECT_FALSE(graph.body["groups"][0]["end_time"].is_null());
   EXPECT_EQ(get(*c, "/api/flow-runs/" + alive.str()).body["state"], "Running");
 }
 

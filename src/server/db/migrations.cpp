@@ -206,7 +206,34 @@ INSERT INTO task_group_edges (flow_run, upstream_task, downstream_task)
 )sql";
 constexpr Migration kMigration2{kGroupEdges, kGroupEdges};
 
-constexpr std::array<Migration, 2> kMigrations = {kMigration1, kMigration2};
+// Task runs counted by (flow run, task name, latest state), and each group's
+// first start and last end, kept by ingest: a flow run's counts and its graph
+// groups are read from a few rows, whatever the number of its task runs.
+constexpr std::string_view kGroupCounts = R"sql(
+CREATE TABLE task_group_counts (
+  flow_run TEXT NOT NULL,
+  task_name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  n BIGINT NOT NULL,
+  PRIMARY KEY (flow_run, task_name, state)
+);
+CREATE TABLE task_group_times (
+  flow_run TEXT NOT NULL,
+  task_name TEXT NOT NULL,
+  start_time BIGINT,
+  end_time BIGINT,
+  PRIMARY KEY (flow_run, task_name)
+);
+INSERT INTO task_group_counts (flow_run, task_name, state, n)
+  SELECT flow_run, task_name, state, count(*) FROM task_runs WHERE flow_run IS NOT NULL
+   GROUP BY flow_run, task_name, state;
+INSERT INTO task_group_times (flow_run, task_name, start_time, end_time)
+  SELECT flow_run, task_name, min(start_time), max(end_time) FROM task_runs WHERE flow_run IS NOT NULL
+   GROUP BY flow_run, task_name;
+)sql";
+constexpr Migration kMigration3{kGroupCounts, kGroupCounts};
+
+constexpr std::array<Migration, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
 
 }  // namespace
 
