@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -145,10 +146,16 @@ TEST_P(ServerTest, EveryRouteAnswersWithTheDocumentedShape) {
   EXPECT_NE(late.body["error"]["message"].get<std::string>().find("Completed"), std::string::npos);
 
   // The live stream answers with server-sent events.
+  std::mutex received_mu;  // the reader appends while this thread looks
   std::string received;
+  auto streamed_text = [&] {
+    std::lock_guard lock(received_mu);
+    return received;
+  };
   auto sc = s->client();
   std::thread reader([&] {
     sc->Get(("/api/stream?flow_run=" + running.str()).c_str(), [&](const char* data, std::size_t n) {
+      std::lock_guard lock(received_mu);
       received.append(data, n);
       return received.find("event: task_run") == std::string::npos;  // stop after the first task run
     });
@@ -159,7 +166,7 @@ TEST_P(ServerTest, EveryRouteAnswersWithTheDocumentedShape) {
   const bool streamed = baton::testing::eventually([&] {
     posted.push_back(RunId::random());
     post_events(*c, "engine-b", posted.size(), {task_created(posted.back(), running, "live", kT0 + 200)});
-    return received.find("event: task_run") != std::string::npos;
+    return streamed_text().find("event: task_run") != std::string::npos;
   }, std::chrono::seconds(10));
   if (!streamed) sc->stop();
   reader.join();
