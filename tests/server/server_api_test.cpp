@@ -3,6 +3,7 @@
 // on SQLite and on PostgreSQL.
 #include "server_test_util.h"
 
+#include "server/db/sql.h"
 #include "store/event_json.h"
 
 #include <zlib.h>
@@ -401,6 +402,16 @@ TEST_P(ServerTest, RetentionDeletesOldRunsWithTheirTaskRunsAndLogs) {
   EXPECT_TRUE(baton::testing::eventually([&] { return get(*c, "/api/flow-runs").body["flow_runs"].size() == 1u; }));
   const auto left = get(*c, "/api/flow-runs").body["flow_runs"][0]["id"].get<std::string>();
   EXPECT_EQ(get(*c, "/api/flow-runs/" + left + "/logs").body["logs"].size(), 3u);
+  // The old lines are gone from the database (on PostgreSQL their days' partitions were dropped).
+  auto conn = db::make_factory(database_)->connect();
+  EXPECT_TRUE(baton::testing::eventually([&] { return conn->query("SELECT count(*) FROM logs").int64(0, 0) == 3; }));
+  EXPECT_EQ(conn->query("SELECT count(*) FROM task_runs").int64(0, 0), 3);
+  if (GetParam() == Backend::Postgres) {
+    EXPECT_EQ(conn->query("SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
+                          "WHERE p.relname = 'logs'")
+                  .int64(0, 0),
+              1);  // today's
+  }
 }
 
 TEST_P(ServerTest, TheWebUiIsServedWithAnIndexFallbackOrAPageSayingItIsNotBuilt) {

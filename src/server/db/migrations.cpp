@@ -20,6 +20,9 @@ struct Migration {
 // run and batch). end_time is NULL exactly while a run is not final.
 // task_run_count is kept by ingest so a list of flow runs never counts rows.
 // ingest_sources makes ingest idempotent: the last seq applied per engine.
+// On PostgreSQL, logs is partitioned by day (logs_d<days since the epoch>,
+// created by ingest before the first line of a day): retention drops old days
+// instead of deleting rows.
 constexpr Migration kMigration1{
     R"sql(
 CREATE TABLE flow_runs (
@@ -162,13 +165,13 @@ CREATE INDEX task_run_edges_by_flow_run ON task_run_edges(flow_run);
 CREATE INDEX task_run_edges_by_downstream ON task_run_edges(downstream);
 CREATE INDEX task_run_edges_by_upstream ON task_run_edges(upstream);
 CREATE TABLE logs (
-  key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  key BIGINT GENERATED ALWAYS AS IDENTITY,
   flow_run TEXT,
   task_run TEXT,
   level INTEGER NOT NULL,
   time BIGINT NOT NULL,
   message TEXT NOT NULL
-);
+) PARTITION BY RANGE (time);
 CREATE INDEX logs_by_flow_run ON logs(flow_run, key);
 CREATE TABLE task_run_results (
   key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

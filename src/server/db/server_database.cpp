@@ -484,8 +484,70 @@ struct GroupDeltas {
 
 }  // namespace
 
+namespace {
+constexpr std::int64_t kDayUs = 86'400'000'000;
+std::int64_t day_of(std::int64_t us) { return us >= 0 ? us / kDayUs : -((-us + kDayUs - 1) / kDayUs); }
+std::string partition_name(std::int64_t day) {
+  return day >= 0 ? fmt::format("logs_d{}", day) : fmt::format("logs_dm{}", -day);
+}
+}  // namespace
+
+void ServerDatabase::ensure_log_partitions(const store::IngestBatch& batch) {
+  if (dialect() != Dialect::Postgres) return;
+  std::set<std::int64_t> days;
+  for (const auto& e : batch.events) {
+    if (const auto* l = std::get_if<engine::LogRecorded>(&e)) days.insert(day_of(to_micros(l->at)));
+  }
+  {
+    std::lock_guard lock(partitions_mu_);
+    for (auto it = days.begin(); it != days.end();) it = known_days_.count(*it) ? days.erase(it) : std::next(it);
+  }
+  for (const std::int64_t day : days) {
+    read([&](Connection& c) {
+      const std::string sql = fmt::format("CREATE TABLE IF NOT EXISTS {} PARTITION OF logs FOR VALUES FROM ({}) TO ({})",
+                                          partition_name(day), day * kDayUs, (day + 1) * kDayUs);
+      try {
+        c.exec_script(sql);
+      } catch (const DbError& e) {
+        // Another server created it at the same moment: fine if it exists now.
+        const SqlValue name = partition_name(day);
+        if (e.unavailable() || c.query("SELECT 1 FROM pg_class WHERE relname = ?", std::span(&name, 1)).empty()) throw;
+      }
+      return 0;
+    });
+    std::lock_guard lock(partitions_mu_);
+    known_days_.insert(day);
+  }
+}
+
+std::int64_t ServerDatabase::drop_log_partitions(std::int64_t cutoff_us) {
+  if (dialect() != Dialect::Postgres) return 0;
+  auto parts = read([](Connection& c) {
+    return c.query("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                   "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'logs'");
+  });
+  std::int64_t dropped = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::string name = parts.text(i, 0);
+    std::int64_t day = 0;
+    const bool negative = name.rfind("logs_dm", 0) == 0;
+    const std::string digits = name.substr(negative ? 7 : 6);
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), day).ec != std::errc()) continue;
+    if (negative) day = -day;
+    if ((day + 1) * kDayUs > cutoff_us) continue;
+    dropped += read([&](Connection& c) {
+      return c.query(fmt::format("SELECT count(*) FROM {}", name)).int64(0, 0);
+    });
+    write([&](Connection& c) { c.exec_script(fmt::format("DROP TABLE IF EXISTS {}", name)); });
+    std::lock_guard lock(partitions_mu_);
+    known_days_.erase(day);
+  }
+  return dropped;
+}
+
 IngestOutcome ServerDatabase::ingest(const store::IngestBatch& batch, bool collect_details) {
   IngestOutcome out;
+  ensure_log_partitions(batch);
   const auto now_us = to_micros(std::chrono::system_clock::now());
   write([&](Connection& c) {
     out = IngestOutcome{};
@@ -856,7 +918,10 @@ RetentionOutcome ServerDatabase::delete_older_than(std::int64_t cutoff_us, int b
       std::vector<RunId> ids;
       for (std::size_t i = 0; i < r.size(); ++i) ids.push_back(parse_id(r.at(i, 0)));
       in_chunks(ids, [&](const std::string& list, std::vector<SqlValue>& values) {
-        step.logs += c.query("DELETE FROM logs WHERE flow_run IN " + list, values).changes;
+        // PostgreSQL drops whole days of log lines instead (below).
+        if (c.dialect() == Dialect::Sqlite) {
+          step.logs += c.query("DELETE FROM logs WHERE flow_run IN " + list, values).changes;
+        }
         c.query("DELETE FROM task_run_edges WHERE flow_run IN " + list, values);
         c.query("DELETE FROM task_group_edges WHERE flow_run IN " + list, values);
         c.query("DELETE FROM task_group_counts WHERE flow_run IN " + list, values);
@@ -865,7 +930,7 @@ RetentionOutcome ServerDatabase::delete_older_than(std::int64_t cutoff_us, int b
         step.task_runs += c.query("DELETE FROM task_runs WHERE flow_run IN " + list, values).changes;
         step.flow_runs += c.query("DELETE FROM flow_runs WHERE id IN " + list, values).changes;
       });
-      if (!more) {
+      if (!more && c.dialect() == Dialect::Sqlite) {
         // Lines of runs outside any flow run, and any left behind.
         const std::vector<SqlValue> lp = {cutoff_us};
         step.logs += c.query("DELETE FROM logs WHERE flow_run IS NULL AND time < ?", lp).changes;  // rare: a scan
@@ -874,7 +939,10 @@ RetentionOutcome ServerDatabase::delete_older_than(std::int64_t cutoff_us, int b
     total.flow_runs += step.flow_runs;
     total.task_runs += step.task_runs;
     total.logs += step.logs;
-    if (!more) return total;
+    if (!more) {
+      total.logs += drop_log_partitions(cutoff_us);
+      return total;
+    }
   }
 }
 
