@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -220,6 +221,14 @@ class ServerDatabase {
   void write(std::function<void(Connection&)> f);
   void writer_loop();
   RunId resolve(Connection& c, std::string_view table, std::string_view id_or_prefix, std::string_view what);
+  // PostgreSQL: creates the day partitions of logs these times fall in, each in
+  // its own short transaction (the parent's lock is not held by an ingest).
+  void ensure_log_partitions(const store::IngestBatch& batch);
+  // PostgreSQL: drops the day partitions of logs that end before the cutoff.
+  std::int64_t drop_log_partitions(std::int64_t cutoff_us);
+
+  std::mutex partitions_mu_;  // guards known_days_
+  std::set<std::int64_t> known_days_;
 
   std::unique_ptr<ConnectionFactory> factory_;
   ServerDatabaseOptions options_;
