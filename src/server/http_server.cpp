@@ -110,14 +110,16 @@ struct Server::Impl {
 
   void dispatch(const api::Route& route, const httplib::Request& req, httplib::Response& res) {
     try {
-      for (const auto& [name, value] : req.params) {
+      // POST routes take no query parameters; httplib would also put the fields
+      // of a form-encoded body here, which are not ours to judge.
+      for (const auto& [name, value] : req.method == "GET" ? req.params : httplib::Params{}) {
         if (std::find(route.query_params.begin(), route.query_params.end(), name) == route.query_params.end()) {
           throw db::BadInput(name, fmt::format("{}: unknown query parameter of {} {}", name, route.method, route.path));
         }
       }
       api::ApiRequest r;
       for (std::size_t i = 1; i < req.matches.size(); ++i) r.path_params.push_back(req.matches[i].str());
-      r.query.insert(req.params.begin(), req.params.end());
+      if (req.method == "GET") r.query.insert(req.params.begin(), req.params.end());
       if (route.stream) return serve_stream(r, res);
       // The limit applies to the bytes on the wire (httplib checks it); a gzip
       // body may expand to 8 times that, no more.

@@ -3,7 +3,6 @@
 #include "util/json_string.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <charconv>
 #include <type_traits>
@@ -158,85 +157,328 @@ std::string encode_ingest_batch(std::string_view source, std::uint64_t first_seq
 
 namespace {
 
-using json = nlohmann::json;
+// The decoder is a small strict JSON reader made for this one format: ingest
+// runs at hundreds of thousands of events per second, and a general JSON tree
+// (nlohmann's) cost several times the database write. It accepts exactly RFC
+// 8259 JSON; values of fields it does not know are checked and skipped.
 
-// Thrown inside the decoder, turned into a Status naming the path.
 struct DecodeError {
   std::string path;
   std::string message;
 };
 
-// One event's fields, looked up by name with the event's path for errors.
+enum class Type { Null, Bool, Int, Uint, Float, String, Object, Array };
+
+const char* type_name(Type t) {
+  switch (t) {
+    case Type::Null: return "null";
+    case Type::Bool: return "boolean";
+    case Type::Int:
+    case Type::Uint:
+    case Type::Float: return "number";
+    case Type::String: return "string";
+    case Type::Object: return "object";
+    case Type::Array: return "array";
+  }
+  return "value";
+}
+
+struct Value {
+  Type type = Type::Null;
+  bool b = false;
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  std::string s;         // String: decoded
+  std::string_view raw;  // Object/Array: the text
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view text) : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
+
+  [[noreturn]] void malformed() const {
+    throw DecodeError{"body", fmt::format("malformed JSON at byte {}", (p_ - begin_) + 1)};
+  }
+  void ws() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+  char peek() {
+    ws();
+    if (p_ >= end_) malformed();
+    return *p_;
+  }
+  bool at_end() {
+    ws();
+    return p_ >= end_;
+  }
+  void expect(char c) {
+    if (peek() != c) malformed();
+    ++p_;
+  }
+  bool consume(char c) {
+    if (peek() != c) return false;
+    ++p_;
+    return true;
+  }
+
+  void string(std::string& out) {
+    expect('"');
+    out.clear();
+    for (;;) {
+      const char* start = p_;
+      while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20) ++p_;
+      out.append(start, p_);
+      if (p_ >= end_ || static_cast<unsigned char>(*p_) < 0x20) malformed();
+      if (*p_ == '"') {
+        ++p_;
+        return;
+      }
+      ++p_;  // backslash
+      if (p_ >= end_) malformed();
+      switch (*p_++) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          std::uint32_t cp = hex4();
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (end_ - p_ < 6 || p_[0] != '\\' || p_[1] != 'u') malformed();
+            p_ += 2;
+            const std::uint32_t lo = hex4();
+            if (lo < 0xDC00 || lo > 0xDFFF) malformed();
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            malformed();
+          }
+          utf8(out, cp);
+          break;
+        }
+        default: --p_, malformed();
+      }
+    }
+  }
+
+  // Any value; strings decoded, numbers classified, objects and arrays checked
+  // and kept as text.
+  void value(Value& v) {
+    const char c = peek();
+    if (c == '"') {
+      v.type = Type::String;
+      string(v.s);
+    } else if (c == '{' || c == '[') {
+      const char* start = p_;
+      skip();
+      v.type = c == '{' ? Type::Object : Type::Array;
+      v.raw = std::string_view(start, static_cast<std::size_t>(p_ - start));
+    } else if (c == 't' || c == 'f' || c == 'n') {
+      v.type = c == 'n' ? Type::Null : Type::Bool;
+      literal(c == 't' ? "true" : c == 'f' ? "false" : "null");
+      v.b = c == 't';
+    } else {
+      number(v);
+    }
+  }
+
+  // Checks and passes over one value.
+  void skip(int depth = 0) {
+    if (depth > 200) malformed();
+    const char c = peek();
+    if (c == '{') {
+      ++p_;
+      if (consume('}')) return;
+      std::string key;
+      do {
+        string(key);
+        expect(':');
+        skip(depth + 1);
+      } while (consume(','));
+      expect('}');
+    } else if (c == '[') {
+      ++p_;
+      if (consume(']')) return;
+      do {
+        skip(depth + 1);
+      } while (consume(','));
+      expect(']');
+    } else {
+      Value v;
+      value(v);
+    }
+  }
+
+ private:
+  std::uint32_t hex4() {
+    if (end_ - p_ < 4) malformed();
+    std::uint32_t v = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char h = *p_++;
+      v <<= 4;
+      if (h >= '0' && h <= '9') v |= static_cast<std::uint32_t>(h - '0');
+      else if (h >= 'a' && h <= 'f') v |= static_cast<std::uint32_t>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F') v |= static_cast<std::uint32_t>(h - 'A' + 10);
+      else --p_, malformed();
+    }
+    return v;
+  }
+
+  static void utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  void literal(std::string_view word) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) malformed();
+    p_ += word.size();
+  }
+
+  void number(Value& v) {
+    const char* start = p_;
+    if (p_ < end_ && *p_ == '-') ++p_;
+    if (p_ >= end_ || *p_ < '0' || *p_ > '9') malformed();
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    bool integral = true;
+    if (p_ < end_ && *p_ == '.') {
+      integral = false;
+      ++p_;
+      if (p_ >= end_ || *p_ < '0' || *p_ > '9') malformed();
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integral = false;
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ >= end_ || *p_ < '0' || *p_ > '9') malformed();
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    v.type = Type::Float;
+    if (!integral) return;
+    if (*start == '-') {
+      if (std::from_chars(start, p_, v.i).ec == std::errc()) v.type = Type::Int;
+    } else if (std::from_chars(start, p_, v.u).ec == std::errc()) {
+      v.type = Type::Uint;
+      if (v.u <= static_cast<std::uint64_t>(INT64_MAX)) v.i = static_cast<std::int64_t>(v.u);
+    }
+  }
+
+  const char* begin_;
+  const char* p_;
+  const char* end_;
+};
+
+// One event's fields, read once, then looked up by name.
 class Fields {
  public:
-  Fields(const json& object, std::string path, std::deque<std::string>& names,
+  Fields(std::size_t index, std::deque<std::string>& names,
          std::unordered_map<std::string_view, const std::string*>& name_index)
-      : o_(object), path_(std::move(path)), names_(names), name_index_(name_index) {}
+      : index_(index), names_(names), name_index_(name_index) {}
+
+  void read(Reader& r) {
+    count_ = 0;
+    if (r.peek() != '{') {
+      Value v;
+      r.value(v);
+      throw DecodeError{fmt::format("events[{}]", index_), fmt::format("expected an object, got {}", type_name(v.type))};
+    }
+    r.expect('{');
+    if (r.consume('}')) return;
+    do {
+      if (count_ == slots_.size()) slots_.emplace_back();
+      auto& [key, value] = slots_[count_++];
+      r.string(key);
+      r.expect(':');
+      r.value(value);
+    } while (r.consume(','));
+    r.expect('}');
+  }
 
   [[noreturn]] void fail(std::string_view name, std::string message) const {
-    throw DecodeError{path_ + "." + std::string(name), std::move(message)};
+    throw DecodeError{fmt::format("events[{}].{}", index_, name), std::move(message)};
   }
 
-  const json* find(std::string_view name) const {
-    auto it = o_.find(name);
-    return it == o_.end() ? nullptr : &*it;
+  const Value* find(std::string_view name) const {
+    for (std::size_t k = 0; k < count_; ++k) {
+      if (slots_[k].first == name) return &slots_[k].second;
+    }
+    return nullptr;
   }
 
-  const json& need(std::string_view name) const {
-    const json* v = find(name);
+  const Value& need(std::string_view name) const {
+    const Value* v = find(name);
     if (!v) fail(name, "missing");
     return *v;
   }
 
   std::string str(std::string_view name, bool required = true) const {
-    const json* v = find(name);
-    if (!v || v->is_null()) {
+    const Value* v = find(name);
+    if (!v || v->type == Type::Null) {
       if (required) fail(name, "missing");
       return {};
     }
-    if (!v->is_string()) fail(name, fmt::format("expected a string, got {}", v->type_name()));
-    return v->get<std::string>();
+    if (v->type != Type::String) fail(name, fmt::format("expected a string, got {}", type_name(v->type)));
+    return v->s;
   }
 
   const std::string* name(std::string_view field) const {
-    std::string s = str(field);
-    if (s.empty()) fail(field, "must not be empty");
-    auto it = name_index_.find(s);
+    const Value* v = find(field);
+    if (!v || v->type == Type::Null) fail(field, "missing");
+    if (v->type != Type::String) fail(field, fmt::format("expected a string, got {}", type_name(v->type)));
+    if (v->s.empty()) fail(field, "must not be empty");
+    auto it = name_index_.find(v->s);
     if (it != name_index_.end()) return it->second;
-    const std::string* stored = &names_.emplace_back(std::move(s));
+    const std::string* stored = &names_.emplace_back(v->s);
     name_index_.emplace(*stored, stored);
     return stored;
   }
 
   RunId id(std::string_view name, bool required) const {
-    const json* v = find(name);
-    if (!v || v->is_null()) {
+    const Value* v = find(name);
+    if (!v || v->type == Type::Null) {
       if (required) fail(name, "missing");
       return {};
     }
-    if (!v->is_string()) fail(name, fmt::format("expected a run id string, got {}", v->type_name()));
-    const auto& text = v->get_ref<const std::string&>();
-    auto parsed = RunId::parse(text);
-    if (!parsed) fail(name, fmt::format("not a run id: '{}'", text));
+    if (v->type != Type::String) fail(name, fmt::format("expected a run id string, got {}", type_name(v->type)));
+    auto parsed = RunId::parse(v->s);
+    if (!parsed) fail(name, fmt::format("not a run id: '{}'", v->s));
     return *parsed;
   }
 
   std::int64_t i64(std::string_view name) const {
-    const json& v = need(name);
-    if (v.is_number_integer()) return v.get<std::int64_t>();
-    if (v.is_number_unsigned()) {
-      auto u = v.get<std::uint64_t>();
-      if (u > static_cast<std::uint64_t>(INT64_MAX)) fail(name, "out of range");
-      return static_cast<std::int64_t>(u);
+    const Value& v = need(name);
+    if (v.type == Type::Int) return v.i;
+    if (v.type == Type::Uint) {
+      if (v.u > static_cast<std::uint64_t>(INT64_MAX)) fail(name, "out of range");
+      return v.i;
     }
-    fail(name, fmt::format("expected an integer, got {}", v.type_name()));
+    fail(name, fmt::format("expected an integer, got {}", type_name(v.type)));
   }
 
   std::uint64_t u64(std::string_view name) const {
-    const json& v = need(name);
-    if (v.is_number_unsigned()) return v.get<std::uint64_t>();
-    if (v.is_number_integer()) fail(name, "must not be negative");
-    fail(name, fmt::format("expected an integer, got {}", v.type_name()));
+    const Value& v = need(name);
+    if (v.type == Type::Uint) return v.u;
+    if (v.type == Type::Int) fail(name, "must not be negative");
+    fail(name, fmt::format("expected an integer, got {}", type_name(v.type)));
   }
 
   TimePoint time(std::string_view name) const {
@@ -248,27 +490,30 @@ class Fields {
   }
 
   bool boolean(std::string_view name) const {
-    const json& v = need(name);
-    if (!v.is_boolean()) fail(name, fmt::format("expected a boolean, got {}", v.type_name()));
-    return v.get<bool>();
+    const Value& v = need(name);
+    if (v.type != Type::Bool) fail(name, fmt::format("expected a boolean, got {}", type_name(v.type)));
+    return v.b;
   }
 
-  // A JSON value of the given kind, as text (absent: the empty value).
-  std::string raw(std::string_view name, json::value_t kind) const {
-    const json* v = find(name);
-    if (!v || v->is_null()) return kind == json::value_t::object ? "{}" : "[]";
-    if (v->type() != kind) {
-      fail(name, fmt::format("expected {}, got {}", kind == json::value_t::object ? "an object" : "an array",
-                             v->type_name()));
+  // A JSON object or array, as text (absent or null: the empty one).
+  std::string raw(std::string_view name, Type kind) const {
+    const Value* v = find(name);
+    if (!v || v->type == Type::Null) return kind == Type::Object ? "{}" : "[]";
+    if (v->type != kind) {
+      fail(name, fmt::format("expected {}, got {}", kind == Type::Object ? "an object" : "an array", type_name(v->type)));
     }
-    return v->dump(-1, ' ', false, json::error_handler_t::replace);
+    return std::string(v->raw);
   }
 
  private:
-  const json& o_;
-  std::string path_;
+  std::size_t index_;
   std::deque<std::string>& names_;
   std::unordered_map<std::string_view, const std::string*>& name_index_;
+  std::vector<std::pair<std::string, Value>> slots_;  // reused across events
+  std::size_t count_ = 0;
+
+ public:
+  void set_index(std::size_t i) { index_ = i; }
 };
 
 engine::Event decode_event(const Fields& f) {
@@ -279,8 +524,8 @@ engine::Event decode_event(const Fields& f) {
     e.parent_flow_run = f.id("parent_flow_run", false);
     e.flow_name = f.name("flow_name");
     e.run_name = f.str("run_name", false);
-    e.parameters_json = f.raw("parameters", json::value_t::object);
-    e.tags_json = f.raw("tags", json::value_t::array);
+    e.parameters_json = f.raw("parameters", Type::Object);
+    e.tags_json = f.raw("tags", Type::Array);
     e.version = f.str("version", false);
     e.created = f.time("created_us");
     e.pid = f.find("pid") ? f.i64("pid") : 0;
@@ -294,8 +539,8 @@ engine::Event decode_event(const Fields& f) {
     e.flow_run = f.id("flow_run", false);
     e.task_name = f.name("task_name");
     e.run_name = f.str("run_name", false);
-    e.parameters_json = f.raw("parameters", json::value_t::object);
-    e.tags_json = f.raw("tags", json::value_t::array);
+    e.parameters_json = f.raw("parameters", Type::Object);
+    e.tags_json = f.raw("tags", Type::Array);
     e.created = f.time("created_us");
     return e;
   }
@@ -335,19 +580,18 @@ engine::Event decode_event(const Fields& f) {
     engine::LogRecorded e;
     e.flow_run = f.id("flow_run", false);
     e.task_run = f.id("task_run", false);
-    const json& level = f.need("level");
-    if (level.is_number_integer()) {
-      const auto n = level.get<std::int64_t>();
+    const Value& level = f.need("level");
+    if (level.type == Type::Int || level.type == Type::Uint) {
+      const auto n = level.i;
+      if (level.type == Type::Uint && level.u > 50) f.fail("level", fmt::format("expected 10, 20, 30, 40 or 50, got {}", level.u));
       if (n != 10 && n != 20 && n != 30 && n != 40 && n != 50) {
         f.fail("level", fmt::format("expected 10, 20, 30, 40 or 50, got {}", n));
       }
       e.level = static_cast<LogLevel>(n);
-    } else if (level.is_string()) {
-      if (!parse_log_level(level.get_ref<const std::string&>(), e.level)) {
-        f.fail("level", fmt::format("unknown level '{}'", level.get_ref<const std::string&>()));
-      }
+    } else if (level.type == Type::String) {
+      if (!parse_log_level(level.s, e.level)) f.fail("level", fmt::format("unknown level '{}'", level.s));
     } else {
-      f.fail("level", fmt::format("expected an integer, got {}", level.type_name()));
+      f.fail("level", fmt::format("expected an integer, got {}", type_name(level.type)));
     }
     e.at = f.time("at_us");
     e.message = f.str("message", false);
@@ -368,48 +612,105 @@ engine::Event decode_event(const Fields& f) {
   f.fail("kind", fmt::format("unknown event kind '{}'", kind));
 }
 
+// The offset of the first byte that is not part of valid UTF-8, or npos. The
+// databases store text as UTF-8 (PostgreSQL refuses anything else), so a body
+// that is not is refused here with a 400 rather than failing the write.
+std::size_t invalid_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t min = 0;
+    if ((p[i] & 0xE0) == 0xC0) len = 2, min = 0x80;
+    else if ((p[i] & 0xF0) == 0xE0) len = 3, min = 0x800;
+    else if ((p[i] & 0xF8) == 0xF0) len = 4, min = 0x10000;
+    else return i;
+    if (i + len > n) return i;
+    std::uint32_t cp = p[i] & (0x7F >> len);
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 Result<IngestBatch> decode_ingest_batch(std::string_view text) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    return Status::error(fmt::format("body: malformed JSON at byte {}", e.byte));
-  }
-  if (!doc.is_object()) return Status::error(fmt::format("body: expected an object, got {}", doc.type_name()));
-  for (const auto& [k, v] : doc.items()) {
-    if (k != "source" && k != "first_seq" && k != "events") return Status::error(fmt::format("{}: unknown field", k));
+  if (const auto bad = invalid_utf8(text); bad != std::string_view::npos) {
+    return Status::error(fmt::format("body: not valid UTF-8 at byte {}", bad + 1));
   }
   IngestBatch batch;
-  auto src = doc.find("source");
-  if (src == doc.end()) return Status::error("source: missing");
-  if (!src->is_string()) return Status::error(fmt::format("source: expected a string, got {}", src->type_name()));
-  batch.source = src->get<std::string>();
-  if (batch.source.empty()) return Status::error("source: must not be empty");
-  if (batch.source.size() > 200) return Status::error("source: longer than 200 characters");
-  auto seq = doc.find("first_seq");
-  if (seq == doc.end()) return Status::error("first_seq: missing");
-  if (!seq->is_number_unsigned() || seq->get<std::uint64_t>() < 1) {
-    return Status::error("first_seq: expected an integer of at least 1");
-  }
-  batch.first_seq = seq->get<std::uint64_t>();
-  auto events = doc.find("events");
-  if (events == doc.end()) return Status::error("events: missing");
-  if (!events->is_array()) return Status::error(fmt::format("events: expected an array, got {}", events->type_name()));
-  if (events->size() > 100000) return Status::error("events: more than 100000 events in one batch");
-  if (batch.first_seq > UINT64_MAX - events->size()) return Status::error("first_seq: too large");
-
   auto names = std::make_shared<std::deque<std::string>>();
   std::unordered_map<std::string_view, const std::string*> name_index;
-  batch.events.reserve(events->size());
   try {
-    for (std::size_t i = 0; i < events->size(); ++i) {
-      const json& e = (*events)[i];
-      std::string path = fmt::format("events[{}]", i);
-      if (!e.is_object()) throw DecodeError{path, fmt::format("expected an object, got {}", e.type_name())};
-      batch.events.push_back(decode_event(Fields(e, std::move(path), *names, name_index)));
+    Reader r(text);
+    if (r.peek() != '{') {
+      Value v;
+      r.value(v);
+      if (!r.at_end()) r.malformed();
+      return Status::error(fmt::format("body: expected an object, got {}", type_name(v.type)));
     }
+    r.expect('{');
+    bool have_source = false, have_seq = false, have_events = false;
+    if (!r.consume('}')) {
+      std::string key;
+      do {
+        r.string(key);
+        r.expect(':');
+        if (key == "source") {
+          Value v;
+          r.value(v);
+          if (v.type != Type::String) throw DecodeError{"source", fmt::format("expected a string, got {}", type_name(v.type))};
+          if (v.s.empty()) throw DecodeError{"source", "must not be empty"};
+          if (v.s.size() > 200) throw DecodeError{"source", "longer than 200 characters"};
+          batch.source = std::move(v.s);
+          have_source = true;
+        } else if (key == "first_seq") {
+          Value v;
+          r.value(v);
+          if (v.type != Type::Uint || v.u < 1) throw DecodeError{"first_seq", "expected an integer of at least 1"};
+          batch.first_seq = v.u;
+          have_seq = true;
+        } else if (key == "events") {
+          if (r.peek() != '[') {
+            Value v;
+            r.value(v);
+            throw DecodeError{"events", fmt::format("expected an array, got {}", type_name(v.type))};
+          }
+          r.expect('[');
+          have_events = true;
+          if (!r.consume(']')) {
+            Fields f(0, *names, name_index);
+            std::size_t i = 0;
+            do {
+              if (i >= 100000) throw DecodeError{"events", "more than 100000 events in one batch"};
+              f.set_index(i);
+              f.read(r);
+              batch.events.push_back(decode_event(f));
+              ++i;
+            } while (r.consume(','));
+            r.expect(']');
+          }
+        } else {
+          throw DecodeError{key, "unknown field"};
+        }
+      } while (r.consume(','));
+      r.expect('}');
+    }
+    if (!r.at_end()) r.malformed();
+    if (!have_source) return Status::error("source: missing");
+    if (!have_seq) return Status::error("first_seq: missing");
+    if (!have_events) return Status::error("events: missing");
+    if (batch.first_seq > UINT64_MAX - batch.events.size()) return Status::error("first_seq: too large");
   } catch (const DecodeError& e) {
     return Status::error(fmt::format("{}: {}", e.path, e.message));
   }

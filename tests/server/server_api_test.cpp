@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -52,12 +53,14 @@ TEST_P(ServerTest, EveryRouteAnswersWithTheDocumentedShape) {
   const Reply ready = get(*c, "/api/ready");
   EXPECT_EQ(ready.status, 200);
   EXPECT_EQ(ready.body["database"], GetParam() == Backend::Sqlite ? "sqlite" : "postgresql");
-  EXPECT_EQ(ready.body["schema_version"], 1);
+  EXPECT_EQ(ready.body["schema_version"], 3);
 
   const RunId flow = RunId::random();
   auto events = flow_with_tasks(flow, 4, kT0);
   const RunId first_task = std::get<engine::TaskRunCreated>(events[2]).id;
   events.push_back(engine::ResultRecorded{first_task, flow, "key-1", "/results/abc", 123, "json", first_task, false});
+  const std::string awkward = "tab\there\nnew line \\N back\\slash \u00fc \"quoted\"";
+  events.push_back(engine::LogRecorded{flow, {}, LogLevel::Error, at_us(kT0 + 5), awkward});
   const Reply ingested = post_events(*c, "engine-a", 1, events);
   ASSERT_EQ(ingested.status, 200) << ingested.body;
   EXPECT_EQ(ingested.body["accepted"], events.size());
@@ -100,7 +103,10 @@ TEST_P(ServerTest, EveryRouteAnswersWithTheDocumentedShape) {
   ASSERT_EQ(logs.status, 200) << logs.body;
   ASSERT_EQ(logs.body["logs"].size(), 1u);
   EXPECT_EQ(logs.body["logs"][0]["message"], "task 2 works");
-  EXPECT_EQ(get(*c, "/api/flow-runs/" + flow.str() + "/logs?level=ERROR").body["logs"].size(), 0u);
+  const Reply errors = get(*c, "/api/flow-runs/" + flow.str() + "/logs?level=ERROR");
+  ASSERT_EQ(errors.body["logs"].size(), 1u);
+  EXPECT_EQ(errors.body["logs"][0]["message"], awkward);  // byte for byte, through COPY on PostgreSQL
+  EXPECT_TRUE(errors.body["logs"][0]["task_run"].is_null());
 
   const Reply results = get(*c, "/api/flow-runs/" + flow.str() + "/results");
   ASSERT_EQ(results.body["results"].size(), 1u);
@@ -140,10 +146,16 @@ TEST_P(ServerTest, EveryRouteAnswersWithTheDocumentedShape) {
   EXPECT_NE(late.body["error"]["message"].get<std::string>().find("Completed"), std::string::npos);
 
   // The live stream answers with server-sent events.
+  std::mutex received_mu;  // the reader appends while this thread looks
   std::string received;
+  auto streamed_text = [&] {
+    std::lock_guard lock(received_mu);
+    return received;
+  };
   auto sc = s->client();
   std::thread reader([&] {
     sc->Get(("/api/stream?flow_run=" + running.str()).c_str(), [&](const char* data, std::size_t n) {
+      std::lock_guard lock(received_mu);
       received.append(data, n);
       return received.find("event: task_run") == std::string::npos;  // stop after the first task run
     });
@@ -154,7 +166,7 @@ TEST_P(ServerTest, EveryRouteAnswersWithTheDocumentedShape) {
   const bool streamed = baton::testing::eventually([&] {
     posted.push_back(RunId::random());
     post_events(*c, "engine-b", posted.size(), {task_created(posted.back(), running, "live", kT0 + 200)});
-    return received.find("event: task_run") != std::string::npos;
+    return streamed_text().find("event: task_run") != std::string::npos;
   }, std::chrono::seconds(10));
   if (!streamed) sc->stop();
   reader.join();
@@ -186,7 +198,12 @@ TEST_P(ServerTest, ReplayedAndOverlappingBatchesDuplicateNothing) {
   EXPECT_EQ(detail.body["task_run_counts"]["Completed"], 10);
   EXPECT_EQ(detail.body["history"].size(), 3u);
   EXPECT_EQ(get(*c, "/api/flow-runs/" + flow.str() + "/logs").body["logs"].size(), 10u);
-  EXPECT_EQ(get(*c, "/api/flow-runs/" + flow.str() + "/graph").body["total_edges"], 9);
+  const Reply graph = get(*c, "/api/flow-runs/" + flow.str() + "/graph");
+  EXPECT_EQ(graph.body["total_edges"], 9);
+  // Edges whose ends arrived in different batches still join their groups.
+  ASSERT_EQ(graph.body["groups"].size(), 2u);
+  EXPECT_EQ(graph.body["groups"][0]["upstream_groups"], json::array({"transform"}));
+  EXPECT_EQ(graph.body["groups"][1]["upstream_groups"], json::array({"load"}));
   const Reply task_list = get(*c, "/api/flow-runs/" + flow.str() + "/task-runs");
   for (const auto& t : task_list.body["task_runs"]) {
     const Reply one = get(*c, "/api/task-runs/" + t["id"].get<std::string>());
@@ -355,6 +372,10 @@ TEST_P(ServerTest, HeartbeatSilenceMarksTheFlowRunCrashed) {
   EXPECT_NE(r.body["state_message"].get<std::string>().find("no heartbeat"), std::string::npos) << r.body;
   EXPECT_EQ(r.body["history"].back()["state"], "Crashed");
   EXPECT_EQ(get(*c, "/api/task-runs/" + task.str()).body["state"], "Crashed");
+  EXPECT_EQ(r.body["task_run_counts"], json({{"Crashed", 1}}));
+  const Reply graph = get(*c, "/api/flow-runs/" + silent.str() + "/graph");
+  EXPECT_EQ(graph.body["groups"][0]["counts_by_state"], json({{"Crashed", 1}}));
+  EXPECT_FALSE(graph.body["groups"][0]["end_time"].is_null());
   EXPECT_EQ(get(*c, "/api/flow-runs/" + alive.str()).body["state"], "Running");
 }
 

@@ -3,6 +3,8 @@
 // off loopback without a key.
 #include "server_test_util.h"
 
+#include <sqlite3.h>
+
 #include <atomic>
 #include <csignal>
 
@@ -38,7 +40,7 @@ TEST(ServerStart, DatabaseUpgradeMigratesAndReportsTheVersion) {
   auto out = baton::testing::run({BATON_CLI_PATH, "server", "database", "upgrade"}, {{"BATON_HOME", dir.path()},
                                                                                      {"BATON_DATABASE", ""}});
   EXPECT_EQ(out.exit_code, 0) << out.err;
-  EXPECT_NE(out.out.find("server.db: schema version 1"), std::string::npos) << out.out;
+  EXPECT_NE(out.out.find("server.db: schema version 3"), std::string::npos) << out.out;
 }
 
 TEST_P(ServerFaultTest, SigtermStopsTheServerCleanlyAfterAnsweringWhatItAccepted) {
@@ -176,6 +178,29 @@ TEST_P(ServerFaultTest, TwoServersOnOneDatabaseBothAcceptAndNothingIsWrittenTwic
   EXPECT_EQ(r.body["history"].size(), 3u);
   EXPECT_EQ(get(*c, "/api/flow-runs/" + flow.str() + "/graph?limit=0").body["total_edges"], 199);
   EXPECT_EQ(get(*c, "/api/flow-runs/" + flow.str() + "/logs?limit=1000").body["logs"].size(), 200u);
+}
+
+TEST_P(ServerFaultTest, AnotherProcessHoldingTheSqliteWriteLockDelaysAWriteButNeverFailsIt) {
+  if (GetParam() != Backend::Sqlite) GTEST_SKIP() << "a SQLite lock";
+  auto s = start();
+  auto c = s->client();
+  ASSERT_EQ(post_events(*c, "s", 1, {}).status, 200);  // the schema exists
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(database_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  Reply reply;
+  std::atomic<bool> answered{false};
+  std::thread writer([&] {
+    reply = post_events(*c, "s", 1, {flow_created(RunId::random(), "etl", kT0)});
+    answered = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  EXPECT_FALSE(answered);  // still waiting for the lock
+  sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  writer.join();
+  sqlite3_close(other);
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(get(*c, "/api/flow-runs").body["flow_runs"].size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, ServerFaultTest, ::testing::Values(Backend::Sqlite, Backend::Postgres),

@@ -185,6 +185,8 @@ TEST(EventJson, ABadBatchEnvelopeIsRefusedNamingTheField) {
   EXPECT_EQ(error_of(R"({"source":"s","first_seq":-4,"events":[]})"), "first_seq: expected an integer of at least 1");
   EXPECT_EQ(error_of(R"({"source":"s","first_seq":1,"events":{}})"), "events: expected an array, got object");
   EXPECT_EQ(error_of(R"({"source":"s","first_seq":1,"events":[],"extra":1})"), "extra: unknown field");
+  EXPECT_EQ(error_of("{\"source\":\"s\xff\",\"first_seq\":1,\"events\":[]}"), "body: not valid UTF-8 at byte 13");
+  EXPECT_EQ(error_of(R"({"source":"s","first_seq":1,"events":[]} x)"), "body: malformed JSON at byte 42");
 }
 
 }  // namespace

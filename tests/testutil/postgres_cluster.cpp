@@ -3,8 +3,10 @@
 #include "testutil/process.h"
 
 #include <libpq-fe.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -75,6 +77,7 @@ std::unique_ptr<PostgresCluster> PostgresCluster::start(std::string& why_not) {
     return nullptr;
   }
   c->port_ = free_port();
+  c->start_watchdog();
   c->restart();
   if (!c->running_) {
     why_not = "failed: pg_ctl start did not start PostgreSQL (see " + c->dir_ + "/log)";
@@ -106,12 +109,36 @@ void PostgresCluster::restart() {
   if (!running_) running_ = pg_ctl("start");
 }
 
+void PostgresCluster::start_watchdog() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return;
+  const std::string script = "runuser -u postgres -- '" + postgres_bin_dir() + "/pg_ctl' stop -m immediate -D '" +
+                             dir_ + "/data' >/dev/null 2>&1; rm -rf '" + dir_ + "'";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setsid();  // outlives a kill of this process's group
+    ::close(fds[1]);
+    char byte;
+    while (::read(fds[0], &byte, 1) > 0) {
+    }
+    ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[0]);
+  watchdog_fd_ = fds[1];  // close-on-exec: programs the tests start do not hold it
+  watchdog_pid_ = pid;
+}
+
 PostgresCluster::~PostgresCluster() {
   if (running_) {
     run(as_postgres({postgres_bin_dir() + "/pg_ctl", "stop", "-w", "-m", "immediate", "-D", dir_ + "/data"}));
   }
   std::error_code ec;
   if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  if (watchdog_fd_ >= 0) {
+    ::close(watchdog_fd_);  // the watchdog finds nothing left to do
+    ::waitpid(watchdog_pid_, nullptr, 0);
+  }
 }
 
 std::string PostgresCluster::url(const std::string& database) const {

@@ -32,6 +32,12 @@ class PostgresCluster {
  private:
   PostgresCluster() = default;
   bool pg_ctl(const std::string& action, std::string* output = nullptr);
+  // A watchdog process that stops the cluster and removes its directory when
+  // this process dies without running the destructor (a test killed by a
+  // timeout): it waits for EOF on a pipe only this process holds.
+  void start_watchdog();
+  int watchdog_fd_ = -1;
+  int watchdog_pid_ = -1;
   std::string dir_;
   int port_ = 0;
   bool running_ = false;

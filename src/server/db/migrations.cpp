@@ -86,7 +86,6 @@ CREATE TABLE logs (
   message TEXT NOT NULL
 );
 CREATE INDEX logs_by_flow_run ON logs(flow_run, key);
-CREATE INDEX logs_by_time ON logs(time);
 CREATE TABLE task_run_results (
   key INTEGER PRIMARY KEY,
   task_run TEXT NOT NULL,
@@ -171,7 +170,6 @@ CREATE TABLE logs (
   message TEXT NOT NULL
 );
 CREATE INDEX logs_by_flow_run ON logs(flow_run, key);
-CREATE INDEX logs_by_time ON logs(time);
 CREATE TABLE task_run_results (
   key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   task_run TEXT NOT NULL,
@@ -192,7 +190,50 @@ CREATE TABLE ingest_sources (
 );
 )sql"};
 
-constexpr std::array<Migration, 1> kMigrations = {kMigration1};
+// The dependency graph between task names, kept by ingest: a 100,000-task-run
+// flow run's graph groups come from a few rows instead of a join over its edges.
+constexpr std::string_view kGroupEdges = R"sql(
+CREATE TABLE task_group_edges (
+  flow_run TEXT NOT NULL,
+  upstream_task TEXT NOT NULL,
+  downstream_task TEXT NOT NULL,
+  PRIMARY KEY (flow_run, upstream_task, downstream_task)
+);
+INSERT INTO task_group_edges (flow_run, upstream_task, downstream_task)
+  SELECT DISTINCT e.flow_run, u.task_name, d.task_name
+    FROM task_run_edges e JOIN task_runs u ON u.id = e.upstream JOIN task_runs d ON d.id = e.downstream
+   WHERE e.flow_run IS NOT NULL;
+)sql";
+constexpr Migration kMigration2{kGroupEdges, kGroupEdges};
+
+// Task runs counted by (flow run, task name, latest state), and each group's
+// first start and last end, kept by ingest: a flow run's counts and its graph
+// groups are read from a few rows, whatever the number of its task runs.
+constexpr std::string_view kGroupCounts = R"sql(
+CREATE TABLE task_group_counts (
+  flow_run TEXT NOT NULL,
+  task_name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  n BIGINT NOT NULL,
+  PRIMARY KEY (flow_run, task_name, state)
+);
+CREATE TABLE task_group_times (
+  flow_run TEXT NOT NULL,
+  task_name TEXT NOT NULL,
+  start_time BIGINT,
+  end_time BIGINT,
+  PRIMARY KEY (flow_run, task_name)
+);
+INSERT INTO task_group_counts (flow_run, task_name, state, n)
+  SELECT flow_run, task_name, state, count(*) FROM task_runs WHERE flow_run IS NOT NULL
+   GROUP BY flow_run, task_name, state;
+INSERT INTO task_group_times (flow_run, task_name, start_time, end_time)
+  SELECT flow_run, task_name, min(start_time), max(end_time) FROM task_runs WHERE flow_run IS NOT NULL
+   GROUP BY flow_run, task_name;
+)sql";
+constexpr Migration kMigration3{kGroupCounts, kGroupCounts};
+
+constexpr std::array<Migration, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
 
 }  // namespace
 

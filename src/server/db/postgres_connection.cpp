@@ -111,6 +111,51 @@ class PostgresConnection final : public Connection {
   }
   bool healthy() override { return PQstatus(c_) == CONNECTION_OK; }
 
+  bool copy_rows(std::string_view table_and_columns, int cols, const std::vector<SqlValue>& values) override {
+    if (values.empty()) return true;
+    const std::string sql = "COPY " + std::string(table_and_columns) + " FROM STDIN";
+    {
+      PGresult* r = PQexec(c_, sql.c_str());
+      Result res(r);
+      if (!r || PQresultStatus(r) != PGRES_COPY_IN) check(r, sql);
+    }
+    // COPY's text format: tab-separated, \N for NULL, backslash escapes.
+    std::string buf;
+    buf.reserve(1 << 20);
+    bool ok = true;
+    auto flush = [&] {
+      if (!buf.empty() && PQputCopyData(c_, buf.data(), static_cast<int>(buf.size())) != 1) ok = false;
+      buf.clear();
+    };
+    for (std::size_t i = 0; i < values.size() && ok; ++i) {
+      const SqlValue& v = values[i];
+      if (std::holds_alternative<std::nullptr_t>(v)) {
+        buf += "\\N";
+      } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
+        buf += std::to_string(*n);
+      } else {
+        for (char ch : std::get<std::string>(v)) {
+          switch (ch) {
+            case '\\': buf += "\\\\"; break;
+            case '\t': buf += "\\t"; break;
+            case '\n': buf += "\\n"; break;
+            case '\r': buf += "\\r"; break;
+            default: buf += ch;
+          }
+        }
+      }
+      buf += (static_cast<int>(i % static_cast<std::size_t>(cols)) == cols - 1) ? '\n' : '\t';
+      if (buf.size() > (1 << 20)) flush();
+    }
+    flush();
+    if (PQputCopyEnd(c_, ok ? nullptr : "baton: sending rows failed") != 1) ok = false;
+    PGresult* r = PQgetResult(c_);
+    Result res(r);
+    while (PGresult* extra = PQgetResult(c_)) PQclear(extra);
+    check(r, sql);
+    return true;
+  }
+
  private:
   struct Result {
     PGresult* r;

@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <map>
+#include <set>
+#include <tuple>
 #include <unordered_map>
 
 namespace baton::server::db {
@@ -437,6 +440,48 @@ struct Ordered {
   }
 };
 
+// Changes to task_group_counts / task_group_times, applied in key order (so two
+// PostgreSQL transactions touching the same groups never deadlock).
+struct GroupDeltas {
+  std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> counts;
+  std::map<std::pair<std::string, std::string>, std::pair<std::optional<std::int64_t>, std::optional<std::int64_t>>>
+      times;
+
+  void count(const std::string& flow, const std::string& task, StateType state, std::int64_t n) {
+    counts[{flow, task, std::string(to_string(state))}] += n;
+  }
+  void time(const std::string& flow, const std::string& task, std::optional<std::int64_t> start,
+            std::optional<std::int64_t> end) {
+    auto& [s, e] = times[{flow, task}];
+    if (start && (!s || *start < *s)) s = start;
+    if (end && (!e || *end > *e)) e = end;
+  }
+  void apply(Connection& c) {
+    std::vector<SqlValue> rows;
+    for (const auto& [key, n] : counts) {
+      if (n == 0) continue;
+      const auto& [flow, task, state] = key;
+      rows.insert(rows.end(), {flow, task, state, n});
+    }
+    multi_row(c, "INSERT INTO task_group_counts (flow_run, task_name, state, n) VALUES ",
+              " ON CONFLICT (flow_run, task_name, state) DO UPDATE SET n = task_group_counts.n + excluded.n", 4, rows);
+    rows.clear();
+    for (const auto& [key, t] : times) {
+      if (!t.first && !t.second) continue;
+      rows.insert(rows.end(), {key.first, key.second, opt_value(t.first), opt_value(t.second)});
+    }
+    multi_row(c, "INSERT INTO task_group_times (flow_run, task_name, start_time, end_time) VALUES ",
+              " ON CONFLICT (flow_run, task_name) DO UPDATE SET "
+              "start_time = CASE WHEN excluded.start_time IS NULL THEN task_group_times.start_time "
+              "WHEN task_group_times.start_time IS NULL OR excluded.start_time < task_group_times.start_time "
+              "THEN excluded.start_time ELSE task_group_times.start_time END, "
+              "end_time = CASE WHEN excluded.end_time IS NULL THEN task_group_times.end_time "
+              "WHEN task_group_times.end_time IS NULL OR excluded.end_time > task_group_times.end_time "
+              "THEN excluded.end_time ELSE task_group_times.end_time END",
+              4, rows);
+  }
+};
+
 }  // namespace
 
 IngestOutcome ServerDatabase::ingest(const store::IngestBatch& batch, bool collect_details) {
@@ -575,6 +620,35 @@ IngestOutcome ServerDatabase::ingest(const store::IngestBatch& batch, bool colle
               "state_time, state_message, start_time, end_time, history) VALUES ",
               " ON CONFLICT (id) DO NOTHING", 13, rows);
 
+    // Group counts: new task runs count in their state; task runs created
+    // earlier move from the state they had to the one they have now.
+    GroupDeltas groups;
+    std::vector<RunId> earlier;
+    for (const RunId& id : tasks.order) {
+      const RunChange& r = tasks.map[id];
+      if (r.created_here) {
+        if (r.flow_run.empty() || !r.task_created->task_name) continue;
+        const std::string flow = r.flow_run.str();
+        groups.count(flow, *r.task_created->task_name, r.state, 1);
+        groups.time(flow, *r.task_created->task_name, r.start, r.end);
+      } else if (r.changed) {
+        earlier.push_back(id);
+      }
+    }
+    in_chunks(earlier, [&](const std::string& list, std::vector<SqlValue>& values) {
+      auto r = c.query("SELECT id, flow_run, task_name, state FROM task_runs WHERE flow_run IS NOT NULL AND id IN " +
+                           list,
+                       values);
+      for (std::size_t i = 0; i < r.size(); ++i) {
+        const RunChange& change = tasks.map[parse_id(r.at(i, 0))];
+        const std::string flow = r.text(i, 1), task = r.text(i, 2);
+        groups.count(flow, task, state_of(r.text(i, 3)), -1);
+        groups.count(flow, task, change.state, 1);
+        groups.time(flow, task, change.start, change.end);
+      }
+    });
+    groups.apply(c);
+
     // Runs created earlier whose state changed: one multi-row UPDATE per table.
     auto update_changed = [&](Ordered& runs, std::string_view table, bool is_flow) {
       std::vector<SqlValue> u;
@@ -614,12 +688,56 @@ IngestOutcome ServerDatabase::ingest(const store::IngestBatch& batch, bool colle
               "WHERE flow_runs.id = u_id",
               2, rows);
 
-    multi_row(c, "INSERT INTO task_run_edges (flow_run, upstream, downstream, kind) VALUES ", "", 4, edges);
-    multi_row(c, "INSERT INTO logs (flow_run, task_run, level, time, message) VALUES ", "", 5, logs);
-    multi_row(c,
-              "INSERT INTO task_run_results (task_run, flow_run, cache_key, location, size, serializer, "
-              "produced_by, from_cache) VALUES ",
-              "", 8, results);
+    // The task-name graph of each flow run (graph groups): names of edge ends
+    // created in this batch are known, the others are looked up once.
+    if (!edges.empty()) {
+      std::unordered_map<RunId, std::string> names;
+      std::vector<RunId> unknown;
+      for (std::size_t i = 0; i < edges.size(); i += 4) {
+        for (std::size_t k : {i + 1, i + 2}) {
+          const RunId id = RunId::parse(std::get<std::string>(edges[k])).value_or(RunId{});
+          if (names.count(id)) continue;
+          auto t = tasks.map.find(id);
+          if (t != tasks.map.end() && t->second.created_here && t->second.task_created->task_name) {
+            names.emplace(id, *t->second.task_created->task_name);
+          } else {
+            names.emplace(id, std::string());
+            unknown.push_back(id);
+          }
+        }
+      }
+      in_chunks(unknown, [&](const std::string& list, std::vector<SqlValue>& values) {
+        auto r = c.query("SELECT id, task_name FROM task_runs WHERE id IN " + list, values);
+        for (std::size_t i = 0; i < r.size(); ++i) names[parse_id(r.at(i, 0))] = r.text(i, 1);
+      });
+      std::set<std::tuple<std::string, std::string, std::string>> pairs;
+      for (std::size_t i = 0; i < edges.size(); i += 4) {
+        if (!std::holds_alternative<std::string>(edges[i])) continue;  // an edge outside any flow run
+        const auto& up = names[RunId::parse(std::get<std::string>(edges[i + 1])).value_or(RunId{})];
+        const auto& down = names[RunId::parse(std::get<std::string>(edges[i + 2])).value_or(RunId{})];
+        if (!up.empty() && !down.empty()) pairs.emplace(std::get<std::string>(edges[i]), up, down);
+      }
+      rows.clear();
+      for (const auto& [f, up, down] : pairs) rows.insert(rows.end(), {f, up, down});
+      multi_row(c, "INSERT INTO task_group_edges (flow_run, upstream_task, downstream_task) VALUES ",
+                " ON CONFLICT (flow_run, upstream_task, downstream_task) DO NOTHING", 3, rows);
+    }
+
+    // Edges, log lines and results have no unique keys: COPY where there is one.
+    if (!c.copy_rows("task_run_edges (flow_run, upstream, downstream, kind)", 4, edges)) {
+      multi_row(c, "INSERT INTO task_run_edges (flow_run, upstream, downstream, kind) VALUES ", "", 4, edges);
+    }
+    if (!c.copy_rows("logs (flow_run, task_run, level, time, message)", 5, logs)) {
+      multi_row(c, "INSERT INTO logs (flow_run, task_run, level, time, message) VALUES ", "", 5, logs);
+    }
+    if (!c.copy_rows("task_run_results (task_run, flow_run, cache_key, location, size, serializer, produced_by, "
+                     "from_cache)",
+                     8, results)) {
+      multi_row(c,
+                "INSERT INTO task_run_results (task_run, flow_run, cache_key, location, size, serializer, "
+                "produced_by, from_cache) VALUES ",
+                "", 8, results);
+    }
 
     // Events from a flow run's engine are a heartbeat: a run replayed from a
     // spool after an outage is not taken for a dead one.
@@ -701,6 +819,19 @@ std::vector<RunId> ServerDatabase::mark_crashed(std::int64_t now_us, std::chrono
       const std::string task_reason = "its flow run crashed: " + reason;
       std::string task_transition;
       store::append_transition_json(task_transition, StateType::Crashed, now_us, task_reason);
+      const SqlValue fid = id;
+      auto open_tasks = c.query(
+          "SELECT task_name, state, count(*) FROM task_runs WHERE flow_run = ? AND end_time IS NULL "
+          "GROUP BY task_name, state",
+          std::span(&fid, 1));
+      GroupDeltas groups;
+      for (std::size_t k = 0; k < open_tasks.size(); ++k) {
+        const auto n = open_tasks.int64(k, 2);
+        groups.count(id, open_tasks.text(k, 0), state_of(open_tasks.text(k, 1)), -n);
+        groups.count(id, open_tasks.text(k, 0), StateType::Crashed, n);
+        groups.time(id, open_tasks.text(k, 0), std::nullopt, now_us);
+      }
+      groups.apply(c);
       const std::vector<SqlValue> tp = {now_us, task_reason, now_us, task_transition, id};
       c.query(
           "UPDATE task_runs SET state = 'Crashed', state_time = ?, state_message = ?, end_time = ?, "
@@ -727,6 +858,9 @@ RetentionOutcome ServerDatabase::delete_older_than(std::int64_t cutoff_us, int b
       in_chunks(ids, [&](const std::string& list, std::vector<SqlValue>& values) {
         step.logs += c.query("DELETE FROM logs WHERE flow_run IN " + list, values).changes;
         c.query("DELETE FROM task_run_edges WHERE flow_run IN " + list, values);
+        c.query("DELETE FROM task_group_edges WHERE flow_run IN " + list, values);
+        c.query("DELETE FROM task_group_counts WHERE flow_run IN " + list, values);
+        c.query("DELETE FROM task_group_times WHERE flow_run IN " + list, values);
         c.query("DELETE FROM task_run_results WHERE flow_run IN " + list, values);
         step.task_runs += c.query("DELETE FROM task_runs WHERE flow_run IN " + list, values).changes;
         step.flow_runs += c.query("DELETE FROM flow_runs WHERE id IN " + list, values).changes;
@@ -734,7 +868,7 @@ RetentionOutcome ServerDatabase::delete_older_than(std::int64_t cutoff_us, int b
       if (!more) {
         // Lines of runs outside any flow run, and any left behind.
         const std::vector<SqlValue> lp = {cutoff_us};
-        step.logs += c.query("DELETE FROM logs WHERE flow_run IS NULL AND time < ?", lp).changes;
+        step.logs += c.query("DELETE FROM logs WHERE flow_run IS NULL AND time < ?", lp).changes;  // rare: a scan
       }
     });
     total.flow_runs += step.flow_runs;
@@ -869,8 +1003,11 @@ FlowRunDetail ServerDatabase::read_flow_run(std::string_view id_or_prefix) {
     if (r.empty()) throw NotFound(fmt::format("no flow run with id '{}'", id_or_prefix));
     FlowRunDetail d;
     d.run = flow_from(r, 0);
-    auto counts = c.query("SELECT state, count(*) FROM task_runs WHERE flow_run = ? GROUP BY state", std::span(&p, 1));
-    for (std::size_t i = 0; i < counts.size(); ++i) d.task_run_counts[counts.text(i, 0)] = counts.int64(i, 1);
+    auto counts = c.query("SELECT state, sum(n) FROM task_group_counts WHERE flow_run = ? GROUP BY state",
+                          std::span(&p, 1));
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      if (counts.int64(i, 1) != 0) d.task_run_counts[counts.text(i, 0)] = counts.int64(i, 1);
+    }
     return d;
   });
 }
@@ -911,8 +1048,9 @@ Graph ServerDatabase::flow_run_graph(std::string_view flow_run, int limit, const
     g.total_nodes = c.query("SELECT task_run_count FROM flow_runs WHERE id = ?", one).int64(0, 0);
     g.total_edges = c.query("SELECT count(*) FROM task_run_edges WHERE flow_run = ?", one).int64(0, 0);
     auto groups = c.query(
-        "SELECT task_name, state, count(*), min(start_time), max(end_time) FROM task_runs WHERE flow_run = ? "
-        "GROUP BY task_name, state ORDER BY task_name",
+        "SELECT g.task_name, g.state, g.n, t.start_time, t.end_time FROM task_group_counts g "
+        "LEFT JOIN task_group_times t ON t.flow_run = g.flow_run AND t.task_name = g.task_name "
+        "WHERE g.flow_run = ? AND g.n <> 0 ORDER BY g.task_name, g.state",
         one);
     std::map<std::string, GraphGroup> by_name;
     std::vector<std::string> order;
@@ -930,10 +1068,7 @@ Graph ServerDatabase::flow_run_graph(std::string_view flow_run, int limit, const
       if (auto s = groups.opt_int64(i, 3); s && (!gg.start_us || *s < *gg.start_us)) gg.start_us = s;
       if (auto e = groups.opt_int64(i, 4); e && (!gg.end_us || *e > *gg.end_us)) gg.end_us = e;
     }
-    auto group_edges = c.query(
-        "SELECT DISTINCT u.task_name, d.task_name FROM task_run_edges e JOIN task_runs u ON u.id = e.upstream "
-        "JOIN task_runs d ON d.id = e.downstream WHERE e.flow_run = ?",
-        one);
+    auto group_edges = c.query("SELECT upstream_task, downstream_task FROM task_group_edges WHERE flow_run = ?", one);
     for (std::size_t i = 0; i < group_edges.size(); ++i) {
       auto it = by_name.find(group_edges.text(i, 1));
       if (it != by_name.end()) it->second.upstream_groups.push_back(group_edges.text(i, 0));

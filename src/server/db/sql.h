@@ -59,6 +59,14 @@ class Connection {
   virtual void begin() = 0;
   virtual void commit() = 0;
   virtual void rollback() noexcept = 0;
+  // Appends rows (`cols` values each) to `table (columns)` in bulk: PostgreSQL's
+  // COPY. Returns false when the database has no such path (SQLite), and the
+  // caller uses multi-row INSERTs. Only for tables without unique constraints:
+  // a COPY cannot skip a conflicting row. Throws DbError.
+  virtual bool copy_rows(std::string_view /*table_and_columns*/, int /*cols*/,
+                         const std::vector<SqlValue>& /*values*/) {
+    return false;
+  }
   // False when the connection is known to be broken (PostgreSQL restarted).
   virtual bool healthy() = 0;
 };

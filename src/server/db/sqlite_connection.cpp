@@ -86,7 +86,21 @@ class SqliteConnection final : public Connection {
     }
   }
 
-  void begin() override { exec_script("BEGIN IMMEDIATE"); }
+  // The server's writer thread is the only writer it has; another process on the
+  // same file (a second server, a backup) is waited out, and after a minute the
+  // request is answered 503, never "database is locked".
+  void begin() override {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+      const int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+      if (rc == SQLITE_OK) return;
+      if ((rc & 0xFF) != SQLITE_BUSY && (rc & 0xFF) != SQLITE_LOCKED) fail("begin a write transaction");
+      if (std::chrono::steady_clock::now() > deadline) {
+        throw DbError(fmt::format("{}: another process has held the write lock for a minute", path_), true);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
   void commit() override { exec_script("COMMIT"); }
   void rollback() noexcept override { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
   bool healthy() override { return true; }
@@ -138,7 +152,8 @@ class SqliteFactory final : public ConnectionFactory {
     }
     auto c = std::make_unique<SqliteConnection>(db, path_);
     sqlite3_busy_timeout(db, 10000);
-    c->exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;");
+    c->exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; "
+                  "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
     return c;
   }
 
