@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
@@ -89,13 +91,36 @@ bool ServerSink::report_spool_error(const Status& s) {
 
 bool ServerSink::post_events(const std::string& body) {
   HttpResponse r = http_.post_json("/events", body, /*gzip=*/true);
-  if (!r.ok()) {
-    on_failure(r);
-    return false;
+  if (r.ok()) {
+    collect_cancellations(r.body);
+    on_success();
+    return true;
   }
-  collect_cancellations(r.body);
-  on_success();
-  return true;
+  // A batch the server says it will never take (malformed, too large): sending
+  // it again would block every batch behind it, so it is set aside for a person.
+  if (r.status == 400 || r.status == 413 || r.status == 422) {
+    set_aside(body, r);
+    return true;
+  }
+  on_failure(r);
+  return false;
+}
+
+void ServerSink::set_aside(const std::string& body, const HttpResponse& r) {
+  const auto dir = options_.spool_dir / "rejected";
+  const auto path = dir / (source_ + ".jsonl");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  bool kept = false;
+  if (std::FILE* f = std::fopen(path.c_str(), "ab")) {
+    kept = std::fwrite(body.data(), 1, body.size(), f) == body.size() && std::fputc('\n', f) != EOF;
+    kept = std::fflush(f) == 0 && fsync(fileno(f)) == 0 && kept;
+    std::fclose(f);
+  }
+  const std::string fate = kept ? "it is kept in " + path.string() + " and not sent again"
+                                : "it could not be kept in " + path.string() + " and is lost";
+  std::fprintf(stderr, "baton: error: the server refused a batch of events (%s); %s\n", r.describe().c_str(),
+               fate.c_str());
 }
 
 void ServerSink::drain(bool force) {

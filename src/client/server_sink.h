@@ -69,7 +69,12 @@ class ServerSink : public engine::RunStoreSink {
   bool report_spool_error(const Status& s);
   // Sends spooled records in order while the server takes them (not while backing off).
   void drain(bool force = false);
+  // True when the body is done with: acknowledged, or refused for good (400,
+  // 413, 422: set aside, see set_aside); false when it must be sent again later.
   bool post_events(const std::string& body);
+  // Appends a refused body to $BATON_HOME/spool/rejected/<source>.jsonl (one per
+  // line, fsynced) and says so on stderr with the server's reason.
+  void set_aside(const std::string& body, const HttpResponse& r);
   void on_failure(const HttpResponse& r);
   void on_success();
   bool backing_off() const { return std::chrono::steady_clock::now() < retry_at_; }

@@ -249,6 +249,30 @@ TEST_P(ReportingToServer, EventsSpooledWhileTheServerWasDownAreSentByTheNextEngi
   EXPECT_EQ(api_get(url + "/flow-runs?limit=100")["flow_runs"].size(), 3u);
 }
 
+// A spool record the server refuses for good (here: not a batch at all) is set
+// aside with the server's reason, and does not block what comes after it.
+TEST_P(ReportingToServer, ABatchTheServerRefusesIsSetAsideAndBlocksNothing) {
+  {
+    auto old = client::SpoolFile::create(engine_home_.path() + "/spool", "an-older-engine");
+    ASSERT_TRUE(old.ok()) << old.status().message();
+    ASSERT_TRUE((*old)->append(R"({"source": "x", "first_seq": 1, "events": [{"kind": "no_such_kind"}]})").ok());
+  }
+  ServerProcess server(server_home_.path(), server_env());
+  ASSERT_FALSE(server.url().empty()) << server.log();
+  Output o = hello(server.url(), "after");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  const std::string rejected = engine_home_.path() + "/spool/rejected/";
+  EXPECT_NE(o.err.find("the server refused a batch of events (400 from " + server.url() + "/events"), std::string::npos)
+      << o.err;
+  EXPECT_NE(o.err.find(rejected), std::string::npos) << o.err;
+  EXPECT_TRUE(spools().empty());
+  std::ifstream kept(rejected + std::filesystem::directory_iterator(rejected)->path().filename().string());
+  std::string line;
+  std::getline(kept, line);
+  EXPECT_NE(line.find("no_such_kind"), std::string::npos) << line;
+  expect_complete_hello_run(server.url(), "after");
+}
+
 // The server killed in the middle of a run and started again where it was: the
 // running process spools meanwhile and catches up, in order, by itself.
 TEST_P(ReportingToServer, AServerRestartedDuringARunEndsWithTheRunsCompleteHistory) {
