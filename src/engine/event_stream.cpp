@@ -26,10 +26,11 @@ void EventStream::close() {
   writer_.request_stop();
   wake_writer_.notify_all();
   if (writer_.joinable()) writer_.join();
-  // The writer is gone: closing the sink now (not never, as a runtime that lives
-  // until exit would) closes the SQLite connection, and the last connection to
-  // close checkpoints the WAL into baton.db, so a copy of that one file after
-  // the program ends holds the whole history.
+}
+
+void EventStream::close_store() {
+  close();
+  std::lock_guard lock(mu_);  // the writer is gone; the lock orders this after close() on any thread
   sink_.reset();
 }
 

@@ -41,6 +41,11 @@ class EventStream {
   // Writes everything pushed so far and stops the writer thread; later pushes are
   // dropped. Called at exit, so nothing is written during static destruction.
   void close();
+  // close(), then ends the store itself (its destructor runs now). At exit: the
+  // runtime lives until then and is never destroyed, so without this the SQLite
+  // connection would never close; the last connection to close checkpoints the
+  // WAL into baton.db, so a copy of that one file holds the whole history.
+  void close_store();
 
  private:
   void writer_loop(std::stop_token stop);
@@ -53,7 +58,7 @@ class EventStream {
   static constexpr std::size_t kWakeAt = 4096;       // wake the writer early at this backlog
   static constexpr std::size_t kCapacity = 1 << 18;  // producers wait beyond this backlog
 
-  std::unique_ptr<RunStoreSink> sink_;  // used by the writer thread only; close() ends it after the writer
+  std::unique_ptr<RunStoreSink> sink_;  // used by the writer thread only; close_store() ends it after the writer
   std::chrono::milliseconds heartbeat_;
   Hooks hooks_;
   // Writer thread only: events the store refused, oldest first, and the outage.

@@ -47,7 +47,7 @@ class Runtime {
   }
   // At exit: writes what is left and stops the writer thread.
   void close_history() {
-    if (stream_) stream_->close();
+    if (stream_) stream_->close_store();
   }
 
   LogLevel log_level() const { return log_level_; }
