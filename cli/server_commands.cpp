@@ -123,7 +123,7 @@ void add_server_commands(CLI::App& app) {
                         "File holding the API key clients must send (default: BATON_API_KEY)");
   start_cmd->add_option("--retention", args->retention, "Delete runs that ended longer ago than this (30d, 12h, 90m)");
   start_cmd->add_option("--ui-dir", args->ui_dir,
-                        "Directory of the built web UI (default: BATON_UI_DIR, the installed share/baton/ui, or ui/dist)");
+                        "Directory of the built web UI (default: BATON_UI_DIR, the installed share/baton/ui, or the build tree's ui/dist)");
   start_cmd->add_option("--crash-check-seconds", args->crash_check_seconds,
                         "How often flow runs are checked for 3 missed heartbeats")
       ->capture_default_str()

@@ -62,13 +62,13 @@ std::filesystem::path find_ui_dir(const std::optional<std::filesystem::path>& op
   char exe[4096];
   const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n > 0) {
-    const fs::path installed = fs::path(std::string(exe, static_cast<std::size_t>(n))).parent_path() / ".." / "share" / "baton" / "ui";
-    if (usable(installed)) return fs::weakly_canonical(installed, ec);
+    const fs::path bin = fs::path(std::string(exe, static_cast<std::size_t>(n))).parent_path();
+    // Installed: <prefix>/bin/baton beside <prefix>/share/baton/ui. In a build
+    // tree: <build>/cli/baton beside <build>/ui/dist (ui/CMakeLists.txt).
+    for (const fs::path& candidate : {bin / ".." / "share" / "baton" / "ui", bin / ".." / "ui" / "dist"}) {
+      if (usable(candidate)) return fs::weakly_canonical(candidate, ec);
+    }
   }
-#ifdef BATON_SOURCE_DIR
-  const fs::path source = fs::path(BATON_SOURCE_DIR) / "ui" / "dist";
-  if (usable(source)) return source;
-#endif
   return {};
 }
 

@@ -29,7 +29,7 @@ struct ServerOptions {
   std::optional<std::chrono::seconds> retention;
   std::chrono::milliseconds retention_every{std::chrono::hours(1)};
   // Where the built web UI is; empty: BATON_UI_DIR, the installed
-  // share/baton/ui, or the source tree's ui/dist.
+  // share/baton/ui, or the build tree's ui/dist beside the baton binary.
   std::optional<std::filesystem::path> ui_dir;
   std::size_t max_body_bytes = 64u << 20;
   // How often flow runs are checked for heartbeat silence, and the interval
