@@ -234,13 +234,13 @@ TEST_F(Examples, TaxiEtlSecondRunIsServedFromCache) {
 TEST_F(Examples, AHistoryCopiedAsTheSingleFileBatonDbAfterTheProgramEndsIsComplete) {
   Output o = run({HELLO_FLOW_PATH, "--name", "copy", "--count", "30"}, env());
   ASSERT_EQ(o.exit_code, 0) << o.err;
-  const std::filesystem::path db = home_.path() + "/baton.db";
-  const std::filesystem::path wal = home_.path() + "/baton.db-wal";
+  const std::filesystem::path db = home_.str() + "/baton.db";
+  const std::filesystem::path wal = home_.str() + "/baton.db-wal";
   EXPECT_TRUE(!std::filesystem::exists(wal) || std::filesystem::file_size(wal) == 0)
       << "the WAL still holds " << std::filesystem::file_size(wal) << " bytes after the program ended";
   TempDir elsewhere;
-  std::filesystem::copy_file(db, elsewhere.path() + "/baton.db");
-  Output ls = run({BATON_CLI_PATH, "flow-run", "ls", "--json"}, {{"BATON_HOME", elsewhere.path()}});
+  std::filesystem::copy_file(db, elsewhere.str() + "/baton.db");
+  Output ls = run({BATON_CLI_PATH, "flow-run", "ls", "--json"}, {{"BATON_HOME", elsewhere.str()}});
   ASSERT_EQ(ls.exit_code, 0) << ls.err;
   json runs = json::parse(ls.out);
   ASSERT_EQ(runs.size(), 1u) << ls.out;
@@ -249,7 +249,7 @@ TEST_F(Examples, AHistoryCopiedAsTheSingleFileBatonDbAfterTheProgramEndsIsComple
 }
 
 TEST_F(Examples, TaxiEtlRefusesBadArgumentsBeforeWritingAnything) {
-  const std::string data = home_.path() + "/data";
+  const std::string data = home_.str() + "/data";
   struct Case {
     std::vector<std::string> args;
     std::string message;
