@@ -131,7 +131,7 @@ Status S3ObjectWriter::commit() {
   }
   if (!buffer_.empty()) {
     if (Status s = send_buffer(); !s.ok()) {
-      wait_all();
+      static_cast<void>(wait_all());  // the send's error is the one to report
       return fail(s);
     }
   }
@@ -151,8 +151,8 @@ Status S3ObjectWriter::commit() {
 
 void S3ObjectWriter::abort() noexcept {
   // Parts still uploading would survive an abort that raced them (S3 documents
-  // this), so wait for them first.
-  wait_all();
+  // this), so wait for them first; their errors do not matter to an abort.
+  static_cast<void>(wait_all());
   std::vector<std::byte>().swap(buffer_);
   done_ = true;
   if (upload_id_.empty()) return;
