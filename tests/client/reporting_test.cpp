@@ -253,15 +253,15 @@ TEST_P(ReportingToServer, EventsSpooledWhileTheServerWasDownAreSentByTheNextEngi
 // aside with the server's reason, and does not block what comes after it.
 TEST_P(ReportingToServer, ABatchTheServerRefusesIsSetAsideAndBlocksNothing) {
   {
-    auto old = client::SpoolFile::create(engine_home_.path() + "/spool", "an-older-engine");
+    auto old = client::SpoolFile::create(engine_home_.str() + "/spool", "an-older-engine");
     ASSERT_TRUE(old.ok()) << old.status().message();
     ASSERT_TRUE((*old)->append(R"({"source": "x", "first_seq": 1, "events": [{"kind": "no_such_kind"}]})").ok());
   }
-  ServerProcess server(server_home_.path(), server_env());
+  ServerProcess server(server_home_.str(), server_env());
   ASSERT_FALSE(server.url().empty()) << server.log();
   Output o = hello(server.url(), "after");
   EXPECT_EQ(o.exit_code, 0) << o.err;
-  const std::string rejected = engine_home_.path() + "/spool/rejected/";
+  const std::string rejected = engine_home_.str() + "/spool/rejected/";
   EXPECT_NE(o.err.find("the server refused a batch of events (400 from " + server.url() + "/events"), std::string::npos)
       << o.err;
   EXPECT_NE(o.err.find(rejected), std::string::npos) << o.err;
