@@ -327,6 +327,23 @@ TEST_P(ServerTest, ABodyOverTheLimitIsA413AndAGzipBodyIsAccepted) {
   EXPECT_EQ(gz.body["accepted"], big.size());
 }
 
+// Browsers accept brotli and gzip; the brotli of Debian's cpp-httplib runs at its
+// slowest quality (about 25 times gzip's time), so such a client gets gzip.
+TEST_P(ServerTest, AClientAcceptingBrotliAndGzipIsAnsweredInGzip) {
+  auto s = start(options());
+  auto c = s->client();
+  c->set_decompress(false);
+  auto browser = c->Get("/api/openapi.json", {{"Accept-Encoding", "gzip, deflate, br"}});
+  ASSERT_TRUE(browser);
+  EXPECT_EQ(browser->status, 200);
+  EXPECT_EQ(browser->get_header_value("Content-Encoding"), "gzip");
+  auto brotli_only = c->Get("/api/openapi.json", {{"Accept-Encoding", "br"}});
+  ASSERT_TRUE(brotli_only);
+  EXPECT_EQ(brotli_only->status, 200);
+  EXPECT_EQ(brotli_only->get_header_value("Content-Encoding"), "");
+  EXPECT_EQ(json::parse(brotli_only->body)["openapi"], "3.0.3");
+}
+
 TEST_P(ServerTest, TheApiKeyIsRequiredWhenSet) {
   auto o = options();
   o.api_key = "s3cret";
