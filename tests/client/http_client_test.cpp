@@ -97,7 +97,7 @@ TEST_F(HttpClientTest, EachFailureNamesTheUrlAndTheSettingAtFault) {
   HttpResponse unknown = http.get("/flow-runs/abc");
   EXPECT_EQ(unknown.describe(), "404 from " + base_ + "/flow-runs/abc: no flow run with id abc");
 
-  const std::string closed = "http://127.0.0.1:" + std::to_string(baton::testing::closed_port()) + "/api";
+  const std::string closed = "http://127.0.0.1:" + std::to_string(baton::testing::free_loopback_port()) + "/api";
   HttpClient nowhere({closed, "", std::chrono::seconds(5), std::chrono::seconds(2)});
   HttpResponse down = nowhere.get("/flow-runs");
   EXPECT_TRUE(down.unavailable());

@@ -135,7 +135,7 @@ TEST_F(Reporting, AMalformedApiUrlEndsTheProgramWithItsMessageAndStatusTwo) {
 
 // Before any server exists: the events wait in the spool, whole and in order.
 TEST_F(Reporting, WithTheServerUnreachableEventsAreSpooledAndTheSpoolIsNamed) {
-  const std::string url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/api";
+  const std::string url = "http://127.0.0.1:" + std::to_string(free_loopback_port()) + "/api";
   Output o = hello(url, "nobody");
   ASSERT_EQ(o.exit_code, 0) << o.err;  // the flow itself is fine
   auto files = spools();
@@ -224,7 +224,7 @@ TEST_P(ReportingToServer, AFlowRunIsShownThroughTheApiAndTheCli) {
 // A process that ended while the server was down; the next engine start (any
 // program) sends its events: complete history, nothing twice.
 TEST_P(ReportingToServer, EventsSpooledWhileTheServerWasDownAreSentByTheNextEngineStart) {
-  const int port = closed_port();
+  const int port = free_loopback_port();
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/api";
   ASSERT_EQ(hello(url, "early").exit_code, 0);
   ASSERT_EQ(spools().size(), 1u);
@@ -317,7 +317,7 @@ TEST_P(ReportingToServer, AServerRestartedDuringARunEndsWithTheRunsCompleteHisto
 // was lost, and nothing crashes.
 TEST_P(ReportingToServer, WhenTheSpoolCannotBeWrittenEventsWaitInMemory) {
   { std::ofstream(engine_home_.str() + "/spool") << "not a directory"; }
-  const int port = closed_port();
+  const int port = free_loopback_port();
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/api";
   Output lost = hello(url, "lost");
   EXPECT_EQ(lost.exit_code, 0) << lost.err;

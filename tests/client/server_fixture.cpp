@@ -59,19 +59,6 @@ void ServerProcess::kill(int signal) {
   process_.reset();
 }
 
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 nlohmann::json api_get(const std::string& url, const std::string& key) {
   const auto api = url.find("/api");
   client::HttpClient http({url.substr(0, api + 4), key, std::chrono::seconds(20), std::chrono::seconds(5)});

@@ -35,9 +35,6 @@ class ServerProcess {
   int port_ = 0;
 };
 
-// A port nothing listens on (bound once, then closed).
-int closed_port();
-
 // GET a full API URL (http://.../api/flow-runs) as JSON; a failure fails the test.
 nlohmann::json api_get(const std::string& url, const std::string& key = "");
 

@@ -17,20 +17,6 @@ namespace baton::testing {
 
 namespace {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
 // As root, PostgreSQL's programs must run as another user.
 std::vector<std::string> as_postgres(std::vector<std::string> argv) {
   if (::geteuid() != 0) return argv;
@@ -76,7 +62,7 @@ std::unique_ptr<PostgresCluster> PostgresCluster::start(std::string& why_not) {
     why_not = "failed: initdb: " + init.err + init.out;
     return nullptr;
   }
-  c->port_ = free_port();
+  c->port_ = free_loopback_port();
   c->start_watchdog();
   c->restart();
   if (!c->running_) {

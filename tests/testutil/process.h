@@ -40,6 +40,10 @@ class Background {
   bool reaped_ = false;
 };
 
+// A loopback TCP port that was free a moment ago (bound to port 0, then
+// closed): for a server a test starts later, or an address nothing answers on.
+int free_loopback_port();
+
 // Polls `predicate` until it is true or `timeout` passes; returns its last value.
 bool eventually(const std::function<bool()>& predicate, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
