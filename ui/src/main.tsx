@@ -8,17 +8,19 @@ import { FlowRunPage } from './pages/FlowRun';
 import { TaskRunPage } from './pages/TaskRun';
 import { Compare } from './pages/Compare';
 import { Results } from './pages/Results';
-import { Placeholder } from './pages/Placeholder';
+import { Artifacts, ConcurrencyLimits, DeploymentPage, Deployments, WorkPoolPage, WorkPools } from './pages/lazy_pages';
 
-// Navigation: the pages of the deployments issue (deployments, work pools)
-// have their slots here; they are listed, not yet linked.
-const NAV: { href: string; label: string; soon?: boolean }[] = [
+// Navigation: the pages of runs, then the automation pages (deployments, work
+// pools, concurrency limits, artifacts), whose code loads when first shown.
+const NAV: { href: string; label: string; automation?: boolean }[] = [
   { href: '/', label: 'Dashboard' },
   { href: '/flow-runs', label: 'Flow runs' },
   { href: '/compare', label: 'Compare' },
   { href: '/results', label: 'Cache & results' },
-  { href: '/deployments', label: 'Deployments', soon: true },
-  { href: '/work-pools', label: 'Work pools', soon: true },
+  { href: '/artifacts', label: 'Artifacts' },
+  { href: '/deployments', label: 'Deployments', automation: true },
+  { href: '/work-pools', label: 'Work pools', automation: true },
+  { href: '/concurrency-limits', label: 'Concurrency limits', automation: true },
 ];
 
 function App() {
@@ -32,7 +34,12 @@ function App() {
   else if ((m = match('/task-runs/:id', path))) page = <TaskRunPage key={m.id} id={m.id} />;
   else if (path === '/compare') page = <Compare query={loc.query} />;
   else if (path === '/results') page = <Results query={loc.query} />;
-  else if (path === '/deployments' || path === '/work-pools') page = <Placeholder what={path === '/deployments' ? 'Deployments and schedules' : 'Work pools and workers'} />;
+  else if (path === '/deployments') page = <Deployments query={loc.query} />;
+  else if ((m = match('/deployments/:name', path))) page = <DeploymentPage key={m.name} name={m.name} />;
+  else if (path === '/work-pools') page = <WorkPools />;
+  else if ((m = match('/work-pools/:name', path))) page = <WorkPoolPage key={m.name} name={m.name} />;
+  else if (path === '/concurrency-limits') page = <ConcurrencyLimits />;
+  else if (path === '/artifacts') page = <Artifacts query={loc.query} />;
   else page = <div class="panel"><h1>Not found</h1><p>No page at <code>{path}</code>. <a href="/">Go to the dashboard</a>.</p></div>;
   const section = path === '/' ? '/' : '/' + path.split('/')[1];
   return (
@@ -41,13 +48,13 @@ function App() {
       <nav class="side" aria-label="Main">
         <a class="brand" href="/">baton</a>
         <ul>
-          {NAV.filter((n) => !n.soon).map((n) => (
+          {NAV.filter((n) => !n.automation).map((n) => (
             <li key={n.href}><a href={n.href} aria-current={section === n.href || (n.href === '/flow-runs' && section === '/task-runs') ? 'page' : undefined}>{n.label}</a></li>))}
         </ul>
         <div class="section">Automation</div>
         <ul>
-          {NAV.filter((n) => n.soon).map((n) => (
-            <li key={n.href} class="slot"><a href={n.href} aria-current={section === n.href ? 'page' : undefined}>{n.label}</a></li>))}
+          {NAV.filter((n) => n.automation).map((n) => (
+            <li key={n.href}><a href={n.href} aria-current={section === n.href ? 'page' : undefined}>{n.label}</a></li>))}
         </ul>
       </nav>
       <main id="main" tabIndex={-1}>{page}</main>

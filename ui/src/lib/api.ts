@@ -1,7 +1,8 @@
 // The one door to the server's API (/api). It adds the API key when the user
 // gave one (kept in sessionStorage: asked once per browser session), and turns
 // a 401 into a prompt instead of an error page.
-import type { FlowRunDetail, FlowRunPage, Graph, LogPage, ResultPage, Stats, TaskRunDetail, TaskRunPage, FlowRun } from './types';
+import type { ArtifactPage, ConcurrencyLimit, Deployment, DeploymentPage, FlowRunDetail, FlowRunPage, Graph, LogPage, ResultPage, Stats,
+  TaskRunDetail, TaskRunPage, FlowRun, WorkPool, Worker } from './types';
 
 const KEY_ITEM = 'baton.apiKey';
 export const API_BASE = '/api';
@@ -45,21 +46,24 @@ export function auth_headers(): Record<string, string> {
 // Counts the bytes of every API answer (the benchmark reads it).
 export const traffic = { requests: 0, bytes: 0 };
 
-export async function request<T>(method: string, path: string, query?: Record<string, string | number | undefined | null | string[]>): Promise<T> {
+// body, when given, is sent as JSON.
+export async function request<T>(method: string, path: string, query?: Record<string, string | number | undefined | null | string[]>, body?: unknown): Promise<T> {
   const url = API_BASE + path + query_string(query);
   for (let attempt = 0; ; ++attempt) {
-    const res = await fetch(url, { method, headers: { Accept: 'application/json', ...auth_headers() } });
+    const headers: Record<string, string> = { Accept: 'application/json', ...auth_headers() };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     if (res.status === 401 && attempt < 5) { await ask_for_key(); continue; }
     const text = await res.text();
     traffic.requests++; traffic.bytes += text.length;
-    let body: unknown = null;
-    try { body = text ? JSON.parse(text) : null; } catch { /* not JSON: reported below */ }
+    let answer: unknown = null;
+    try { answer = text ? JSON.parse(text) : null; } catch { /* not JSON: reported below */ }
     if (!res.ok) {
-      const e = (body as { error?: { message?: string; field?: string } } | null)?.error;
+      const e = (answer as { error?: { message?: string; field?: string } } | null)?.error;
       throw new ApiError(res.status, e?.message ?? `${method} ${path}: HTTP ${res.status}`, e?.field);
     }
-    if (body === null) throw new ApiError(res.status, `${method} ${path}: the answer is not JSON`);
-    return body as T;
+    if (answer === null) throw new ApiError(res.status, `${method} ${path}: the answer is not JSON`);
+    return answer as T;
   }
 }
 
@@ -87,3 +91,26 @@ export const flow_run_results = (id: string, q: Record<string, string | number |
 export const read_task_run = (id: string) => request<TaskRunDetail>('GET', `/task-runs/${enc(id)}`);
 export const task_run_logs = (id: string, q: Record<string, string | number | undefined>) => request<LogPage>('GET', `/task-runs/${enc(id)}/logs`, q);
 export const list_results = (q: Record<string, string | number | undefined>) => request<ResultPage>('GET', '/results', q);
+
+// Deployments, work pools, concurrency limits, artifacts (issue 16).
+export const list_deployments = (q: Record<string, string | number | undefined> = {}) => request<DeploymentPage>('GET', '/deployments', q);
+export const read_deployment = (name: string) => request<Deployment>('GET', `/deployments/${enc(name)}`);
+export const pause_deployment = (name: string) => request<Deployment>('POST', `/deployments/${enc(name)}/pause`);
+export const resume_deployment = (name: string) => request<Deployment>('POST', `/deployments/${enc(name)}/resume`);
+export const run_deployment = (name: string, body: { parameters?: Record<string, unknown>; run_name?: string; tags?: string[] }) =>
+  request<FlowRun>('POST', `/deployments/${enc(name)}/runs`, undefined, body);
+export const retry_flow_run = (id: string) => request<FlowRun>('POST', `/flow-runs/${enc(id)}/retry`);
+export const list_work_pools = () => request<{ work_pools: WorkPool[] }>('GET', '/work-pools');
+export const read_work_pool = (name: string) => request<WorkPool>('GET', `/work-pools/${enc(name)}`);
+export const list_workers = (pool: string) => request<{ workers: Worker[] }>('GET', `/work-pools/${enc(pool)}/workers`);
+export const list_concurrency_limits = () => request<{ concurrency_limits: ConcurrencyLimit[] }>('GET', '/concurrency-limits');
+export const list_artifacts = (q: Record<string, string | number | undefined>) => request<ArtifactPage>('GET', '/artifacts', q);
+
+// The newest runs of one deployment. The contract's /flow-runs filters by
+// flow, not by deployment: read the flow's newest runs and keep the
+// deployment's (scheduled runs are created ahead within a bounded horizon, so
+// they are among the newest).
+export async function list_deployment_runs(d: { name: string; flow_name: string }, limit = 500): Promise<FlowRun[]> {
+  const page = await list_flow_runs({ flow: d.flow_name, limit });
+  return page.flow_runs.filter((r) => r.deployment === d.name);
+}

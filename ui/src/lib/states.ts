@@ -6,14 +6,15 @@ export const ALL_STATES: StateName[] = ['Scheduled', 'Pending', 'Running', 'Retr
   'Completed', 'Cached', 'Failed', 'TimedOut', 'Crashed', 'Cancelled', 'NotReady', 'Late', 'Paused',
   'AwaitingConcurrencySlot'];
 
-// The states a filter offers: those today's engine reports (Late, Paused and
-// AwaitingConcurrencySlot come with deployments; the server refuses them now).
-export const FILTER_STATES: StateName[] = ALL_STATES.filter((s) => s !== 'Late' && s !== 'Paused' && s !== 'AwaitingConcurrencySlot');
+// The states a filter offers (Paused is not reported by the engine).
+export const FILTER_STATES: StateName[] = ALL_STATES.filter((s) => s !== 'Paused');
 
 export const FAILURE_STATES: StateName[] = ['Failed', 'Crashed', 'TimedOut'];
 export const FINAL_STATES = new Set<string>(['Completed', 'Cached', 'Failed', 'TimedOut', 'Crashed', 'Cancelled']);
 
-export type StateKind = 'ok' | 'cached' | 'failed' | 'crashed' | 'running' | 'waiting' | 'cancelled' | 'late';
+// late: past its time and not started (Late), or held back (Paused, AwaitingRetry);
+// queued: ready but waiting for a concurrency slot (AwaitingConcurrencySlot).
+export type StateKind = 'ok' | 'cached' | 'failed' | 'crashed' | 'running' | 'waiting' | 'cancelled' | 'late' | 'queued';
 
 export function state_kind(s: string): StateKind {
   switch (s) {
@@ -24,12 +25,13 @@ export function state_kind(s: string): StateKind {
     case 'Running': case 'Retrying': return 'running';
     case 'Cancelled': return 'cancelled';
     case 'Late': case 'Paused': case 'AwaitingRetry': return 'late';
+    case 'AwaitingConcurrencySlot': return 'queued';
     default: return 'waiting';
   }
 }
 
 export const KIND_SYMBOL: Record<StateKind, string> = {
-  ok: '✓', cached: '↺', failed: '✗', crashed: '☠', running: '▶', waiting: '…', cancelled: '⊘', late: '⏱',
+  ok: '✓', cached: '↺', failed: '✗', crashed: '☠', running: '▶', waiting: '…', cancelled: '⊘', late: '⏱', queued: '⧗',
 };
 
 // Canvas drawing cannot read CSS variables cheaply per bar: read them once per theme.
@@ -37,13 +39,13 @@ export function state_colors(el: Element = document.documentElement): Record<Sta
   const cs = getComputedStyle(el);
   const get = (k: StateKind) => cs.getPropertyValue(`--st-${k}`).trim() || '#888';
   return { ok: get('ok'), cached: get('cached'), failed: get('failed'), crashed: get('crashed'),
-    running: get('running'), waiting: get('waiting'), cancelled: get('cancelled'), late: get('late') };
+    running: get('running'), waiting: get('waiting'), cancelled: get('cancelled'), late: get('late'), queued: get('queued') };
 }
 
 export function is_final(s: string): boolean { return FINAL_STATES.has(s); }
 
 // Counts by state → bar segments in a stable order (failures first to stand out).
-const KIND_ORDER: StateKind[] = ['failed', 'crashed', 'late', 'running', 'waiting', 'cancelled', 'cached', 'ok'];
+const KIND_ORDER: StateKind[] = ['failed', 'crashed', 'late', 'queued', 'running', 'waiting', 'cancelled', 'cached', 'ok'];
 export function segments_of(counts: Record<string, number> | undefined): { kind: StateKind; frac: number }[] {
   if (!counts) return [];
   const by = new Map<StateKind, number>();

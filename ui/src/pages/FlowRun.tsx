@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { cancel_flow_run, flow_run_results, list_flow_runs, list_task_runs, read_flow_run, read_graph } from '../lib/api';
+import { cancel_flow_run, flow_run_results, list_flow_runs, list_task_runs, read_flow_run, read_graph, retry_flow_run } from '../lib/api';
+import { FlowRunArtifacts } from './lazy_pages';
 import { open_stream, type StreamStatus } from '../lib/stream';
 import { navigate, set_query } from '../lib/router';
 import { FAILURE_STATES, counts_text, is_final, segments_of, state_kind } from '../lib/states';
@@ -19,9 +20,9 @@ import type { FlowRun, FlowRunDetail, Graph as GraphData, LogLine, TaskRun } fro
 // box per run; above it, it draws the server's per-task-name groups and reads
 // runs a page at a time (a 100,000-run page stays a few hundred kilobytes).
 const NODE_LIMIT = 2000;
-const TABS = ['overview', 'task-runs', 'logs', 'details', 'results'] as const;
+const TABS = ['overview', 'task-runs', 'logs', 'details', 'results', 'artifacts'] as const;
 type Tab = (typeof TABS)[number];
-const TAB_LABEL: Record<Tab, string> = { overview: 'Overview', 'task-runs': 'Task runs', logs: 'Logs', details: 'Parameters & history', results: 'Results' };
+const TAB_LABEL: Record<Tab, string> = { overview: 'Overview', 'task-runs': 'Task runs', logs: 'Logs', details: 'Parameters & history', results: 'Results', artifacts: 'Artifacts' };
 
 export function FlowRunPage({ id, query }: { id: string; query: URLSearchParams }) {
   const tab = (TABS.includes(query.get('tab') as Tab) ? query.get('tab') : 'overview') as Tab;
@@ -31,6 +32,7 @@ export function FlowRunPage({ id, query }: { id: string; query: URLSearchParams 
   const [nodes, set_nodes] = useState<Map<string, TaskRun> | null>(null);
   const [stream, set_stream] = useState<StreamStatus>('connecting');
   const [cancel_error, set_cancel_error] = useState<string | null>(null);
+  const [retrying, set_retrying] = useState(false);
   const table = useRef<TaskTableHandle | null>(null);
   const logs = useRef<LogsHandle | null>(null);
   const now = use_now(run && !is_final(run.state) ? 1000 : 60000);
@@ -89,6 +91,14 @@ export function FlowRunPage({ id, query }: { id: string; query: URLSearchParams 
     try { const f = await cancel_flow_run(run.id); set_run((r) => (r ? { ...r, ...f } : r)); }
     catch (e) { set_cancel_error(e instanceof Error ? e.message : String(e)); }
   };
+  // A finished run of a deployment runs again with the same parameters (its
+  // cached and persisted tasks are served from their results).
+  const retry = async () => {
+    set_cancel_error(null); set_retrying(true);
+    try { const f = await retry_flow_run(run.id); set_run((r) => (r ? { ...r, ...f } : r)); void load_run(); }
+    catch (e) { set_cancel_error(e instanceof Error ? e.message : String(e)); }
+    finally { set_retrying(false); }
+  };
   return (
     <div>
       <header class="panel" data-testid="flow-run-header">
@@ -105,6 +115,8 @@ export function FlowRunPage({ id, query }: { id: string; query: URLSearchParams 
           </div>
           <div class="row">
             <a href={`/compare?a=${run.id}`}>Compare…</a>
+            {is_final(run.state) && run.deployment && (
+              <button type="button" onClick={() => void retry()} disabled={retrying} data-testid="retry">{retrying ? 'Retrying…' : 'Retry'}</button>)}
             {!is_final(run.state) && (
               <button class="danger" type="button" onClick={() => void cancel()} disabled={!!run.cancel_requested} data-testid="cancel">
                 {run.cancel_requested ? 'Cancel requested' : 'Cancel run'}</button>)}
@@ -117,6 +129,10 @@ export function FlowRunPage({ id, query }: { id: string; query: URLSearchParams 
           <dt>By state</dt><dd data-testid="task-counts">{counts_text(run.task_run_counts) || '—'}</dd>
           <dt>Process</dt><dd>{run.hostname ?? '—'}{run.pid !== undefined && <> · pid {run.pid}</>}{run.version && <> · version {run.version}</>}</dd>
           <dt>Tags</dt><dd><Tags tags={run.tags} /></dd>
+          {run.deployment && <><dt>Deployment</dt><dd data-testid="run-deployment"><a href={`/deployments/${encodeURIComponent(run.deployment)}`}>{run.deployment}</a></dd></>}
+          {run.work_pool && <><dt>Work pool</dt><dd><a href={`/work-pools/${encodeURIComponent(run.work_pool)}`}>{run.work_pool}</a>{run.worker && <> · worker <span class="mono">{short_id(run.worker)}</span></>}</dd></>}
+          {run.expected_start_time && <><dt>Expected start</dt><dd>{fmt_time(run.expected_start_time)}{late_by(run) && <span class="muted"> · started {late_by(run)} late</span>}</dd></>}
+          {run.run_count !== undefined && (run.run_count > 1 || run.deployment) && <><dt>Run count</dt><dd data-testid="run-count">{run.run_count}</dd></>}
           <dt>Id</dt><dd class="mono">{run.id}</dd>
         </dl>
       </header>
@@ -137,6 +153,7 @@ export function FlowRunPage({ id, query }: { id: string; query: URLSearchParams 
         {tab === 'logs' && <div class="panel"><Logs flow_run={run.id} register={(h) => { logs.current = h; }} /></div>}
         {tab === 'details' && <Details run={run} />}
         {tab === 'results' && <Results flow_run={run.id} />}
+        {tab === 'artifacts' && <FlowRunArtifacts flow_run={run.id} />}
       </section>
     </div>
   );
@@ -203,6 +220,12 @@ function Overview({ run, graph, nodes, now }: { run: FlowRunDetail; graph: Graph
       </section>
     </div>
   );
+}
+
+// How long after its expected start a run started, when more than a second.
+function late_by(run: FlowRun): string | null {
+  const e = parse_time(run.expected_start_time), s = parse_time(run.start_time);
+  return e !== null && s !== null && s - e > 1000 ? fmt_duration((s - e) / 1000) : null;
 }
 
 function fail_count(c?: Record<string, number>): number {
