@@ -10,6 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const assert = require('node:assert/strict');
 const h = require('./harness.cjs');
+const { automation_checks } = require('./automation_checks.cjs');
 
 const baton = h.arg('baton');
 const ui_dir = h.arg('ui-dir');
@@ -81,11 +82,20 @@ async function main() {
     browser = await h.launch_browser(path.join(dir, 'chromium-profile'));
     const page = browser.pages()[0] ?? await browser.newPage();
     const problems = [];
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+    // Answers a check provokes on purpose (a 422 for a bad parameter) are not problems.
+    const allowed = [];
+    const allow_http = (status, url_part) => allowed.push({ status, url_part });
+    const is_allowed = (status, url) => allowed.some((a) => a.status === status && url.includes(a.url_part));
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      const st = /status of (\d+)/.exec(m.text());
+      if (st && is_allowed(Number(st[1]), m.location()?.url ?? '')) return;
+      problems.push(`console error: ${m.text()}`);
+    });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     // A navigation aborts the fetches of the page it leaves: that is not a failure.
     page.on('requestfailed', (r) => { if (!r.url().includes('/api/stream') && r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
-    page.on('response', async (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}: ${(await r.text().catch(() => '')).slice(0, 200)}`); });
+    page.on('response', async (r) => { if (r.status() >= 400 && !is_allowed(r.status(), r.url())) problems.push(`HTTP ${r.status()} ${r.url()}: ${(await r.text().catch(() => '')).slice(0, 200)}`); });
     const shot = (name, fullPage = false) => page.screenshot({ path: path.join(out, `${name}.png`), fullPage });
     const U = server.url;
 
@@ -222,6 +232,8 @@ async function main() {
       assert.equal(await page.getByTestId('cancel').count(), 0);
       await shot('flow-run-cancelled');
     });
+
+    await automation_checks({ page, U, check, runs, shot, allow_http });
 
     await check('compare shows two runs side by side: parameters, and what was cached in one and computed in the other', async () => {
       await page.goto(`${U}/compare?a=${runs['daily-2'].id}&b=${runs['daily-3'].id}`);

@@ -31,7 +31,7 @@ export function state_kind(s: string): StateKind {
 }
 
 export const KIND_SYMBOL: Record<StateKind, string> = {
-  ok: '✓', cached: '↺', failed: '✗', crashed: '☠', running: '▶', waiting: '…', cancelled: '⊘', late: '⏱', queued: '⧗',
+  ok: '✓', cached: '↺', failed: '✗', crashed: '☠', running: '▶', waiting: '…', cancelled: '⊘', late: '◔', queued: '◷',
 };
 
 // Canvas drawing cannot read CSS variables cheaply per bar: read them once per theme.

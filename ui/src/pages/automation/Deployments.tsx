@@ -29,9 +29,9 @@ export function Deployments({ query }: { query: URLSearchParams }) {
             <thead><tr><th>Name</th><th>Flow</th><th>Pool</th><th>Schedules</th><th>Status</th><th>Next runs</th><th>Last run</th></tr></thead>
             <tbody>{list.map((d) => (
               <tr key={d.name} data-deployment={d.name}>
-                <td><a href={`/deployments/${encodeURIComponent(d.name)}`}>{d.name}</a></td>
-                <td><a href={`/flow-runs?flow=${encodeURIComponent(d.flow_name)}`}>{d.flow_name}</a></td>
-                <td><a href={`/work-pools/${encodeURIComponent(d.work_pool)}`}>{d.work_pool}</a></td>
+                <td class="nowrap"><a href={`/deployments/${encodeURIComponent(d.name)}`}>{d.name}</a></td>
+                <td class="nowrap"><a href={`/flow-runs?flow=${encodeURIComponent(d.flow_name)}`}>{d.flow_name}</a></td>
+                <td class="nowrap"><a href={`/work-pools/${encodeURIComponent(d.work_pool)}`}>{d.work_pool}</a></td>
                 <td data-testid="schedules">{describe_schedules(d.schedules)}</td>
                 <td><PausedBadge paused={d.paused} /></td>
                 <td class="mono">{d.paused ? '—' : times(d.next_runs, 2)}</td>

@@ -5,7 +5,7 @@ import type { FlowRun } from '../../lib/types';
 
 export function PausedBadge({ paused }: { paused?: boolean }) {
   return paused
-    ? <span class="badge cancelled" data-testid="paused-badge"><span aria-hidden="true">⏸</span>Paused</span>
+    ? <span class="badge cancelled" data-testid="paused-badge"><span aria-hidden="true">‖</span>Paused</span>
     : <span class="badge ok" data-testid="paused-badge"><span aria-hidden="true">▶</span>Active</span>;
 }
 
