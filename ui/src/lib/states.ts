@@ -6,8 +6,10 @@ export const ALL_STATES: StateName[] = ['Scheduled', 'Pending', 'Running', 'Retr
   'Completed', 'Cached', 'Failed', 'TimedOut', 'Crashed', 'Cancelled', 'NotReady', 'Late', 'Paused',
   'AwaitingConcurrencySlot'];
 
-// The states a filter offers (Paused is not reported by the engine).
-export const FILTER_STATES: StateName[] = ALL_STATES.filter((s) => s !== 'Paused');
+// The states a filter offers. Late, Paused and AwaitingConcurrencySlot are
+// shown but not filtered on: the server keeps a Late run as Scheduled (the
+// Scheduled filter finds it) and refuses them as filter values.
+export const FILTER_STATES: StateName[] = ALL_STATES.filter((s) => s !== 'Late' && s !== 'Paused' && s !== 'AwaitingConcurrencySlot');
 
 export const FAILURE_STATES: StateName[] = ['Failed', 'Crashed', 'TimedOut'];
 export const FINAL_STATES = new Set<string>(['Completed', 'Cached', 'Failed', 'TimedOut', 'Crashed', 'Cancelled']);

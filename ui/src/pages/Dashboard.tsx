@@ -31,8 +31,10 @@ export function Dashboard() {
       list_flow_runs({ state: 'Running', limit: 200 }),
     ]);
     const now = Date.now();
-    // Late: waiting to start for longer than STUCK_MS. Stuck: running with a silent engine.
-    const late = waiting.flow_runs.filter((f) => now - Date.parse(f.state_time ?? f.created) > STUCK_MS);
+    // Late: the server says so, or waiting to start for longer than STUCK_MS
+    // past its expected start (a deployment's runs are created ahead of their
+    // time: waiting for it is not being late). Stuck: running with a silent engine.
+    const late = waiting.flow_runs.filter((f) => f.state === 'Late' || now - Date.parse(f.expected_start_time ?? f.state_time ?? f.created) > STUCK_MS);
     const stuck = running.flow_runs.filter((f) => f.heartbeat && now - Date.parse(f.heartbeat) > STUCK_MS);
     return { late, stuck };
   }, []);
