@@ -126,6 +126,8 @@ describe('the markdown renderer', () => {
   });
   it('does not treat snake_case words or lone stars as emphasis, and never hangs on unclosed markers', () => {
     expect(parse_inline('a snake_case_name here')).toEqual([{ t: 'text', v: 'a snake_case_name here' }]);
+    expect(parse_inline('a__b__c and x__y')).toEqual([{ t: 'text', v: 'a__b__c and x__y' }]);
+    expect(parse_inline('__strong__ and **also**').map((x) => x.t)).toEqual(['strong', 'text', 'strong']);
     expect(inline_text(parse_inline('2 * 3 * 4'))).toBe('2 * 3 * 4');
     const evil = '**'.repeat(2000) + '[' .repeat(2000) + '`'.repeat(100) + '_'.repeat(1000);
     // Quotes nest at most 8 deep; the rest of the markers stay text.

@@ -50,10 +50,12 @@ export function parse_inline(s: string): Inline[] {
       }
       text += fence; i += n; continue;
     }
-    if ((c === '*' || c === '_' || c === '~') && s[i + 1] === c) {
+    // Underscores never emphasise inside a word (snake_case, __dunder__ names in code).
+    if ((c === '*' || c === '_' || c === '~') && s[i + 1] === c && !(c === '_' && /\w/.test(s[i - 1] ?? ''))) {
       const d = c + c;
-      const end = s.indexOf(d, i + 2);
-      if (end > i + 2 && s[i + 2] !== ' ') {
+      let end = s.indexOf(d, i + 2);
+      while (end > 0 && c === '_' && /\w/.test(s[end + 2] ?? '')) end = s.indexOf(d, end + 2);
+      if (end > i + 2 && s[i + 2] !== ' ' && s[end - 1] !== ' ') {
         flush();
         out.push({ t: c === '~' ? 'del' : 'strong', c: parse_inline(s.slice(i + 2, end)) }); i = end + 2; continue;
       }

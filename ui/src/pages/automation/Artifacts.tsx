@@ -39,7 +39,7 @@ export function Artifacts({ query }: { query: URLSearchParams }) {
   );
 }
 
-export function ArtifactPanel({ a, show_key = true }: { a: Artifact; show_key?: boolean }) {
+export function ArtifactPanel({ a, show_key = true, earlier = 0 }: { a: Artifact; show_key?: boolean; earlier?: number }) {
   return (
     <article class="panel artifact" data-testid="artifact" data-key={a.key} aria-label={`Artifact ${a.key} version ${a.version ?? 1}`}>
       <div class="row spread">
@@ -48,6 +48,7 @@ export function ArtifactPanel({ a, show_key = true }: { a: Artifact; show_key?: 
           <span class="tag">v{a.version ?? 1}</span><span class="muted">{a.type}</span>
           {a.task_run && <a href={`/task-runs/${a.task_run}`}>task run {short_id(a.task_run)}</a>}
           {!show_key && a.flow_run && <a href={`/flow-runs/${a.flow_run}?tab=artifacts`}>flow run {short_id(a.flow_run)}</a>}
+          {earlier > 0 && <a href={`/artifacts?key=${encodeURIComponent(a.key)}`} class="muted">{earlier} earlier {earlier === 1 ? 'version' : 'versions'} from this run</a>}
         </div>
         <span class="muted">{fmt_time(a.created)}</span>
       </div>
@@ -66,8 +67,21 @@ export function FlowRunArtifacts({ flow_run }: { flow_run: string }) {
       {page.error && <p class="error">{page.error}</p>}
       {!page.data ? <p class="muted">Loading…</p> : page.data.artifacts.length === 0
         ? <div class="panel"><p class="muted">This run created no artifacts.</p></div>
-        : page.data.artifacts.map((a) => <ArtifactPanel key={a.id ?? `${a.key}-${a.version}`} a={a} />)}
+        : latest_per_key(page.data.artifacts).map(({ a, earlier }) => <ArtifactPanel key={a.id ?? `${a.key}-${a.version}`} a={a} earlier={earlier} />)}
       {page.data?.next_cursor && <button type="button" onClick={() => set_cursor(page.data!.next_cursor)}>Next page →</button>}
     </div>
   );
+}
+
+// A run that wrote one key several times shows its latest version, and says
+// how many came before (the key's page has them all). Order: as the server sent them.
+function latest_per_key(list: Artifact[]): { a: Artifact; earlier: number }[] {
+  const by = new Map<string, { a: Artifact; earlier: number }>();
+  for (const a of list) {
+    const cur = by.get(a.key);
+    if (!cur) by.set(a.key, { a, earlier: 0 });
+    else if ((a.version ?? 0) > (cur.a.version ?? 0)) by.set(a.key, { a, earlier: cur.earlier + 1 });
+    else cur.earlier++;
+  }
+  return [...by.values()];
 }
