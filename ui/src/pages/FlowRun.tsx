@@ -127,7 +127,7 @@ export function FlowRunPage({ id, query }: { id: string; query: URLSearchParams 
         <dl class="kv kv2">
           <dt>Started</dt><dd>{fmt_time(run.start_time)}{run.end_time && <> · ended {fmt_time(run.end_time)}</>}</dd>
           <dt>By state</dt><dd data-testid="task-counts">{counts_text(run.task_run_counts) || '—'}</dd>
-          <dt>Process</dt><dd>{run.hostname ?? '—'}{run.pid !== undefined && <> · pid {run.pid}</>}{run.version && <> · version {run.version}</>}</dd>
+          <dt>Process</dt><dd>{run.hostname || (run.pid ? '' : '—')}{run.pid ? <>{run.hostname ? ' · ' : ''}pid {run.pid}</> : null}{run.version && <> · version {run.version}</>}</dd>
           <dt>Tags</dt><dd><Tags tags={run.tags} /></dd>
           {run.deployment && <><dt>Deployment</dt><dd data-testid="run-deployment"><a href={`/deployments/${encodeURIComponent(run.deployment)}`}>{run.deployment}</a></dd></>}
           {run.work_pool && <><dt>Work pool</dt><dd><a href={`/work-pools/${encodeURIComponent(run.work_pool)}`}>{run.work_pool}</a>{run.worker && <> · worker <span class="mono">{short_id(run.worker)}</span></>}</dd></>}
