@@ -123,7 +123,7 @@ async function automation_checks({ page, U, check, runs, shot, allow_http }) {
     assert.equal((await ok(U, 'GET', '/deployments/nightly-taxi')).paused, false);
   });
 
-  await check('a finished deployment run shows its deployment, pool, worker and run count, and Retry schedules it again', async () => {
+  await check('a finished deployment run shows its deployment, pool and run count, and Retry schedules it again', async () => {
     const r = await ok(U, 'POST', '/deployments/adhoc-report/runs', { parameters: { day: 4 } });
     const claimed = await ok(U, 'POST', '/work-pools/batch-pool/claim', { worker_id: 'ui-worker-2', worker_name: 'ui-worker-2', hostname: 'ui-test-host', limit: 10 });
     assert.ok(claimed.runs.some((c) => c.id === r.id), 'the worker claimed the run');
