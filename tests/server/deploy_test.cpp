@@ -230,16 +230,18 @@ TEST_P(DeployTest, ARunNotClaimed15SecondsAfterItsTimeBecomesLateInItsHistory) {
   EXPECT_EQ(claimed[0].run.id.str(), id);
 }
 
-TEST_P(DeployTest, TwoWorkersRacingForAThousandRunsClaimEachOnce) {
+TEST_P(DeployTest, TwoWorkersOnTwoServersRacingForAThousandRunsClaimEachOnce) {
   auto s = start();
   auto c = s->client();
   put(*c, "/api/work-pools/race", json::object());
   ASSERT_EQ(put(*c, "/api/deployments/d", deployment("race")).status, 201);
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(post_json(*c, "/api/deployments/d/runs", json::object()).status, 201);
+  // The second worker asks a second server on the same database.
+  auto s2 = start();
   std::mutex mu;
   std::vector<std::string> claimed;
   auto worker = [&](const std::string& id) {
-    auto wc = s->client();
+    auto wc = (id == "w-a" ? s : s2)->client();
     for (;;) {
       const Reply r = post_json(*wc, "/api/work-pools/race/claim", {{"worker_id", id}, {"limit", 7}});
       ASSERT_EQ(r.status, 200) << r.body;

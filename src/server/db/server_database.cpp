@@ -1128,6 +1128,26 @@ store::FlowRunRecord ServerDatabase::read_flow_run_summary(const RunId& id) {
   });
 }
 
+std::vector<store::FlowRunRecord> ServerDatabase::read_flow_run_summaries(const std::vector<RunId>& ids) {
+  return read([&](Connection& c) {
+    std::unordered_map<RunId, store::FlowRunRecord> found;
+    in_chunks(ids, [&](const std::string& list, std::vector<SqlValue>& values) {
+      auto r = c.query(fmt::format("SELECT {} FROM flow_runs WHERE id IN {}", kFlowColumns, list), values);
+      for (std::size_t i = 0; i < r.size(); ++i) {
+        auto f = flow_from(r, i);
+        found.emplace(f.id, std::move(f));
+      }
+    });
+    std::vector<store::FlowRunRecord> out;
+    out.reserve(ids.size());
+    for (const auto& id : ids) {
+      auto it = found.find(id);
+      if (it != found.end()) out.push_back(std::move(it->second));
+    }
+    return out;
+  });
+}
+
 FlowRunDetail ServerDatabase::read_flow_run(std::string_view id_or_prefix) {
   return read([&](Connection& c) {
     const RunId id = resolve(c, "flow_runs", id_or_prefix, "flow run");
