@@ -224,6 +224,11 @@ TEST_P(DeployTest, ARunNotClaimed15SecondsAfterItsTimeBecomesLateInItsHistory) {
   ASSERT_EQ(j["history"].size(), 2u) << j;
   EXPECT_EQ(j["history"][0]["state"], "Scheduled");
   EXPECT_EQ(j["history"][1]["state"], "Late");
+  db::FlowRunFilter late_only;
+  late_only.late = true;
+  const auto listed = database->list_flow_runs(late_only);
+  ASSERT_EQ(listed.items.size(), 1u);
+  EXPECT_EQ(listed.items[0].id.str(), id);
   // A Late run is still handed out.
   db::WorkerInfo w;
   w.id = "w1";
