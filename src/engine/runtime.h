@@ -48,6 +48,10 @@ class Runtime {
   void flush() {
     if (stream_) stream_->flush();
   }
+  // CPU time of the history writer thread so far (zero without history).
+  std::chrono::microseconds history_writer_cpu() const {
+    return stream_ ? stream_->writer_cpu() : std::chrono::microseconds(0);
+  }
   // At exit: writes what is left and stops the writer thread.
   void close_history() {
     if (stream_) stream_->close_store();
