@@ -10,7 +10,8 @@
 //
 // Also reported (untimed runs): heap allocations per task (operator new counted
 // in this program) and the process CPU time per task, whose difference between
-// history on and off is what the history costs in CPU (writer thread included).
+// history on and off is what the history costs in CPU (writer thread included),
+// and the writer thread's own CPU time, so the two sides of the history are seen.
 //
 //   bench_task_overhead [--tasks N] [--chain N] [--repeats R]
 //   BATON_BENCH_QUICK=1: 20,000 tasks, a chain of 2,000, 3 repeats.
@@ -137,6 +138,7 @@ double process_cpu_us() {
 struct Footprint {
   double allocations = 0;
   double cpu_us = 0;
+  double writer_cpu_us = 0;  // of cpu_us: the history writer thread's share
 };
 template <class F>
 Footprint footprint(int n, F f) {
@@ -220,10 +222,13 @@ int main(int argc, char** argv) {
       ch.push_back(time_us([&] { chained(); }) / chain);
     }
     BatonFigures out{baton::bench::median(fan), baton::bench::median(ch), {}};
+    const auto writer0 = baton::engine::Runtime::get().history_writer_cpu();
     out.fan_footprint = footprint(tasks, [&] {
       fan_out();
       baton::engine::Runtime::get().flush();  // the writer's share of the work is counted too
     });
+    out.fan_footprint.writer_cpu_us =
+        static_cast<double>((baton::engine::Runtime::get().history_writer_cpu() - writer0).count()) / tasks;
     return out;
   };
 
@@ -331,6 +336,10 @@ int main(int argc, char** argv) {
   std::printf("bench task_fanout_cpu_history_on %.3f cpu-us/task\n", on.fan_footprint.cpu_us);
   std::printf("bench task_history_cpu_per_task %.3f cpu-us/task (history on minus off, writer included)\n",
               on.fan_footprint.cpu_us - off.fan_footprint.cpu_us);
+  std::printf("bench task_history_writer_cpu_per_task %.3f cpu-us/task (the writer thread alone)\n",
+              on.fan_footprint.writer_cpu_us);
+  std::printf("bench task_history_engine_cpu_per_task %.3f cpu-us/task (history on, all but the writer thread)\n",
+              on.fan_footprint.cpu_us - on.fan_footprint.writer_cpu_us);
   std::printf("bench task_chain_plain_pool %.3f us/task\n", p_chain);
 #ifdef BATON_BENCH_HAVE_TBB
   std::printf("bench task_chain_tbb_task_group %.3f us/task\n", t_chain);

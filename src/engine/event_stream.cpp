@@ -1,5 +1,7 @@
 #include "engine/event_stream.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -60,6 +62,12 @@ namespace {
 
 constexpr auto kFirstRetry = std::chrono::milliseconds(100);
 constexpr auto kLongestRetry = std::chrono::milliseconds(5000);
+
+std::int64_t thread_cpu_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
 
 // The flow run an event belongs to (empty for a task run outside any flow).
 RunId flow_run_of(const Event& event) {
@@ -178,6 +186,7 @@ void EventStream::writer_loop(std::stop_token stop) {
         }
       }
     }
+    writer_cpu_us_.store(thread_cpu_us(), std::memory_order_relaxed);
     lock.lock();
     // Events kept for a retry count as handled for flush(): a flush must not wait
     // for a disk that stays full while the runs go on.

@@ -12,6 +12,7 @@
 #include "engine/events.h"
 #include "engine/run_store_sink.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -46,6 +47,11 @@ class EventStream {
   // connection would never close; the last connection to close checkpoints the
   // WAL into baton.db, so a copy of that one file holds the whole history.
   void close_store();
+  // CPU time the writer thread has used so far (its own clock, read by the writer
+  // after each batch): what the history costs apart from the engine's threads.
+  std::chrono::microseconds writer_cpu() const {
+    return std::chrono::microseconds(writer_cpu_us_.load(std::memory_order_relaxed));
+  }
 
  private:
   void writer_loop(std::stop_token stop);
@@ -76,6 +82,7 @@ class EventStream {
   std::uint64_t written_ = 0;
   std::uint64_t flush_wanted_ = 0;
   bool closed_ = false;
+  std::atomic<std::int64_t> writer_cpu_us_{0};
 
   std::jthread writer_;  // last: starts after the members it uses exist
 };

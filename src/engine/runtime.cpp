@@ -2,6 +2,7 @@
 
 #include "engine/flow_run.h"
 #include "engine/log_capture.h"
+#include "engine/result_backend.h"
 #include "engine/settings.h"
 #include "util/process_info.h"
 
@@ -106,6 +107,15 @@ Runtime::Runtime()
 }
 
 Runtime::~Runtime() = default;
+
+bool Runtime::persist_results_default(ResultBackend& backend) {
+  signed char v = persist_results_default_.load(std::memory_order_relaxed);
+  if (v < 0) {
+    v = backend.persist_by_default() ? 1 : 0;  // throws for a bad value, as before
+    persist_results_default_.store(v, std::memory_order_relaxed);
+  }
+  return v == 1;
+}
 
 void mark_worker_process() { g_worker_process.store(true); }
 

@@ -10,6 +10,7 @@
 #include <baton/log_level.h>
 #include <baton/task_runner.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -23,6 +24,8 @@ class FlowRunCore;
 }
 
 namespace baton::engine {
+
+class ResultBackend;
 
 class Runtime {
  public:
@@ -45,6 +48,10 @@ class Runtime {
   void flush() {
     if (stream_) stream_->flush();
   }
+  // CPU time of the history writer thread so far (zero without history).
+  std::chrono::microseconds history_writer_cpu() const {
+    return stream_ ? stream_->writer_cpu() : std::chrono::microseconds(0);
+  }
   // At exit: writes what is left and stops the writer thread.
   void close_history() {
     if (stream_) stream_->close_store();
@@ -58,6 +65,10 @@ class Runtime {
   bool refresh_cache() const { return refresh_cache_; }                        // BATON_REFRESH_CACHE
   bool default_cache_policy_none() const { return default_cache_policy_none_; }  // BATON_DEFAULT_CACHE_POLICY
   Watchdog& watchdog() { return watchdog_; }
+  // BATON_PERSIST_RESULTS as `backend` reads it, once per runtime like the settings
+  // above (on first use: the backend may be registered after the runtime starts),
+  // not on every task run: reading it was an environment scan and a string parse.
+  bool persist_results_default(ResultBackend& backend);
 
   void add_active(const std::shared_ptr<detail::FlowRunCore>& flow);
   void remove_active(const RunId& id);
@@ -85,6 +96,7 @@ class Runtime {
   std::int64_t pid_;
   std::uint64_t process_started_;
   std::string hostname_;
+  std::atomic<signed char> persist_results_default_{-1};  // -1: not read yet
   Watchdog watchdog_;
 
   std::mutex active_mu_;  // guards active_

@@ -62,7 +62,7 @@ ResultPlan plan_results(TaskRunCore& run, const FlowRunCore* flow) {
 
   std::optional<bool> persist = task.persist_result;
   if (!persist && from_flow) persist = from_flow->persist_result;
-  if (!persist) persist = task.cache_policy.has_value() || task.cache_key_fn != nullptr || backend->persist_by_default();
+  if (!persist) persist = task.cache_policy.has_value() || task.cache_key_fn != nullptr || rt.persist_results_default(*backend);
   if (!*persist) return plan;
   if (!run.value_serializable()) {
     // Only a default (setting or flow) can ask this of a type without a serializer;

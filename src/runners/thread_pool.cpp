@@ -7,62 +7,126 @@ namespace baton::runners {
 
 namespace {
 
-// The worker's next job: set when a run finished on this worker makes another ready.
+// The calling thread's place in a pool, if it is one of its workers, and its
+// next job: set when a run finished on this worker makes another ready.
 struct WorkerSlot {
   const ThreadPool* pool = nullptr;
+  std::size_t index = 0;
   std::shared_ptr<Runnable> next;
 };
 thread_local WorkerSlot t_slot;
+// Where this (non-worker) thread submits next: its own rotation, so submitters
+// share no counter.
+thread_local std::size_t t_next_queue = 0;
+
+// Checks for work this many times, yielding the core in between, before sleeping:
+// on a busy pool the next task usually arrives within a few microseconds, and a
+// futex sleep plus wake-up costs more than that.
+constexpr int kSpinsBeforeSleep = 16;
 
 }  // namespace
 
-ThreadPool::ThreadPool(int workers) {
-  threads_.reserve(static_cast<std::size_t>(workers));
-  for (int i = 0; i < workers; ++i) threads_.emplace_back([this](std::stop_token st) { work(st); });
+ThreadPool::ThreadPool(int workers) : queues_(static_cast<std::size_t>(workers > 0 ? workers : 1)) {
+  threads_.reserve(queues_.size());
+  for (std::size_t i = 0; i < queues_.size(); ++i) threads_.emplace_back([this, i] { work(i); });
 }
 
 ThreadPool::~ThreadPool() {
-  for (auto& t : threads_) t.request_stop();
-  cv_.notify_all();
+  stopping_.store(true, std::memory_order_seq_cst);
+  epoch_.fetch_add(1, std::memory_order_seq_cst);
+  epoch_.notify_all();
   threads_.clear();  // joins
 }
 
-void ThreadPool::submit(std::shared_ptr<Runnable> job) {
-  if (t_slot.pool == this && !t_slot.next) {
-    t_slot.next = std::move(job);
-    return;
-  }
-  bool wake;
+void ThreadPool::push(Queue& q, std::shared_ptr<Runnable> job) {
   {
-    std::lock_guard lock(mu_);
-    queue_.push_back(std::move(job));
-    wake = idle_ > 0;
+    std::lock_guard lock(q.mu);
+    // Taken under the shard's lock so each shard's tickets ascend.
+    const std::uint64_t ticket = tickets_.fetch_add(1, std::memory_order_relaxed);
+    q.jobs.emplace_back(ticket, std::move(job));
+    if (q.jobs.size() == 1) q.front.store(ticket, std::memory_order_release);
   }
-  if (wake) cv_.notify_one();
+  // Pairs with the sleeper's increment of sleepers_ before its last look at the
+  // queues (under their locks): either that look sees this job, or this load
+  // sees the sleeper.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) wake_one();
 }
 
-void ThreadPool::work(std::stop_token stop) {
-  t_slot.pool = this;
-  std::unique_lock lock(mu_);
+void ThreadPool::wake_one() {
+  epoch_.fetch_add(1, std::memory_order_seq_cst);
+  epoch_.notify_one();
+}
+
+void ThreadPool::submit(std::shared_ptr<Runnable> job) {
+  if (t_slot.pool == this) {
+    if (!t_slot.next) {
+      t_slot.next = std::move(job);
+      return;
+    }
+    push(queues_[t_slot.index], std::move(job));
+    return;
+  }
+  const std::size_t i = t_next_queue++ % queues_.size();
+  push(queues_[i], std::move(job));
+}
+
+std::shared_ptr<Runnable> ThreadPool::find() {
   while (true) {
-    if (queue_.empty()) {
-      if (stop.stop_requested()) break;
-      ++idle_;
-      cv_.wait(lock, stop, [&] { return !queue_.empty(); });
-      --idle_;
+    std::size_t best = queues_.size();
+    std::uint64_t best_ticket = kEmpty;
+    for (std::size_t i = 0; i < queues_.size(); ++i) {
+      const std::uint64_t t = queues_[i].front.load(std::memory_order_acquire);
+      if (t < best_ticket) best_ticket = t, best = i;
+    }
+    if (best == queues_.size()) return nullptr;
+    Queue& q = queues_[best];
+    std::lock_guard lock(q.mu);
+    if (q.jobs.empty()) continue;  // taken meanwhile: look again
+    std::shared_ptr<Runnable> job = std::move(q.jobs.front().second);
+    q.jobs.pop_front();
+    q.front.store(q.jobs.empty() ? kEmpty : q.jobs.front().first, std::memory_order_release);
+    return job;
+  }
+}
+
+bool ThreadPool::any_queued() {
+  for (Queue& q : queues_) {
+    std::lock_guard lock(q.mu);
+    if (!q.jobs.empty()) return true;
+  }
+  return false;
+}
+
+void ThreadPool::work(std::size_t self) {
+  t_slot.pool = this;
+  t_slot.index = self;
+  while (true) {
+    std::shared_ptr<Runnable> job = find();
+    for (int spin = 0; !job && spin < kSpinsBeforeSleep; ++spin) {
+      std::this_thread::yield();
+      job = find();
+    }
+    if (!job) {
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      const std::uint32_t seen = epoch_.load(std::memory_order_seq_cst);
+      if (!any_queued()) {
+        // Stopping ends a worker only once every queue is empty: queued work is
+        // finished first (another worker may still add to the queues meanwhile;
+        // that worker then runs it itself).
+        if (stopping_.load(std::memory_order_seq_cst)) {
+          sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+          break;
+        }
+        epoch_.wait(seen, std::memory_order_seq_cst);
+      }
+      sleepers_.fetch_sub(1, std::memory_order_seq_cst);
       continue;
     }
-    std::shared_ptr<Runnable> job = std::move(queue_.front());
-    queue_.pop_front();
-    // More work queued and another worker asleep: pass the wake-up along.
-    bool wake = !queue_.empty() && idle_ > 0;
-    lock.unlock();
-    if (wake) cv_.notify_one();
     while (job) {
       job->run();
       job = std::move(t_slot.next);
     }
-    lock.lock();
   }
   t_slot.pool = nullptr;
 }

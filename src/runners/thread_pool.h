@@ -1,11 +1,21 @@
 #pragma once
-// A fixed pool of worker threads with one shared queue. A run that becomes ready
-// on a worker (the next link of a chain) goes to that worker's private slot and
-// runs next on the same thread, skipping the queue and a wake-up.
+// A fixed pool of worker threads whose queue is split in one shard per worker;
+// a worker takes the oldest job of any shard (stealing from the others), so runs
+// still start in submission order. Submitting takes no lock every submitter and
+// worker contends for: a worker pushes to its own shard, any other thread to one
+// shard in turn. A run that becomes ready on a
+// worker (the next link of a chain) goes to that worker's private slot and runs
+// next on the same thread, skipping the queues and a wake-up.
+//
+// Sleeping: a worker that finds nothing checks a few times more (yielding the
+// core) before it sleeps on a futex word; a submitter wakes one only when some
+// worker sleeps, so a busy pool makes no system call per task.
 #include <baton/task_runner.h>
 
-#include <condition_variable>
+#include <atomic>
+#include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -22,14 +32,33 @@ class ThreadPool final : public TaskRunner {
   void submit(std::shared_ptr<Runnable> job) override;
 
  private:
-  void work(std::stop_token stop);
+  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
 
-  std::mutex mu_;  // guards queue_ and idle_
-  std::condition_variable_any cv_;
-  std::deque<std::shared_ptr<Runnable>> queue_;
-  int idle_ = 0;
+  // One shard of the pool's queue, on a cache line of its own. Every job carries
+  // a ticket from one counter; `front` mirrors the ticket at the head (kEmpty
+  // when none), so a worker finds the oldest job without taking any lock and
+  // runs start in submission order, as with one queue.
+  struct alignas(64) Queue {
+    std::mutex mu;
+    std::deque<std::pair<std::uint64_t, std::shared_ptr<Runnable>>> jobs;  // tickets ascending
+    std::atomic<std::uint64_t> front{kEmpty};
+  };
 
-  std::vector<std::jthread> threads_;  // last: started after the queue exists
+  void work(std::size_t self);
+  void push(Queue& q, std::shared_ptr<Runnable> job);
+  // The oldest queued job, or null when every queue is empty.
+  std::shared_ptr<Runnable> find();
+  // True if some queue holds a job (taking each lock: the last look before sleeping).
+  bool any_queued();
+  void wake_one();
+
+  std::vector<Queue> queues_;
+  std::atomic<std::uint64_t> tickets_{0};
+  std::atomic<std::uint32_t> epoch_{0};  // the futex word sleepers wait on; bumped to wake them
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stopping_{false};
+
+  std::vector<std::jthread> threads_;  // last: started after the queues exist
 };
 
 // Runs jobs in the submitting thread. Jobs submitted while one runs (a chain) are
