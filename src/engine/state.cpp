@@ -64,6 +64,45 @@ bool is_final(StateType type) {
   }
 }
 
+StateKind kind_of(StateType type) {
+  switch (type) {
+    case StateType::Scheduled:
+    case StateType::AwaitingRetry:
+      return StateKind::Scheduled;
+    case StateType::Pending:
+    case StateType::NotReady:
+      return StateKind::Pending;
+    case StateType::Running:
+    case StateType::Retrying:
+      return StateKind::Running;
+    case StateType::Completed:
+    case StateType::Cached:
+      return StateKind::Completed;
+    case StateType::Failed:
+    case StateType::TimedOut:
+      return StateKind::Failed;
+    case StateType::Crashed:
+      return StateKind::Crashed;
+    case StateType::Cancelled:
+      return StateKind::Cancelled;
+  }
+  return StateKind::Pending;
+}
+
+std::string_view to_string(StateKind kind) {
+  switch (kind) {
+    case StateKind::Scheduled: return "SCHEDULED";
+    case StateKind::Pending: return "PENDING";
+    case StateKind::Running: return "RUNNING";
+    case StateKind::Completed: return "COMPLETED";
+    case StateKind::Failed: return "FAILED";
+    case StateKind::Cancelled: return "CANCELLED";
+    case StateKind::Crashed: return "CRASHED";
+    case StateKind::Paused: return "PAUSED";
+  }
+  return "PENDING";
+}
+
 bool is_completed(StateType type) { return type == StateType::Completed || type == StateType::Cached; }
 
 std::string_view to_string(LogLevel level) {
