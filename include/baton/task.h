@@ -196,6 +196,10 @@ class Task<R(Args...)> {
   Task& cache_expiration(std::chrono::duration<Rep, Period> d) {
     return edit().results.cache_expiration = std::chrono::duration_cast<std::chrono::milliseconds>(d), *this;
   }
+  // A run that ends Failed, TimedOut or Crashed stores its error text (a std::string,
+  // binary serializer) under "failures/<task run id>" in its result storage, and
+  // the history lists it with the run's results, so it can be read later.
+  Task& persist_failures(bool on = true) { return edit().results.persist_failures = on, *this; }
   // Runs even on a cache hit and overwrites the cached result.
   Task& refresh_cache(bool on = true) { return edit().results.refresh_cache = on, *this; }
   // Serializable: concurrent runs with the same key compute once (a lock per key;

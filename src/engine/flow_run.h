@@ -25,7 +25,9 @@ class FlowRunCore {
   std::shared_ptr<TaskRunner> runner;
   bool log_prints = false;
   std::optional<Fingerprint> parameters_fingerprint;  // for the flow_parameters cache policy
-  const FlowCall* call = nullptr;          // valid while the run executes
+  // Valid while the run executes; atomic because a task body that outlives its
+  // flow run (a timed-out body still running) may read it through run_context().
+  std::atomic<const FlowCall*> call{nullptr};
   std::vector<std::string> tags;           // its own, then those of open tags_scope objects
   std::atomic<int> run_count{0};           // attempts so far
 

@@ -90,7 +90,8 @@ CurrentRun run_context() {
     f.name = flow->run_name;
     f.flow_name = *flow->options->name;
     f.run_count = flow->run_count.load(std::memory_order_relaxed);
-    if (flow->call != nullptr && flow->call->describe_parameters) f.parameters = flow->call->describe_parameters();
+    const detail::FlowCall* call = flow->call.load(std::memory_order_acquire);
+    if (call != nullptr && call->describe_parameters) f.parameters = call->describe_parameters();
     f.tags = flow->tags;
     f.parent_flow_run_id = flow->parent_id;
     out.flow_run = std::move(f);

@@ -346,6 +346,7 @@ void Engine::execute(TaskRunCore& run) {
       }
     }
     if (!retry) {
+      if (o.results.persist_failures) persist_failure(run, flow, failed.message);
       finalize(run, failed.type, failed.message, failed.error, retries > 0 && attempt >= retries);
       return;
     }

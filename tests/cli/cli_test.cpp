@@ -246,6 +246,7 @@ TEST_F(CliTest, FlowRunLsListsNewestFirstWithFilters) {
   EXPECT_EQ(parsed[0]["id"], live_.str());
   EXPECT_EQ(parsed[1]["id"], etl_.str());
   EXPECT_EQ(parsed[1]["state"], "Failed");
+  EXPECT_EQ(parsed[1]["state_type"], "FAILED") << "Prefect's state type beside the name";
   EXPECT_EQ(parsed[1]["state_message"], "1 of 2 task runs failed");
   EXPECT_EQ(parsed[1]["parameters"]["rows"], 1000);
   EXPECT_EQ(parsed[1]["task_run_count"], 2);
@@ -275,7 +276,9 @@ TEST_F(CliTest, FlowRunInspectShowsEverything) {
   EXPECT_EQ(parsed["id"], etl_.str());
   ASSERT_EQ(parsed["state_history"].size(), 3u);
   EXPECT_EQ(parsed["state_history"][2]["state"], "Failed");
+  EXPECT_EQ(parsed["state_history"][1]["state_type"], "RUNNING");
   ASSERT_EQ(parsed["task_runs"].size(), 2u);
+  EXPECT_EQ(parsed["task_runs"][1]["state_type"], "FAILED");
   EXPECT_EQ(parsed["task_runs"][0]["run_name"], "load-taxi.parquet");
   EXPECT_DOUBLE_EQ(parsed["task_runs"][0]["duration_seconds"].get<double>(), 1.25);
   EXPECT_EQ(parsed["task_runs"][1]["state"], "Failed");

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -404,6 +406,32 @@ TEST(ModelAsCompleted, ATimeoutNamesHowManyFuturesAreUnfinished) {
   EXPECT_EQ(f(), (std::vector<int>{1, -1}));
   std::vector<Future<int>> none;
   EXPECT_THROW(as_completed(none, -1s), std::invalid_argument);
+}
+
+
+// ---- Persisting failures.
+
+TEST_F(Model, APersistedFailureStoresTheErrorTextWhereTheHistoryPointsToIt) {
+  auto t = baton::task("fails_persisted", [](int x) -> int { throw std::runtime_error("row " + std::to_string(x) + " is bad"); })
+               .persist_failures()
+               .result_storage(storage_);
+  Future<int> run = t.return_state(7);
+  EXPECT_EQ(run.state().type, StateType::Failed);
+  bool recorded = false;
+  for (const auto& e : RecordedEvents::get().all()) {
+    if (const auto* r = std::get_if<engine::ResultRecorded>(&e); r != nullptr && r->task_run == run.task_run_id()) {
+      recorded = r->location.find("failures/" + run.task_run_id().str()) != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(recorded) << "no result record for the failure";
+  std::ifstream payload(dir_.path() / "failures" / run.task_run_id().str(), std::ios::binary);
+  ASSERT_TRUE(payload) << "no payload under failures/<run id>";
+  std::string bytes((std::istreambuf_iterator<char>(payload)), std::istreambuf_iterator<char>());
+  EXPECT_NE(bytes.find("row 7 is bad"), std::string::npos);
+  // Without the option nothing is stored.
+  auto plain = baton::task("fails_plain", [](int) -> int { throw std::runtime_error("x"); }).result_storage(storage_);
+  Future<int> other = plain.return_state(1);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "failures" / other.task_run_id().str()));
 }
 
 }  // namespace
