@@ -4,6 +4,7 @@
 #include <baton/flow.h>
 #include <baton/future.h>
 #include <baton/logging.h>
+#include <baton/pause.h>
 #include <baton/run_context.h>
 #include <baton/run_main.h>
 #include <baton/state.h>

@@ -23,6 +23,7 @@ enum class StateType {
   Crashed,        // the process (or worker) running it died
   Cancelled,      // cancelled by a person or because its flow was
   NotReady,       // an upstream ended badly, so this run never started
+  Paused,         // a flow run waiting in pause_flow_run for `baton flow-run resume ID`
 };
 
 // Prefect's state types. baton's StateType is what Prefect calls a state's name
@@ -38,7 +39,7 @@ enum class StateKind {
   Failed,
   Cancelled,
   Crashed,
-  Paused,  // no StateType has it yet (pause/resume is not implemented)
+  Paused,
 };
 
 StateKind kind_of(StateType type);

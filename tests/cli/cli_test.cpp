@@ -453,6 +453,17 @@ TEST_F(CliTest, AReadOnlyHistoryCanBeRead) {
   if (::geteuid() != 0) fs::permissions(db, fs::perms::owner_read | fs::perms::owner_write);
 }
 
+TEST_F(CliTest, FlowRunResumeLetsAPausedRunGoOnAndRefusesOthers) {
+  populate();
+  open_store()->write(std::vector<Event>{fs(live_, StateType::Paused, at(1'700'000'202), "waiting")});
+  Output ok = baton({"flow-run", "resume", live_.str()});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_TRUE(fs::exists(home_ / "resume" / live_.str())) << "pause_flow_run waits for this file";
+  Output refused = baton({"flow-run", "resume", etl_.str()});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("is not paused: its state is Failed"), std::string::npos) << refused.err;
+}
+
 TEST_F(CliTest, FlowRunLogsInOrderWithTheirSource) {
   populate();
   Output o = baton({"flow-run", "logs", "11111111"});

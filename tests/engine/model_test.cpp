@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -432,6 +433,55 @@ TEST_F(Model, APersistedFailureStoresTheErrorTextWhereTheHistoryPointsToIt) {
   auto plain = baton::task("fails_plain", [](int) -> int { throw std::runtime_error("x"); }).result_storage(storage_);
   Future<int> other = plain.return_state(1);
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "failures" / other.task_run_id().str()));
+}
+
+
+// ---- Pause and resume.
+
+class ModelPause : public ::testing::Test {
+ protected:
+  void SetUp() override { ::setenv("BATON_HOME", home_.str().c_str(), 1); }
+  void TearDown() override { ::unsetenv("BATON_HOME"); }
+  testing::TempDir home_{"baton-pause"};
+};
+
+TEST_F(ModelPause, APausedFlowRunWaitsUntilItsResumeFileAppears) {
+  std::atomic<bool> paused_seen{false};
+  RunId id;
+  std::atomic<bool> have_id{false};
+  auto f = baton::flow("pausing", [&] {
+    id = run_context().flow_run->id;
+    have_id = true;
+    pause_flow_run(10s);
+    return paused_seen.load();
+  });
+  std::thread resumer([&] {
+    while (!have_id) std::this_thread::sleep_for(1ms);
+    // The history says Paused before anyone resumes (the engine flushes it).
+    for (int i = 0; i < 2000 && !paused_seen; ++i) {
+      auto types = RecordedEvents::get().state_types_of(id);
+      paused_seen = !types.empty() && types.back() == StateType::Paused;
+      if (!paused_seen) std::this_thread::sleep_for(5ms);
+    }
+    std::filesystem::create_directories(home_.path() / "resume");
+    std::ofstream(home_.path() / "resume" / id.str()).put('\n');
+  });
+  EXPECT_TRUE(f());
+  resumer.join();
+  EXPECT_EQ(RecordedEvents::get().state_types_of(id),
+            (std::vector<StateType>{StateType::Running, StateType::Paused, StateType::Running, StateType::Completed}));
+  EXPECT_FALSE(std::filesystem::exists(home_.path() / "resume" / id.str())) << "the resume file is consumed";
+}
+
+TEST_F(ModelPause, APausePastItsTimeoutFailsTheRunAndATaskCannotPause) {
+  auto f = baton::flow("pause-timeout", [] { pause_flow_run(100ms); });
+  State s = f.return_state();
+  EXPECT_EQ(s.type, StateType::Failed);
+  EXPECT_NE(s.message.find("paused longer than its timeout of 0.1s"), std::string::npos) << s.message;
+  auto t = baton::task("pausing_task", [](int) { pause_flow_run(1s); return 0; });
+  auto g = baton::flow("task-pauses", [&] { return t(1); });
+  EXPECT_THROW(g(), Error);
+  EXPECT_THROW(pause_flow_run(1s), Error) << "outside any flow";
 }
 
 }  // namespace
