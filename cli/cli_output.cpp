@@ -76,7 +76,7 @@ nlohmann::json duration_seconds(const std::optional<TimePoint>& start, const std
 nlohmann::json history_json(const std::vector<store::StateTransition>& history) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& h : history) {
-    out.push_back({{"state", to_string(h.type)}, {"time", iso_time(h.at)}, {"message", h.message}});
+    out.push_back({{"state", to_string(h.type)}, {"state_type", to_string(kind_of(h.type))}, {"time", iso_time(h.at)}, {"message", h.message}});
   }
   return out;
 }
@@ -158,6 +158,7 @@ nlohmann::json to_json(const store::FlowRunRecord& r, bool with_history) {
       {"flow_name", r.flow_name},
       {"run_name", r.run_name},
       {"state", to_string(r.state)},
+      {"state_type", to_string(kind_of(r.state))},
       {"state_message", r.state_message},
       {"state_time", iso_time(r.state_time)},
       {"created", iso_time(r.created)},
@@ -185,6 +186,7 @@ nlohmann::json to_json(const store::TaskRunRecord& r) {
       {"task_name", r.task_name},
       {"run_name", r.run_name},
       {"state", to_string(r.state)},
+      {"state_type", to_string(kind_of(r.state))},
       {"state_message", r.state_message},
       {"state_time", iso_time(r.state_time)},
       {"created", iso_time(r.created)},

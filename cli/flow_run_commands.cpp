@@ -1,9 +1,12 @@
 // `baton flow-run ls | inspect | logs | cancel`
 #include "cli_output.h"
 #include "commands.h"
+#include "engine/settings.h"
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -214,12 +217,29 @@ void flow_run_cancel(const std::string& id) {
                            short_id(run.id), run.run_name);
 }
 
+// pause_flow_run waits for this file (src/engine/pause.cpp): the engine and the
+// CLI share BATON_HOME, whichever store records the history.
+void flow_run_resume(const std::string& id) {
+  auto reader = open_reader();
+  const auto run = find_flow_run(*reader, id);
+  if (run.state != StateType::Paused) {
+    throw CommandError(fmt::format("flow run {} ({}) is not paused: its state is {}", short_id(run.id), run.run_name,
+                                   to_string(run.state)));
+  }
+  const auto dir = settings::home() / "resume";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::ofstream out(dir / run.id.str());
+  if (ec || !out) throw CommandError("cannot write the resume file in " + dir.string());
+  std::cout << fmt::format("Resumed flow run {} ({}); it goes on within a moment.\n", short_id(run.id), run.run_name);
+}
+
 }  // namespace
 }  // namespace baton::cli
 
 void add_flow_run_commands(CLI::App& app) {
   using namespace baton::cli;
-  CLI::App* group = app.add_subcommand("flow-run", "Flow runs: list, inspect, logs, cancel");
+  CLI::App* group = app.add_subcommand("flow-run", "Flow runs: list, inspect, logs, cancel, resume");
   group->require_subcommand(1);
 
   auto ls_opts = std::make_shared<LsOptions>();
@@ -248,4 +268,9 @@ void add_flow_run_commands(CLI::App& app) {
   CLI::App* cancel = group->add_subcommand("cancel", "Ask the process running a flow run to cancel it");
   cancel->add_option("id", *cancel_id, "Flow run id or a unique prefix of it")->required();
   cancel->callback([cancel_id] { flow_run_cancel(*cancel_id); });
+
+  auto resume_id = std::make_shared<std::string>();
+  CLI::App* resume = group->add_subcommand("resume", "Let a flow run paused in pause_flow_run go on (same BATON_HOME)");
+  resume->add_option("id", *resume_id, "Flow run id or a unique prefix of it")->required();
+  resume->callback([resume_id] { flow_run_resume(*resume_id); });
 }

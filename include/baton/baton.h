@@ -4,6 +4,8 @@
 #include <baton/flow.h>
 #include <baton/future.h>
 #include <baton/logging.h>
+#include <baton/pause.h>
+#include <baton/run_context.h>
 #include <baton/run_main.h>
 #include <baton/state.h>
 #include <baton/table_result.h>  // a Table can be a persisted, cached task result

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace baton {
@@ -125,7 +126,9 @@ std::size_t wait(const std::vector<Future<T>>& futures, std::chrono::duration<Re
 template <class T>
 class AsCompleted {
  public:
-  explicit AsCompleted(std::vector<Future<T>> futures) : shared_(std::make_shared<Shared>()) {
+  explicit AsCompleted(std::vector<Future<T>> futures,
+                       std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt)
+      : shared_(std::make_shared<Shared>()), deadline_(deadline) {
     shared_->futures = std::move(futures);
     for (std::size_t i = 0; i < shared_->futures.size(); ++i) {
       std::weak_ptr<Shared> weak = shared_;
@@ -159,7 +162,13 @@ class AsCompleted {
         return;
       }
       std::unique_lock lock(s.mu);
-      s.cv.wait(lock, [&] { return !s.finished.empty(); });
+      if (!owner_->deadline_) {
+        s.cv.wait(lock, [&] { return !s.finished.empty(); });
+      } else if (!s.cv.wait_until(lock, *owner_->deadline_, [&] { return !s.finished.empty(); })) {
+        const std::size_t left = s.futures.size() - owner_->yielded_;
+        throw TimeoutError("as_completed: " + std::to_string(left) + " of " + std::to_string(s.futures.size()) +
+                           " futures are unfinished after the timeout");
+      }
       current_ = s.futures[s.finished.front()];
       s.finished.pop_front();
       ++owner_->yielded_;
@@ -179,12 +188,22 @@ class AsCompleted {
     std::deque<std::size_t> finished;
   };
   std::shared_ptr<Shared> shared_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::size_t yielded_ = 0;
 };
 
 template <class T>
 AsCompleted<T> as_completed(std::vector<Future<T>> futures) {
   return AsCompleted<T>(std::move(futures));
+}
+// With a timeout for the whole iteration: advancing past the deadline throws
+// TimeoutError naming how many futures are unfinished (the runs go on). A
+// negative timeout is refused (std::invalid_argument).
+template <class T, class Rep, class Period>
+AsCompleted<T> as_completed(std::vector<Future<T>> futures, std::chrono::duration<Rep, Period> timeout) {
+  if (timeout < timeout.zero()) throw std::invalid_argument("baton::as_completed: the timeout is negative");
+  return AsCompleted<T>(std::move(futures), std::chrono::steady_clock::now() +
+                                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
 }
 
 }  // namespace baton

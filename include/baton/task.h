@@ -55,6 +55,20 @@ std::vector<std::chrono::milliseconds> backoff_delays(std::chrono::milliseconds 
 template <class T>
 constexpr bool mapped_arg_ok = std::ranges::range<T> && !is_string_like_v<T>;
 
+// Whether map iterates an argument of type M: a range (not a string), quote(range)
+// or a future of a range. Anything else is broadcast.
+template <class M>
+constexpr bool map_iterates() {
+  if constexpr (is_unmapped<M>::value) return false;
+  else if constexpr (is_quoted<M>::value) return mapped_arg_ok<std::remove_cvref_t<decltype(std::declval<M>().value)>>;
+  else if constexpr (is_future_v<M>) {
+    if constexpr (std::is_void_v<typename M::value_type>) return false;
+    else return mapped_arg_ok<typename M::value_type>;
+  } else {
+    return mapped_arg_ok<M>;
+  }
+}
+
 }  // namespace detail
 
 template <class Sig>
@@ -124,13 +138,23 @@ class Task<R(Args...)> {
     return edit().timeout = std::chrono::duration_cast<std::chrono::milliseconds>(d), *this;
   }
   Task& tags(std::vector<std::string> t) { return edit().tags = std::move(t), *this; }
-  // "load-{path}": placeholders name the parameters.
+  // "load-{path}": placeholders name the parameters, or {flow_run.name},
+  // {flow_run.flow_name}, {flow_run.id}, {task_run.id}, {task_run.task_name}; an
+  // unknown placeholder is refused at the call (std::invalid_argument naming it).
   Task& task_run_name(std::string tmpl) { return edit().run_name_template = std::move(tmpl), *this; }
+  // A callable making the name; inside it baton::run_context() gives the run's id,
+  // parameters and flow run (its name is what the callable returns).
+  Task& task_run_name(std::function<std::string()> fn) { return edit().run_name_fn = std::move(fn), *this; }
   Task& on_completion(std::function<void(const TaskRunInfo&, const State&)> hook) {
     return edit().on_completion.push_back(std::move(hook)), *this;
   }
   Task& on_failure(std::function<void(const TaskRunInfo&, const State&)> hook) {
     return edit().on_failure.push_back(std::move(hook)), *this;
+  }
+  // Called as each attempt starts (Running, then Retrying), in the attempt's thread.
+  // A hook that throws is logged; it never changes the run's state.
+  Task& on_running(std::function<void(const TaskRunInfo&, const State&)> hook) {
+    return edit().on_running.push_back(std::move(hook)), *this;
   }
   Task& log_prints(bool on) { return edit().log_prints = on, *this; }
   // Parameter names, when the task was not defined with BATON_TASK.
@@ -172,6 +196,10 @@ class Task<R(Args...)> {
   Task& cache_expiration(std::chrono::duration<Rep, Period> d) {
     return edit().results.cache_expiration = std::chrono::duration_cast<std::chrono::milliseconds>(d), *this;
   }
+  // A run that ends Failed, TimedOut or Crashed stores its error text (a std::string,
+  // binary serializer) under "failures/<task run id>" in its result storage, and
+  // the history lists it with the run's results, so it can be read later.
+  Task& persist_failures(bool on = true) { return edit().results.persist_failures = on, *this; }
   // Runs even on a cache hit and overwrites the cached result.
   Task& refresh_cache(bool on = true) { return edit().results.refresh_cache = on, *this; }
   // Serializable: concurrent runs with the same key compute once (a lock per key;
@@ -206,8 +234,11 @@ class Task<R(Args...)> {
     return submit_with({}, std::forward<P>(args)...);
   }
 
-  // One run per element: ranges are zipped, unmapped(x) is passed to every run.
-  // Ranges of unequal length are refused before anything runs.
+  // One run per element: ranges are zipped (a string is not a range here);
+  // quote(range) is mapped element by element, each element quoted; a future of
+  // a range is resolved, then mapped (its run becomes every run's upstream);
+  // anything else, and unmapped(x), is passed to every run. Ranges of unequal
+  // length are refused before anything runs; no range at all is a compile error.
   template <class... M>
   std::vector<Future<R>> map(M&&... args) const {
     return map_with({}, std::forward<M>(args)...);
@@ -246,17 +277,18 @@ class Task<R(Args...)> {
   template <class... M>
   std::vector<Future<R>> map_with(std::vector<detail::Upstream> extra, M&&... args) const {
     static_assert(sizeof...(M) == sizeof...(Args), "map: wrong number of arguments for this task");
-    static_assert(((is_unmapped<std::remove_cvref_t<M>>::value || is_quoted<std::remove_cvref_t<M>>::value ||
-                    detail::mapped_arg_ok<std::remove_cvref_t<M>>) && ...),
-                  "map: every argument must be a range (not a string) or wrapped in baton::unmapped(...)");
+    static_assert((detail::map_iterates<std::remove_cvref_t<M>>() || ...),
+                  "map: no argument is a range to map over (a range other than a string, quote(range) or a "
+                  "future of a range); every other argument is passed to each run as it is");
     std::size_t n = 0;
     bool first = true;
     std::size_t position = 0;
     auto check = [&](const auto& m) {
       using MT = std::remove_cvref_t<decltype(m)>;
       ++position;
-      if constexpr (!is_unmapped<MT>::value && !is_quoted<MT>::value) {
-        auto size = static_cast<std::size_t>(std::ranges::distance(m));
+      if constexpr (detail::map_iterates<MT>()) {
+        if constexpr (is_future_v<MT>) extra.push_back({m.core(), true, false});  // resolved below: an edge
+        auto size = static_cast<std::size_t>(std::ranges::distance(map_range(m)));
         if (first) {
           n = size, first = false;
         } else if (size != n) {
@@ -267,13 +299,12 @@ class Task<R(Args...)> {
       }
     };
     (check(args), ...);
-    if (first) throw std::invalid_argument("map of task '" + name() + "': no argument is a range to map over");
     std::vector<Future<R>> out;
     out.reserve(n);
-    auto iters = std::make_tuple(map_begin(args)...);
+    auto cursors = std::make_tuple(map_begin(args)...);
     for (std::size_t i = 0; i < n; ++i) {
-      std::apply([&](auto&... it) { out.push_back(submit_with(extra, map_element(it)...)); }, iters);
-      std::apply([](auto&... it) { (map_advance(it), ...); }, iters);
+      std::apply([&](auto&... c) { out.push_back(submit_with(extra, map_element(c)...)); }, cursors);
+      std::apply([](auto&... c) { (map_advance(c), ...); }, cursors);
     }
     return out;
   }
@@ -286,33 +317,52 @@ class Task<R(Args...)> {
                   "an argument does not convert to the task's parameter type");
   }
 
-  // Map helpers: a broadcast value repeats; a range advances.
-  template <class M>
-  struct Repeat {
-    const M* value;
+  // Map helpers. A range, quote(range) or a future of a range is iterated (the
+  // future is resolved first, as Prefect does); anything else, unmapped(x)
+  // included, is passed to every run.
+  template <class V>
+  struct Broadcast {
+    const V* value;
+  };
+  template <class It, bool Quote>
+  struct Walk {
+    It it;
   };
   template <class M>
-  static auto map_begin(const M& m) {
-    if constexpr (is_unmapped<M>::value || is_quoted<M>::value) return Repeat<M>{&m};
-    else return std::ranges::begin(m);
+  static const auto& map_range(const M& m) {
+    if constexpr (is_quoted<M>::value) return m.value;
+    else if constexpr (is_future_v<M>) return m.result();
+    else return m;
   }
-  template <class It>
-  static decltype(auto) map_element(It& it) {
-    if constexpr (requires { it.value; }) {
-      if constexpr (is_unmapped<std::remove_cvref_t<decltype(*it.value)>>::value) return (it.value->value);
-      else return (*it.value);
+  template <class M>
+  static auto map_begin(const M& m) {
+    if constexpr (!detail::map_iterates<M>()) {
+      if constexpr (is_unmapped<M>::value) return Broadcast<std::remove_cvref_t<decltype(m.value)>>{&m.value};
+      else return Broadcast<M>{&m};
     } else {
-      return (*it);
+      auto it = std::ranges::begin(map_range(m));
+      return Walk<decltype(it), is_quoted<M>::value>{it};
     }
   }
-  template <class It>
-  static void map_advance(It& it) {
-    if constexpr (!requires { it.value; }) ++it;
+  template <class V>
+  static const V& map_element(const Broadcast<V>& c) {
+    return *c.value;
+  }
+  template <class It, bool Quote>
+  static decltype(auto) map_element(const Walk<It, Quote>& c) {
+    if constexpr (Quote) return quote(*c.it);  // each element stays out of cache keys
+    else return (*c.it);
+  }
+  template <class V>
+  static void map_advance(Broadcast<V>&) {}
+  template <class It, bool Quote>
+  static void map_advance(Walk<It, Quote>& c) {
+    ++c.it;
   }
 
   template <class W>
   static void add_wait(std::vector<detail::Upstream>& ups, const W& w) {
-    if constexpr (std::is_same_v<W, AllowFailure>) {
+    if constexpr (std::is_base_of_v<AllowFailure, W>) {
       ups.push_back({w.run, false, true});
     } else if constexpr (is_future_v<W>) {
       ups.push_back({w.core(), false, false});
@@ -366,6 +416,19 @@ auto task(std::string_view name, F&& fn, const SourceInfo* source = nullptr) {
   using Sig = typename detail::function_traits<std::decay_t<F>>::signature;
   return Task<Sig>(name, std::forward<F>(fn), source);
 }
+
+// Adds tags to every task and flow run created by this thread while it lives,
+// like Prefect's `with tags("nightly"):`. Scopes nest; the run's own tags come first.
+class tags_scope {
+ public:
+  explicit tags_scope(std::vector<std::string> tags);
+  ~tags_scope();
+  tags_scope(const tags_scope&) = delete;
+  tags_scope& operator=(const tags_scope&) = delete;
+
+ private:
+  std::size_t added_;
+};
 
 // Inside a task or flow body: stop_requested() turns true when the run passes its
 // timeout or is cancelled; throw_if_stop_requested() ends it Cancelled/TimedOut.

@@ -59,7 +59,7 @@ std::string embedded(const json& j, const char* key, const char* empty) {
   return it->dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// The server knows a few states the engine never produces (Late, Paused,
+// The server knows a few states the engine never produces (Late,
 // AwaitingConcurrencySlot: states of scheduled and queued runs); they read as
 // their nearest engine state so a listing never fails on them.
 StateType state(const json& j, const char* key) {

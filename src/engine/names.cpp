@@ -2,6 +2,7 @@
 // run-name templates and generated flow run names.
 #include <baton/task.h>
 
+#include "engine/flow_run.h"
 #include "engine/names.h"
 #include "engine/settings.h"
 #include "util/json_string.h"
@@ -12,7 +13,9 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <stdexcept>
 
 namespace baton::detail {
 
@@ -97,8 +100,29 @@ std::string param_name(const std::vector<std::string>& names, std::size_t i) {
   return "arg" + std::to_string(i);
 }
 
-std::string render_template(const std::string& tmpl, const std::vector<std::string>& names,
-                            const std::vector<std::string>& values) {
+namespace {
+
+// The value of a {task_run.*} / {flow_run.*} placeholder, or nullopt if `key` is
+// not one that can be filled here.
+std::optional<std::string> run_field(std::string_view key, const TaskRunCore* task, const FlowRunCore* flow) {
+  if (task != nullptr) {
+    if (key == "task_run.id") return task->id().str();
+    if (key == "task_run.task_name") return *task->options().name;
+    if (key == "task_run.name" && !task->run_name().empty()) return task->run_name();
+  }
+  if (flow != nullptr) {
+    if (key == "flow_run.id") return flow->id.str();
+    if (key == "flow_run.flow_name") return *flow->options->name;
+    if (key == "flow_run.name" && !flow->run_name.empty()) return flow->run_name;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string render_placeholders(const std::string& tmpl, const std::vector<std::string>& names,
+                                const std::vector<std::string>& values, const TaskRunCore* task,
+                                const FlowRunCore* flow) {
   std::string out;
   out.reserve(tmpl.size() + 16);
   for (std::size_t i = 0; i < tmpl.size(); ++i) {
@@ -114,15 +138,37 @@ std::string render_template(const std::string& tmpl, const std::vector<std::stri
             break;
           }
         }
-        if (found) {
-          i = close;
-          continue;
+        if (!found) {
+          if (auto field = run_field(key, task, flow)) {
+            out += *field;
+            found = true;
+          }
         }
+        if (!found) {
+          std::string known;
+          for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+          if (task != nullptr) known += std::string(known.empty() ? "" : ", ") + "task_run.id, task_run.task_name";
+          if (task != nullptr && !task->run_name().empty()) known += ", task_run.name";
+          if (flow != nullptr) {
+            known += std::string(known.empty() ? "" : ", ") + "flow_run.id, flow_run.flow_name";
+            if (!flow->run_name.empty()) known += ", flow_run.name";
+          }
+          throw std::invalid_argument("template '" + tmpl + "': unknown placeholder {" + std::string(key) +
+                                      "} (known here: " + (known.empty() ? "none" : known) + ")");
+        }
+        i = close;
+        continue;
       }
     }
     out += tmpl[i];
   }
   return out;
+}
+
+std::string render_template(const std::string& tmpl, const std::vector<std::string>& names,
+                            const std::vector<std::string>& values, const TaskRunCore* run) {
+  return render_placeholders(tmpl, names, values, run,
+                             run != nullptr && run->flow_ ? run->flow_.get() : nullptr);
 }
 
 void apply_source(TaskOptions& options, const SourceInfo& source) {

@@ -7,6 +7,16 @@
 
 namespace baton::detail {
 
+class FlowRunCore;
+class TaskRunCore;
+
+// Fills a run-name or storage-key template: parameter names from the parallel
+// lists, {task_run.*} from `task`, {flow_run.*} from `flow` (either may be null).
+// Throws std::invalid_argument naming an unknown placeholder and the known ones.
+std::string render_placeholders(const std::string& tmpl, const std::vector<std::string>& names,
+                                const std::vector<std::string>& values, const TaskRunCore* task,
+                                const FlowRunCore* flow);
+
 // ["a","b"]: tags as the run history stores them.
 std::string json_string_list(const std::vector<std::string>& items);
 

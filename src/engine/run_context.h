@@ -7,6 +7,7 @@
 #include <stop_token>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace baton::detail {
 
@@ -28,6 +29,11 @@ struct RunContext {
 };
 
 RunContext& current_context();
+
+// The tags of this thread's open tags_scope objects, outermost first.
+const std::vector<std::string>& scope_tags();
+// `own` followed by the scope's tags that are not already in it.
+std::vector<std::string> with_scope_tags(const std::vector<std::string>& own);
 
 // Sets the context for the lifetime of the guard, restoring the previous one.
 class ContextGuard {

@@ -12,7 +12,7 @@ namespace baton {
 
 namespace {
 
-constexpr std::array<std::pair<StateType, std::string_view>, 12> kStateNames{{
+constexpr std::array<std::pair<StateType, std::string_view>, 13> kStateNames{{
     {StateType::Scheduled, "Scheduled"},
     {StateType::Pending, "Pending"},
     {StateType::Running, "Running"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<StateType, std::string_view>, 12> kStateNames{{
     {StateType::Crashed, "Crashed"},
     {StateType::Cancelled, "Cancelled"},
     {StateType::NotReady, "NotReady"},
+    {StateType::Paused, "Paused"},
 }};
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -62,6 +63,47 @@ bool is_final(StateType type) {
     default:
       return false;
   }
+}
+
+StateKind kind_of(StateType type) {
+  switch (type) {
+    case StateType::Scheduled:
+    case StateType::AwaitingRetry:
+      return StateKind::Scheduled;
+    case StateType::Pending:
+    case StateType::NotReady:
+      return StateKind::Pending;
+    case StateType::Running:
+    case StateType::Retrying:
+      return StateKind::Running;
+    case StateType::Completed:
+    case StateType::Cached:
+      return StateKind::Completed;
+    case StateType::Failed:
+    case StateType::TimedOut:
+      return StateKind::Failed;
+    case StateType::Crashed:
+      return StateKind::Crashed;
+    case StateType::Cancelled:
+      return StateKind::Cancelled;
+    case StateType::Paused:
+      return StateKind::Paused;
+  }
+  return StateKind::Pending;
+}
+
+std::string_view to_string(StateKind kind) {
+  switch (kind) {
+    case StateKind::Scheduled: return "SCHEDULED";
+    case StateKind::Pending: return "PENDING";
+    case StateKind::Running: return "RUNNING";
+    case StateKind::Completed: return "COMPLETED";
+    case StateKind::Failed: return "FAILED";
+    case StateKind::Cancelled: return "CANCELLED";
+    case StateKind::Crashed: return "CRASHED";
+    case StateKind::Paused: return "PAUSED";
+  }
+  return "PENDING";
 }
 
 bool is_completed(StateType type) { return type == StateType::Completed || type == StateType::Cached; }

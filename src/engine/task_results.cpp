@@ -6,6 +6,7 @@
 #include "engine/runtime.h"
 
 #include <baton/error.h>
+#include <baton/type_name.h>
 
 namespace baton {
 
@@ -182,6 +183,31 @@ std::optional<std::string> persist_value(TaskRunCore& run, const ResultPlan& pla
   }
   record_result(run, flow, *persisted, false);
   return std::nullopt;
+}
+
+void persist_failure(TaskRunCore& run, const FlowRunCore* flow, const std::string& message) {
+  auto* backend = engine::result_backend();
+  if (backend == nullptr) return;
+  const ResultOptions& task = run.options().results;
+  const ResultOptions* from_flow = flow != nullptr ? &flow->options->results : nullptr;
+  try {
+    auto storage = task.storage ? task.storage : (from_flow && from_flow->storage) ? from_flow->storage
+                                                                                   : backend->default_storage();
+    engine::PersistRequest request{std::nullopt, "failures/" + run.id().str(), std::nullopt, *run.options().name,
+                                   run.id()};
+    const Serializer serializer = Serializer::binary();
+    auto stored = backend->persist(storage, serializer, type_name<std::string>(), request,
+                                   [&](ByteSink& sink) { serialize_to(serializer, message, sink); });
+    if (!stored.ok()) {
+      engine::log_run_message(LogLevel::Warning, flow_id(flow), run.id(), who(run),
+                              "the failure could not be persisted: " + stored.status().message());
+      return;
+    }
+    record_result(run, flow, *stored, false);
+  } catch (const std::exception& e) {
+    engine::log_run_message(LogLevel::Warning, flow_id(flow), run.id(), who(run),
+                            std::string("the failure could not be persisted: ") + e.what());
+  }
 }
 
 void adopt_persisted(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore* flow, const ResultRecord& record) {

@@ -41,6 +41,10 @@ bool load_from_cache(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore
 // Takes a result a worker process persisted as `plan` asked (remote runners).
 void adopt_persisted(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore* flow, const ResultRecord& record);
 
+// persist_failures: stores the final error text of a run that ended badly; a
+// storage that fails is a warning (the run is failed already).
+void persist_failure(TaskRunCore& run, const FlowRunCore* flow, const std::string& message);
+
 // Persists the value after a successful attempt. Returns an error text on failure.
 std::optional<std::string> persist_value(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore* flow);
 

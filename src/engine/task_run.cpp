@@ -162,6 +162,8 @@ struct Engine {
                                                                                       : nullptr;
     if (hooks != nullptr && !hooks->empty()) {
       TaskRunInfo info{run.id_, flow_id, *run.options_->name, run.run_name_, run.run_count_};
+      // Hooks see the run through run_context() as its body did.
+      ContextGuard guard(RunContext{run.flow_ ? &run.flow_ : nullptr, &run, {}, false});
       for (const auto& hook : *hooks) {
         try {
           hook(info, s);
@@ -287,6 +289,18 @@ void Engine::execute(TaskRunCore& run) {
     {
       const std::shared_ptr<FlowRunCore>* flow_ptr = run.flow_ ? &run.flow_ : nullptr;
       ContextGuard guard(RunContext{flow_ptr, &run, own_stop ? own_stop->get_token() : flow_stop, log_prints});
+      if (!o.on_running.empty()) {
+        State running{attempt == 0 ? StateType::Running : StateType::Retrying, rt.clock().now(), {}, nullptr};
+        TaskRunInfo info{run.id_, flow ? flow->id : RunId{}, *o.name, run.run_name_, attempt + 1};
+        for (const auto& hook : o.on_running) {
+          try {
+            hook(info, running);
+          } catch (...) {
+            engine::log_run_message(LogLevel::Error, flow ? flow->id : RunId{}, run.id_, "Task run '" + run.run_name_ + "'",
+                                    "an on_running hook threw: " + error_message(std::current_exception()));
+          }
+        }
+      }
       try {
         if (remote != nullptr) outcome = remote->run_body(run, plan);
         else run.invoke();
@@ -332,6 +346,7 @@ void Engine::execute(TaskRunCore& run) {
       }
     }
     if (!retry) {
+      if (o.results.persist_failures) persist_failure(run, flow, failed.message);
       finalize(run, failed.type, failed.message, failed.error, retries > 0 && attempt >= retries);
       return;
     }
@@ -373,15 +388,26 @@ void launch(const std::shared_ptr<TaskRunCore>& run, std::vector<Upstream> upstr
   run->runner_ = runner;
   run->upstreams_ = std::move(upstreams);
   const TaskOptions& o = *run->options_;
-  run->run_name_ = o.run_name_template.empty() ? *o.name + "-" + short_suffix(run->id_)
-                                               : run->render_template(o.run_name_template);
+  if (o.run_name_fn) {
+    // The callable sees the run (id, parameters, flow run) through run_context().
+    const RunContext& outer = current_context();
+    ContextGuard guard(RunContext{run->flow_ ? &run->flow_ : nullptr, run.get(), outer.stop, outer.log_prints});
+    run->run_name_ = o.run_name_fn();
+  } else if (o.run_name_template.empty()) {
+    run->run_name_ = *o.name + "-" + short_suffix(run->id_);
+  } else {
+    run->run_name_ = run->render_template(o.run_name_template);
+  }
+  if (!scope_tags().empty()) run->scope_tags_ = with_scope_tags(o.tags);
   run->state_ = State{StateType::Pending, rt.clock().now(), {}, nullptr};
   if (run->flow_) run->flow_->task_started();
 
   if (rt.history()) {
     const RunId flow_id = run->flow_ ? run->flow_->id : RunId{};
     rt.record(engine::TaskRunCreated{run->id_, flow_id, o.name, run->run_name_, run->describe_parameters(),
-                                     o.tags.empty() ? std::string("[]") : json_string_list(o.tags), run->state_.timestamp});
+                                     !run->scope_tags_.empty() ? json_string_list(run->scope_tags_)
+                                     : o.tags.empty()          ? std::string("[]")
+                                                               : json_string_list(o.tags), run->state_.timestamp});
     for (const Upstream& u : run->upstreams_) {
       rt.record(engine::EdgeAdded{flow_id, u.run->id(), run->id_,
                                   u.data ? engine::EdgeKind::Data : engine::EdgeKind::WaitFor});

@@ -246,6 +246,7 @@ TEST_F(CliTest, FlowRunLsListsNewestFirstWithFilters) {
   EXPECT_EQ(parsed[0]["id"], live_.str());
   EXPECT_EQ(parsed[1]["id"], etl_.str());
   EXPECT_EQ(parsed[1]["state"], "Failed");
+  EXPECT_EQ(parsed[1]["state_type"], "FAILED") << "Prefect's state type beside the name";
   EXPECT_EQ(parsed[1]["state_message"], "1 of 2 task runs failed");
   EXPECT_EQ(parsed[1]["parameters"]["rows"], 1000);
   EXPECT_EQ(parsed[1]["task_run_count"], 2);
@@ -275,7 +276,9 @@ TEST_F(CliTest, FlowRunInspectShowsEverything) {
   EXPECT_EQ(parsed["id"], etl_.str());
   ASSERT_EQ(parsed["state_history"].size(), 3u);
   EXPECT_EQ(parsed["state_history"][2]["state"], "Failed");
+  EXPECT_EQ(parsed["state_history"][1]["state_type"], "RUNNING");
   ASSERT_EQ(parsed["task_runs"].size(), 2u);
+  EXPECT_EQ(parsed["task_runs"][1]["state_type"], "FAILED");
   EXPECT_EQ(parsed["task_runs"][0]["run_name"], "load-taxi.parquet");
   EXPECT_DOUBLE_EQ(parsed["task_runs"][0]["duration_seconds"].get<double>(), 1.25);
   EXPECT_EQ(parsed["task_runs"][1]["state"], "Failed");
@@ -448,6 +451,17 @@ TEST_F(CliTest, AReadOnlyHistoryCanBeRead) {
   EXPECT_NE(cancel.exit_code, 0);
   EXPECT_NE(cancel.err.find("read-only"), std::string::npos) << cancel.err;
   if (::geteuid() != 0) fs::permissions(db, fs::perms::owner_read | fs::perms::owner_write);
+}
+
+TEST_F(CliTest, FlowRunResumeLetsAPausedRunGoOnAndRefusesOthers) {
+  populate();
+  open_store()->write(std::vector<Event>{fs(live_, StateType::Paused, at(1'700'000'202), "waiting")});
+  Output ok = baton({"flow-run", "resume", live_.str()});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_TRUE(fs::exists(home_ / "resume" / live_.str())) << "pause_flow_run waits for this file";
+  Output refused = baton({"flow-run", "resume", etl_.str()});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("is not paused: its state is Failed"), std::string::npos) << refused.err;
 }
 
 TEST_F(CliTest, FlowRunLogsInOrderWithTheirSource) {

@@ -57,6 +57,11 @@ decltype(auto) resolve_arg(const S& stored) {
     return s.core()->value();
   } else if constexpr (is_quoted<V>::value) {
     return (s.value);
+  } else if constexpr (is_allow_failure<V>::value) {
+    static_assert(is_outcome<std::remove_cvref_t<A>>::value,
+                  "allow_failure(f) as a data argument: the task's parameter must be baton::Outcome<T> "
+                  "(the upstream's value or error)");
+    return std::remove_cvref_t<A>(s.future);
   } else {
     return (s);
   }
@@ -71,6 +76,7 @@ void collect_upstream(const S& stored, std::vector<Upstream>& out) {
   const auto& s = unref(stored);
   using V = std::remove_cvref_t<decltype(s)>;
   if constexpr (is_future_v<V> && !is_future_v<A>) out.push_back({s.core(), true, false});
+  if constexpr (is_allow_failure<V>::value) out.push_back({s.run, true, true});
 }
 
 // Writes an argument for a worker process: an upstream's value may travel as a
@@ -95,6 +101,7 @@ std::string describe_arg(const S& stored) {
   const auto& s = unref(stored);
   using V = std::remove_cvref_t<decltype(s)>;
   if constexpr (is_future_v<V>) return "{\"upstream\":\"" + s.task_run_id().str() + "\"}";
+  else if constexpr (is_allow_failure<V>::value) return "{\"upstream\":\"" + s.future.task_run_id().str() + "\"}";
   else if constexpr (is_quoted<V>::value) return to_json(s.value);
   else return to_json(s);
 }
@@ -104,6 +111,7 @@ std::string display_arg(const S& stored) {
   const auto& s = unref(stored);
   using V = std::remove_cvref_t<decltype(s)>;
   if constexpr (is_future_v<V>) return s.run_name();
+  else if constexpr (is_allow_failure<V>::value) return s.future.run_name();
   else if constexpr (is_quoted<V>::value) return to_display(s.value);
   else return to_display(s);
 }
@@ -115,6 +123,9 @@ std::optional<Fingerprint> fingerprint_arg(const S& stored, bool& fingerprintabl
   const auto& s = unref(stored);
   using V = std::remove_cvref_t<decltype(s)>;
   if constexpr (is_quoted<V>::value) {
+    return std::nullopt;
+  } else if constexpr (is_allow_failure<V>::value) {
+    fingerprintable = false;  // an error is not a cacheable input
     return std::nullopt;
   } else if constexpr (is_future_v<V>) {
     if (auto persisted = s.core()->persisted_fingerprint()) return persisted;
@@ -136,9 +147,11 @@ std::optional<Fingerprint> fingerprint_arg(const S& stored, bool& fingerprintabl
 }
 
 std::string param_name(const std::vector<std::string>& names, std::size_t i);
-// Fills {name} placeholders from parallel name/value lists.
+// Fills {name} placeholders from parallel name/value lists and {task_run.*} /
+// {flow_run.*} from `run` and its flow run; throws std::invalid_argument naming an
+// unknown placeholder.
 std::string render_template(const std::string& tmpl, const std::vector<std::string>& names,
-                            const std::vector<std::string>& values);
+                            const std::vector<std::string>& values, const TaskRunCore* run);
 
 template <class R, class Params, class... S>
 class BoundRun;
@@ -234,7 +247,7 @@ class BoundRun<R, std::tuple<A...>, S...> final : public ValuedRun<R> {
   std::string render(const std::string& tmpl, std::index_sequence<I...>) const {
     std::vector<std::string> names{param_name(this->options().param_names, I)...};
     std::vector<std::string> values{display_arg(std::get<I>(args_))...};
-    return detail::render_template(tmpl, names, values);
+    return detail::render_template(tmpl, names, values, this);
   }
 
   template <std::size_t... I>

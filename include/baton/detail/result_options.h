@@ -34,6 +34,7 @@ struct ResultOptions {
   bool refresh_cache = false;
   Isolation isolation = Isolation::ReadCommitted;
   std::shared_ptr<LockManager> lock_manager;  // unset: file locks in $BATON_HOME/locks
+  bool persist_failures = false;  // a run that ends badly stores its error text (failures/<run id>)
 };
 
 }  // namespace detail

@@ -70,8 +70,10 @@ struct TaskOptions {
   std::optional<std::chrono::milliseconds> timeout;
   std::vector<std::string> tags;
   std::string run_name_template;       // "load-{path}"
+  std::function<std::string()> run_name_fn;  // wins over the template; sees run_context()
   std::vector<std::function<void(const TaskRunInfo&, const State&)>> on_completion;
   std::vector<std::function<void(const TaskRunInfo&, const State&)>> on_failure;
+  std::vector<std::function<void(const TaskRunInfo&, const State&)>> on_running;  // each attempt
   std::optional<bool> log_prints;      // unset: inherit from the flow
   ResultOptions results;
   // How other processes of this program find the task (process pool, MPI).
@@ -155,6 +157,7 @@ class TaskRunCore : public Runnable {
   std::shared_ptr<FlowRunCore> flow_;        // null outside a flow
   std::shared_ptr<TaskRunner> runner_;
   std::string run_name_;
+  std::vector<std::string> scope_tags_;      // tags_scope tags at launch (empty: none; no allocation)
   std::vector<Upstream> upstreams_;          // set by launch(), read-only afterwards
   std::atomic<int> waiting_ = 1;             // unfinished upstreams + 1 until scheduled
   std::optional<std::stop_source> stop_;     // per-run, created for timeouts and cancellation
