@@ -4,7 +4,9 @@
 // file. Every program linking `baton` is linked with
 // --undefined=baton_default_wiring (src/baton/CMakeLists.txt, baton.pc), which
 // pulls this file out of the archive, so its initializer always runs.
+#include "client/http_client.h"
 #include "client/server_sink.h"
+#include "engine/artifacts.h"
 #include "engine/result_backend.h"
 #include "engine/runtime.h"
 #include "engine/settings.h"
@@ -13,6 +15,10 @@
 
 #include <baton/error.h>
 #include <baton/task_runner.h>
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
 
 namespace baton::detail {
 namespace {
@@ -34,6 +40,17 @@ bool wire_defaults() {
     auto store = store::SqliteRunStore::open();
     if (!store.ok()) throw Error(store.status().message());
     return std::move(store).value();
+  });
+  // Artifacts go to the server when there is one (one client, one request at a
+  // time: artifacts are few); a refusal is said on stderr and the run goes on.
+  engine::set_artifact_publisher([](const std::string& artifact_json) {
+    if (settings::api_url().empty()) return;
+    static std::mutex mutex;
+    static std::unique_ptr<client::HttpClient> http;
+    std::lock_guard lock(mutex);
+    if (!http) http = std::make_unique<client::HttpClient>(client::HttpClient::options_from_settings());
+    auto r = http->post_json("/artifacts", artifact_json);
+    if (!r.ok()) std::fprintf(stderr, "baton: artifact not recorded: %s\n", r.describe().c_str());
   });
   return true;
 }
