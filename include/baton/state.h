@@ -22,6 +22,7 @@ enum class StateType {
   Crashed,        // the process (or worker) running it died
   Cancelled,      // cancelled by a person or because its flow was
   NotReady,       // an upstream ended badly, so this run never started
+  AwaitingConcurrencySlot,  // waiting for a slot of a tag's concurrency limit (server)
 };
 
 std::string_view to_string(StateType type);

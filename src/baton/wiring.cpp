@@ -4,6 +4,7 @@
 // file. Every program linking `baton` is linked with
 // --undefined=baton_default_wiring (src/baton/CMakeLists.txt, baton.pc), which
 // pulls this file out of the archive, so its initializer always runs.
+#include "client/concurrency_slots.h"
 #include "client/http_client.h"
 #include "client/server_sink.h"
 #include "engine/artifacts.h"
@@ -35,6 +36,9 @@ bool wire_defaults() {
   // the program with status 2 by then).
   engine::set_run_store_factory([]() -> std::unique_ptr<engine::RunStoreSink> {
     if (!settings::api_url().empty()) {
+      // With a server, tasks' tags take its concurrency slots (none without one).
+      engine::set_concurrency_slots(
+          std::make_shared<client::ServerConcurrencySlots>(client::HttpClient::options_from_settings()));
       return std::make_unique<client::ServerSink>(client::ServerSink::options_from_settings());
     }
     auto store = store::SqliteRunStore::open();

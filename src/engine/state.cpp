@@ -12,7 +12,7 @@ namespace baton {
 
 namespace {
 
-constexpr std::array<std::pair<StateType, std::string_view>, 12> kStateNames{{
+constexpr std::array<std::pair<StateType, std::string_view>, 13> kStateNames{{
     {StateType::Scheduled, "Scheduled"},
     {StateType::Pending, "Pending"},
     {StateType::Running, "Running"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<StateType, std::string_view>, 12> kStateNames{{
     {StateType::Crashed, "Crashed"},
     {StateType::Cancelled, "Cancelled"},
     {StateType::NotReady, "NotReady"},
+    {StateType::AwaitingConcurrencySlot, "AwaitingConcurrencySlot"},
 }};
 
 bool iequals(std::string_view a, std::string_view b) {
