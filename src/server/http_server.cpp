@@ -10,7 +10,10 @@
 #include "server/api/routes.h"
 #include "server/api/stream_hub.h"
 #include "server/db/server_database.h"
+#include "server/services/notify_listener.h"
+#include "server/services/scheduler.h"
 #include "server/services/services.h"
+#include "server/services/work_model.h"
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -106,6 +109,7 @@ std::string path_regex(const std::string& path) {
 struct Server::Impl {
   ServerOptions options;
   std::unique_ptr<db::ServerDatabase> db;
+  std::unique_ptr<services::WorkModel> work;  // outlives the routes that use it
   api::StreamHub hub;
   std::unique_ptr<api::ApiContext> ctx;
   std::vector<api::Route> routes;
@@ -114,6 +118,8 @@ struct Server::Impl {
   httplib::Server http;
   int port = 0;
   std::unique_ptr<services::Services> services;
+  std::unique_ptr<services::Scheduler> scheduler;
+  std::unique_ptr<services::NotifyListener> listener;
 
   void respond_error(httplib::Response& res, int status, std::string_view message, std::string_view field = {}) {
     res.status = status;
@@ -144,8 +150,12 @@ struct Server::Impl {
       auto out = route.handler(r);
       res.status = out.status;
       res.set_content(std::move(out.body), out.content_type.c_str());
+    } catch (const db::Unprocessable& e) {
+      respond_error(res, 422, e.what(), e.field());
     } catch (const db::BadInput& e) {
       respond_error(res, 400, e.what(), e.field());
+    } catch (const db::TooLarge& e) {
+      respond_error(res, 413, e.what());
     } catch (const db::NotFound& e) {
       respond_error(res, 404, e.what(), "id");
     } catch (const db::Conflict& e) {
@@ -189,7 +199,8 @@ struct Server::Impl {
   }
 
   void install() {
-    ctx = std::make_unique<api::ApiContext>(api::ApiContext{*db, hub, openapi_document()});
+    work = std::make_unique<services::WorkModel>(*db);
+    ctx = std::make_unique<api::ApiContext>(api::ApiContext{*db, hub, openapi_document(), work.get()});
     routes = api::make_routes(*ctx);
     http.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(static_cast<std::size_t>(n)); };
     http.set_payload_max_length(options.max_body_bytes);
@@ -278,8 +289,11 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() {
   if (impl_) {
+    impl_->work->shutdown();
     impl_->hub.close();
     impl_->http.stop();
+    impl_->scheduler.reset();
+    impl_->listener.reset();
     impl_->services.reset();
   }
 }
@@ -327,11 +341,21 @@ void Server::run() {
   so.retention_every = impl_->options.retention_every;
   so.on_crashed = [this](const std::vector<RunId>& ids) { impl_->hub.publish_flow_runs(ids, *impl_->db); };
   impl_->services = std::make_unique<services::Services>(*impl_->db, std::move(so));
+  services::SchedulerOptions sched;
+  sched.schedule_every = impl_->options.schedule_every;
+  sched.check_every = impl_->options.lease_check_every;
+  sched.on_changed = [this](const std::vector<RunId>& ids) { impl_->hub.publish_flow_runs(ids, *impl_->db); };
+  impl_->scheduler = std::make_unique<services::Scheduler>(*impl_->work, std::move(sched));
+  impl_->scheduler->start();
+  impl_->listener = std::make_unique<services::NotifyListener>(*impl_->work);
   impl_->http.listen_after_bind();
+  impl_->scheduler.reset();
+  impl_->listener.reset();
   impl_->services.reset();
 }
 
 void Server::stop() {
+  impl_->work->shutdown();
   impl_->hub.close();
   impl_->http.stop();
 }

@@ -36,6 +36,10 @@ struct ServerOptions {
   // assumed for runs that never sent a heartbeat.
   std::chrono::milliseconds crash_check_every{std::chrono::seconds(5)};
   std::chrono::milliseconds default_heartbeat{std::chrono::seconds(10)};
+  // The scheduler: how often runs ahead are created for deployments' schedules,
+  // and how often Late runs and expired worker leases are looked for.
+  std::chrono::milliseconds schedule_every{std::chrono::seconds(10)};
+  std::chrono::milliseconds lease_check_every{std::chrono::seconds(1)};
   int threads = 64;  // HTTP worker threads (live streams hold one each)
   int max_connections = 16;  // database connections
 };

@@ -40,6 +40,17 @@ struct FlowRunRecord {
   std::optional<TimePoint> heartbeat;
   std::optional<TimePoint> cancel_requested;
   std::int64_t task_run_count = 0;
+  // Set by the server for runs a deployment created (issue 16); empty otherwise.
+  // state_label is a server-only state name ("Late") where `state` can only say
+  // Scheduled.
+  std::string state_label;
+  std::optional<std::string> deployment;
+  std::optional<std::string> work_pool;
+  std::optional<std::string> schedule;
+  std::optional<TimePoint> expected_start_time;
+  std::optional<std::string> worker;
+  std::optional<TimePoint> lease_expires;
+  std::int64_t run_count = 0;
 };
 
 struct TaskRunRecord {

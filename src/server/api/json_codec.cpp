@@ -104,6 +104,20 @@ json history_json(const std::vector<store::StateTransition>& history) {
   return out;
 }
 
+json history_json(std::string_view stored) {
+  // [[state, time_us, message?], ...]; entries it cannot read are skipped.
+  json in = json::parse(stored, nullptr, false);
+  json out = json::array();
+  if (!in.is_array()) return out;
+  for (const auto& e : in) {
+    if (!e.is_array() || e.size() < 2 || !e[0].is_string() || !e[1].is_number_integer()) continue;
+    json h = {{"state", e[0]}, {"time", format_time(e[1].get<std::int64_t>())}};
+    if (e.size() > 2 && e[2].is_string() && !e[2].get<std::string>().empty()) h["message"] = e[2];
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
 json to_json(const store::FlowRunRecord& r) {
   json j = {{"id", r.id.str()},
             {"parent_flow_run", opt_id(r.parent_flow_run)},
@@ -122,7 +136,15 @@ json to_json(const store::FlowRunRecord& r) {
             {"hostname", r.hostname},
             {"heartbeat", opt_time(r.heartbeat)},
             {"cancel_requested", opt_time(r.cancel_requested)},
-            {"task_run_count", r.task_run_count}};
+            {"task_run_count", r.task_run_count},
+            {"deployment", r.deployment ? json(*r.deployment) : json(nullptr)},
+            {"work_pool", r.work_pool ? json(*r.work_pool) : json(nullptr)},
+            {"schedule", r.schedule ? json(*r.schedule) : json(nullptr)},
+            {"expected_start_time", opt_time(r.expected_start_time)},
+            {"worker", r.worker ? json(*r.worker) : json(nullptr)},
+            {"lease_expires", opt_time(r.lease_expires)},
+            {"run_count", r.run_count}};
+  if (!r.state_label.empty()) j["state"] = r.state_label;
   auto d = duration_seconds(r.start_time, r.end_time);
   j["duration_seconds"] = d ? json(*d) : json(nullptr);
   return j;
@@ -130,7 +152,7 @@ json to_json(const store::FlowRunRecord& r) {
 
 json to_json(const db::FlowRunDetail& d) {
   json j = to_json(d.run);
-  j["history"] = history_json(d.run.history);
+  j["history"] = d.history_text.empty() ? history_json(d.run.history) : history_json(d.history_text);
   j["task_run_counts"] = d.task_run_counts;
   return j;
 }

@@ -26,6 +26,8 @@ nlohmann::json to_json(const store::EdgeRecord& e);
 nlohmann::json to_json(const db::Graph& g);
 nlohmann::json to_json(const db::Stats& s);
 nlohmann::json history_json(const std::vector<store::StateTransition>& history);
+// A history column as stored ([[state, time_us, message?], ...]), state names as written.
+nlohmann::json history_json(std::string_view stored);
 
 // {"error": {"status": N, "message": "...", "field": "..."}}
 std::string error_body(int status, std::string_view message, std::string_view field = {});

@@ -1,5 +1,6 @@
 #include "server/api/routes.h"
 
+#include "server/api/deploy_routes.h"
 #include "server/api/json_codec.h"
 #include "server/db/migrations.h"
 #include "store/event_json.h"
@@ -282,6 +283,8 @@ std::vector<Route> make_routes(ApiContext& ctx) {
   // Served by the shell from the hub (a long-lived response); registered here
   // so the route table is the whole API.
   routes.push_back({"GET", "/stream", {"flow_run"}, nullptr, true});
+
+  if (ctx.work) add_deploy_routes(routes, ctx);
 
   return routes;
 }

@@ -4,6 +4,7 @@
 // shell (http_server.cpp) turns exceptions into the JSON error bodies.
 #include "server/api/stream_hub.h"
 #include "server/db/server_database.h"
+#include "server/services/work_model.h"
 
 #include <functional>
 #include <map>
@@ -38,6 +39,7 @@ struct ApiContext {
   db::ServerDatabase& db;
   StreamHub& hub;
   std::string_view openapi;  // the document served at /api/openapi.json
+  services::WorkModel* work = nullptr;  // deployments, work pools, limits, artifacts
 };
 
 std::vector<Route> make_routes(ApiContext& ctx);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <string>
 #include <string_view>
 
 namespace baton::server::db {
@@ -236,11 +237,148 @@ INSERT INTO task_group_times (flow_run, task_name, start_time, end_time)
 )sql";
 constexpr Migration kMigration3{kGroupCounts, kGroupCounts};
 
-constexpr std::array<Migration, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
+
+// Deployments, schedules, work pools, workers, concurrency limits and artifacts
+// (issue 16). Flow runs created by a deployment carry its name, pool, schedule
+// and expected start time; the unique index on (schedule, expected_start_time)
+// makes scheduled-run creation idempotent (INSERT ... ON CONFLICT DO NOTHING),
+// also with several servers on one PostgreSQL. NULLs are distinct in both
+// databases, so runs created by hand or by an engine are not constrained.
+// due_time is when a run may be claimed: its expected start time, or later for
+// a retry (which keeps its expected start time, and so its unique key).
+constexpr std::string_view kDeploymentsCommon = R"sql(
+ALTER TABLE flow_runs ADD COLUMN deployment TEXT;
+ALTER TABLE flow_runs ADD COLUMN work_pool TEXT;
+ALTER TABLE flow_runs ADD COLUMN schedule TEXT;
+ALTER TABLE flow_runs ADD COLUMN expected_start_time BIGINT;
+ALTER TABLE flow_runs ADD COLUMN due_time BIGINT;
+ALTER TABLE flow_runs ADD COLUMN worker TEXT;
+ALTER TABLE flow_runs ADD COLUMN lease_expires BIGINT;
+ALTER TABLE flow_runs ADD COLUMN run_count BIGINT NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX flow_runs_one_per_schedule_time ON flow_runs(schedule, expected_start_time);
+CREATE INDEX flow_runs_due ON flow_runs(work_pool, due_time) WHERE state IN ('Scheduled', 'Late');
+CREATE INDEX flow_runs_scheduled ON flow_runs(due_time) WHERE state = 'Scheduled';
+CREATE INDEX flow_runs_by_deployment ON flow_runs(deployment, expected_start_time);
+CREATE INDEX flow_runs_leased ON flow_runs(lease_expires) WHERE worker IS NOT NULL;
+CREATE TABLE work_pools (
+  name TEXT PRIMARY KEY,
+  description TEXT NOT NULL DEFAULT '',
+  concurrency_limit BIGINT,
+  paused INTEGER NOT NULL DEFAULT 0,
+  created BIGINT NOT NULL
+);
+CREATE TABLE deployments (
+  name TEXT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  flow_name TEXT NOT NULL,
+  command TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  parameters TEXT NOT NULL DEFAULT '{}',
+  parameter_specs TEXT NOT NULL DEFAULT '[]',
+  tags TEXT NOT NULL DEFAULT '[]',
+  work_pool TEXT NOT NULL,
+  paused INTEGER NOT NULL DEFAULT 0,
+  retries BIGINT NOT NULL DEFAULT 0,
+  retry_delay_us BIGINT NOT NULL DEFAULT 0,
+  concurrency_limit BIGINT,
+  created BIGINT NOT NULL,
+  updated BIGINT NOT NULL
+);
+CREATE INDEX deployments_by_pool ON deployments(work_pool, name);
+CREATE TABLE deployment_schedules (
+  id TEXT PRIMARY KEY,
+  deployment TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  expression TEXT NOT NULL,
+  timezone TEXT NOT NULL,
+  anchor BIGINT,
+  active INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX deployment_schedules_by_deployment ON deployment_schedules(deployment, position);
+CREATE TABLE workers (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT '',
+  work_pool TEXT NOT NULL,
+  hostname TEXT NOT NULL DEFAULT '',
+  pid BIGINT NOT NULL DEFAULT 0,
+  run_limit BIGINT,
+  last_heartbeat BIGINT NOT NULL,
+  lease_us BIGINT NOT NULL
+);
+CREATE INDEX workers_by_pool ON workers(work_pool, last_heartbeat);
+CREATE TABLE concurrency_limits (
+  tag TEXT PRIMARY KEY,
+  slots BIGINT NOT NULL,
+  created BIGINT NOT NULL
+);
+CREATE TABLE concurrency_leases (
+  lease_id TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  expires BIGINT NOT NULL,
+  PRIMARY KEY (lease_id, tag)
+);
+CREATE INDEX concurrency_leases_by_tag ON concurrency_leases(tag, expires);
+)sql";
+constexpr std::string_view kArtifactsSqlite = R"sql(
+CREATE TABLE artifacts (
+  key INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  artifact_key TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  flow_run TEXT,
+  task_run TEXT,
+  created BIGINT NOT NULL,
+  UNIQUE (artifact_key, version)
+);
+CREATE INDEX artifacts_by_flow_run ON artifacts(flow_run, key);
+CREATE INDEX artifacts_by_task_run ON artifacts(task_run, key);
+)sql";
+constexpr std::string_view kArtifactsPostgres = R"sql(
+CREATE TABLE artifacts (
+  key BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  artifact_key TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  flow_run TEXT,
+  task_run TEXT,
+  created BIGINT NOT NULL,
+  UNIQUE (artifact_key, version)
+);
+CREATE INDEX artifacts_by_flow_run ON artifacts(flow_run, key);
+CREATE INDEX artifacts_by_task_run ON artifacts(task_run, key);
+)sql";
+
+// The two dialects differ only in the artifacts table's key column; the
+// migration runs both halves in its one transaction.
+struct MigrationPair {
+  std::string sqlite;
+  std::string postgres;
+};
+const MigrationPair& deployments_migration() {
+  static const MigrationPair m{std::string(kDeploymentsCommon) + std::string(kArtifactsSqlite),
+                               std::string(kDeploymentsCommon) + std::string(kArtifactsPostgres)};
+  return m;
+}
+
+const std::array<Migration, 4>& migrations() {
+  static const std::array<Migration, 4> all = {
+      kMigration1, kMigration2, kMigration3,
+      Migration{deployments_migration().sqlite, deployments_migration().postgres}};
+  return all;
+}
+
 
 }  // namespace
 
-int latest_schema_version() { return static_cast<int>(kMigrations.size()); }
+int latest_schema_version() { return static_cast<int>(migrations().size()); }
 
 int current_schema_version(Connection& c) {
   auto exists = c.dialect() == Dialect::Sqlite
@@ -268,7 +406,7 @@ void migrate(Connection& c) {
                     false);
     }
     if (version >= target) continue;
-    const Migration& m = kMigrations[static_cast<std::size_t>(target - 1)];
+    const Migration& m = migrations()[static_cast<std::size_t>(target - 1)];
     c.exec_script(c.dialect() == Dialect::Sqlite ? m.sqlite : m.postgres);
     c.query("DELETE FROM baton_schema");
     const SqlValue v = std::int64_t{target};

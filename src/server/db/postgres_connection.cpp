@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 
 #include <cstring>
+#include <poll.h>
 #include <unordered_map>
 
 namespace baton::server::db {
@@ -110,6 +111,30 @@ class PostgresConnection final : public Connection {
     PQclear(PQexec(c_, "ROLLBACK"));
   }
   bool healthy() override { return PQstatus(c_) == CONNECTION_OK; }
+
+  std::vector<std::string> wait_notifications(std::chrono::milliseconds timeout) override {
+    std::vector<std::string> out;
+    auto drain = [&] {
+      while (PGnotify* n = PQnotifies(c_)) {
+        out.emplace_back(n->relname);
+        PQfreemem(n);
+      }
+    };
+    drain();
+    if (!out.empty()) return out;
+    pollfd fd{PQsocket(c_), POLLIN, 0};
+    if (fd.fd < 0) throw DbError(fmt::format("{}: the connection is closed", name_), true);
+    const int ready = ::poll(&fd, 1, static_cast<int>(timeout.count()));
+    if (ready > 0) {
+      if (PQconsumeInput(c_) != 1) {
+        std::string msg = PQerrorMessage(c_);
+        while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+        throw DbError(fmt::format("{}: {}", name_, msg), true);
+      }
+      drain();
+    }
+    return out;
+  }
 
   bool copy_rows(std::string_view table_and_columns, int cols, const std::vector<SqlValue>& values) override {
     if (values.empty()) return true;

@@ -101,7 +101,8 @@ void in_chunks(const std::vector<RunId>& ids, F&& f) {
 
 constexpr std::string_view kFlowColumns =
     "id, parent_flow_run, flow_name, run_name, parameters, tags, version, created, state, state_time, state_message, "
-    "start_time, end_time, history, pid, process_started, hostname, heartbeat, cancel_requested, task_run_count, key";
+    "start_time, end_time, history, pid, process_started, hostname, heartbeat, cancel_requested, task_run_count, key, "
+    "deployment, work_pool, schedule, expected_start_time, worker, lease_expires, run_count";
 
 store::FlowRunRecord flow_from(const SqlRows& r, std::size_t i) {
   store::FlowRunRecord f;
@@ -125,6 +126,17 @@ store::FlowRunRecord flow_from(const SqlRows& r, std::size_t i) {
   f.heartbeat = opt_time(r, i, 17);
   f.cancel_requested = opt_time(r, i, 18);
   f.task_run_count = r.int64(i, 19);
+  if (r.text(i, 8) == "Late") {
+    f.state = StateType::Scheduled;
+    f.state_label = "Late";
+  }
+  f.deployment = r.at(i, 21);
+  f.work_pool = r.at(i, 22);
+  f.schedule = r.at(i, 23);
+  f.expected_start_time = opt_time(r, i, 24);
+  f.worker = r.at(i, 25);
+  f.lease_expires = opt_time(r, i, 26);
+  f.run_count = r.int64(i, 27);
   return f;
 }
 
@@ -383,6 +395,17 @@ void ServerDatabase::writer_loop() {
   }
 }
 
+void ServerDatabase::run_read(const std::function<void(Connection&)>& f) {
+  read([&](Connection& c) {
+    f(c);
+    return 0;
+  });
+}
+
+void ServerDatabase::run_write(std::function<void(Connection&)> f) { write(std::move(f)); }
+
+std::unique_ptr<Connection> ServerDatabase::connect_new() { return factory_->connect(); }
+
 int ServerDatabase::schema_version() {
   return read([](Connection& c) { return current_schema_version(c); });
 }
@@ -483,6 +506,32 @@ struct GroupDeltas {
 };
 
 }  // namespace
+
+void crash_open_task_runs(Connection& c, const std::string& id, const std::string& task_reason, std::int64_t now_us) {
+  std::string task_transition;
+  store::append_transition_json(task_transition, StateType::Crashed, now_us, task_reason);
+  const SqlValue fid = id;
+  auto open_tasks = c.query(
+      "SELECT task_name, state, count(*) FROM task_runs WHERE flow_run = ? AND end_time IS NULL "
+      "GROUP BY task_name, state",
+      std::span(&fid, 1));
+  if (open_tasks.empty()) return;
+  GroupDeltas groups;
+  for (std::size_t k = 0; k < open_tasks.size(); ++k) {
+    const auto n = open_tasks.int64(k, 2);
+    groups.count(id, open_tasks.text(k, 0), state_of(open_tasks.text(k, 1)), -n);
+    groups.count(id, open_tasks.text(k, 0), StateType::Crashed, n);
+    groups.time(id, open_tasks.text(k, 0), std::nullopt, now_us);
+  }
+  groups.apply(c);
+  const std::vector<SqlValue> tp = {now_us, task_reason, now_us, task_transition, id};
+  c.query(
+      "UPDATE task_runs SET state = 'Crashed', state_time = ?, state_message = ?, end_time = ?, "
+      "history = substr(history, 1, length(history) - 1) || CASE WHEN history = '[]' THEN '' ELSE ',' END || ? "
+      "|| ']' WHERE flow_run = ? AND end_time IS NULL",
+      tp);
+}
+
 
 namespace {
 constexpr std::int64_t kDayUs = 86'400'000'000;
@@ -859,7 +908,10 @@ std::vector<RunId> ServerDatabase::mark_crashed(std::int64_t now_us, std::chrono
     const SqlValue p[] = {static_cast<std::int64_t>(default_interval.count()), now_us};
     auto r = c.query(
         "SELECT id, coalesce(heartbeat, created), coalesce(heartbeat_every, ?) FROM flow_runs "
-        "WHERE end_time IS NULL AND coalesce(heartbeat, created) + 3 * coalesce(heartbeat_every, ?) < ?",
+        "WHERE end_time IS NULL AND coalesce(heartbeat, created) + 3 * coalesce(heartbeat_every, ?) < ? "
+        // Scheduled runs wait for their time and a worker; a claimed run is
+        // watched through its worker's lease (work_queue.cpp).
+        "AND state NOT IN ('Scheduled', 'Late') AND worker IS NULL",
         std::vector<SqlValue>{p[0], p[0], p[1]});
     for (std::size_t i = 0; i < r.size(); ++i) {
       const std::string id = r.text(i, 0);
@@ -878,28 +930,7 @@ std::vector<RunId> ServerDatabase::mark_crashed(std::int64_t now_us, std::chrono
           fp);
       if (changed.changes == 0) continue;  // it reported meanwhile
       marked.push_back(parse_id(std::optional<std::string>(id)));
-      const std::string task_reason = "its flow run crashed: " + reason;
-      std::string task_transition;
-      store::append_transition_json(task_transition, StateType::Crashed, now_us, task_reason);
-      const SqlValue fid = id;
-      auto open_tasks = c.query(
-          "SELECT task_name, state, count(*) FROM task_runs WHERE flow_run = ? AND end_time IS NULL "
-          "GROUP BY task_name, state",
-          std::span(&fid, 1));
-      GroupDeltas groups;
-      for (std::size_t k = 0; k < open_tasks.size(); ++k) {
-        const auto n = open_tasks.int64(k, 2);
-        groups.count(id, open_tasks.text(k, 0), state_of(open_tasks.text(k, 1)), -n);
-        groups.count(id, open_tasks.text(k, 0), StateType::Crashed, n);
-        groups.time(id, open_tasks.text(k, 0), std::nullopt, now_us);
-      }
-      groups.apply(c);
-      const std::vector<SqlValue> tp = {now_us, task_reason, now_us, task_transition, id};
-      c.query(
-          "UPDATE task_runs SET state = 'Crashed', state_time = ?, state_message = ?, end_time = ?, "
-          "history = substr(history, 1, length(history) - 1) || CASE WHEN history = '[]' THEN '' ELSE ',' END || ? "
-          "|| ']' WHERE flow_run = ? AND end_time IS NULL",
-          tp);
+      crash_open_task_runs(c, id, "its flow run crashed: " + reason, now_us);
     }
   });
   return marked;
@@ -1071,6 +1102,7 @@ FlowRunDetail ServerDatabase::read_flow_run(std::string_view id_or_prefix) {
     if (r.empty()) throw NotFound(fmt::format("no flow run with id '{}'", id_or_prefix));
     FlowRunDetail d;
     d.run = flow_from(r, 0);
+    d.history_text = r.text(0, 13);
     auto counts = c.query("SELECT state, sum(n) FROM task_group_counts WHERE flow_run = ? GROUP BY state",
                           std::span(&p, 1));
     for (std::size_t i = 0; i < counts.size(); ++i) {

@@ -43,6 +43,19 @@ class BadInput : public std::runtime_error {
   std::string field_;
 };
 
+// Well-formed but invalid (an unknown cron field, a parameter of the wrong
+// type): 422 naming the field.
+class Unprocessable : public BadInput {
+ public:
+  using BadInput::BadInput;
+};
+
+// A body part over its documented cap (an artifact over 1 MiB): 413.
+class TooLarge : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class NotFound : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -88,6 +101,9 @@ struct LogFilter {
 
 struct FlowRunDetail {
   store::FlowRunRecord run;
+  // The history column as stored: it may hold server-only states (Late) that
+  // run.history, parsed into StateType, leaves out.
+  std::string history_text;
   std::map<std::string, std::int64_t> task_run_counts;  // by latest state
 };
 
@@ -211,6 +227,15 @@ class ServerDatabase {
   RunId resolve_flow_run(std::string_view id_or_prefix);
   RunId resolve_task_run(std::string_view id_or_prefix);
 
+  // ---- hooks for the stores beside this file (deployment_store.cpp,
+  // work_queue.cpp, concurrency_store.cpp, artifact_store.cpp)
+  // `f` on a pooled read connection (retried once on a stale one).
+  void run_read(const std::function<void(Connection&)>& f);
+  // `f` in a write transaction (the writer thread on SQLite).
+  void run_write(std::function<void(Connection&)> f);
+  // A new connection of its own (PostgreSQL LISTEN).
+  std::unique_ptr<Connection> connect_new();
+
  private:
   class Lease;
   std::unique_ptr<Connection> acquire();
@@ -248,6 +273,10 @@ class ServerDatabase {
   std::unique_ptr<Connection> writer_conn_;
   std::thread writer_;
 };
+
+// Inside a write: the task runs of flow run `id` that are not final become
+// Crashed with `reason` (their group counts moved with them).
+void crash_open_task_runs(Connection& c, const std::string& id, const std::string& reason, std::int64_t now_us);
 
 // `baton server database upgrade`: migrates and returns the version reached.
 int upgrade_database(const std::string& database);

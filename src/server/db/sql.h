@@ -6,6 +6,7 @@
 // dialect only where the two really differ (migrations, upserts, row locks).
 //
 // Thread safety: a connection belongs to one thread at a time.
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -69,6 +70,11 @@ class Connection {
   }
   // False when the connection is known to be broken (PostgreSQL restarted).
   virtual bool healthy() = 0;
+  // PostgreSQL: waits up to `timeout` for NOTIFYs on the channels this
+  // connection LISTENs to and returns their channel names (empty on timeout).
+  // Throws DbError (unavailable) when the connection is lost. Other databases
+  // have no notifications: returns empty at once.
+  virtual std::vector<std::string> wait_notifications(std::chrono::milliseconds /*timeout*/) { return {}; }
 };
 
 // Opens connections to one database. Throws DbError (unavailable when the
