@@ -53,6 +53,7 @@ class WorkerTest : public ::testing::TestWithParam<Db> {
   }
 
   void start_server(int port = 0) {
+    std::filesystem::create_directories(dir_.str() + "/server");
     server_ = std::make_unique<ServerProcess>(dir_.str() + "/server", server_env_, port);
   }
 
