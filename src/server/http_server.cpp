@@ -230,6 +230,10 @@ struct Server::Impl {
       auto handler = [this, &route](const httplib::Request& req, httplib::Response& res) { dispatch(route, req, res); };
       if (route.method == "GET") {
         http.Get(pattern, handler);
+      } else if (route.method == "PUT") {
+        http.Put(pattern, handler);
+      } else if (route.method == "DELETE") {
+        http.Delete(pattern, handler);
       } else {
         http.Post(pattern, handler);
       }

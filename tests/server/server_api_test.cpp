@@ -54,7 +54,7 @@ TEST_P(ServerTest, EveryRouteAnswersWithTheDocumentedShape) {
   const Reply ready = get(*c, "/api/ready");
   EXPECT_EQ(ready.status, 200);
   EXPECT_EQ(ready.body["database"], GetParam() == Backend::Sqlite ? "sqlite" : "postgresql");
-  EXPECT_EQ(ready.body["schema_version"], 3);
+  EXPECT_EQ(ready.body["schema_version"], 4);
 
   const RunId flow = RunId::random();
   auto events = flow_with_tasks(flow, 4, kT0);

@@ -40,7 +40,7 @@ TEST(ServerStart, DatabaseUpgradeMigratesAndReportsTheVersion) {
   auto out = baton::testing::run({BATON_CLI_PATH, "server", "database", "upgrade"}, {{"BATON_HOME", dir.str()},
                                                                                      {"BATON_DATABASE", ""}});
   EXPECT_EQ(out.exit_code, 0) << out.err;
-  EXPECT_NE(out.out.find("server.db: schema version 3"), std::string::npos) << out.out;
+  EXPECT_NE(out.out.find("server.db: schema version 4"), std::string::npos) << out.out;
 }
 
 TEST_P(ServerFaultTest, SigtermStopsTheServerCleanlyAfterAnsweringWhatItAccepted) {

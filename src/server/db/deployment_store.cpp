@@ -475,6 +475,12 @@ store::FlowRunRecord DeploymentStore::retry(std::string_view id_or_prefix, std::
       throw Conflict(fmt::format("flow run {} is not final (it is {}); only a run that ended can be retried", id.str(),
                                  r.text(0, 2)));
     }
+    const SqlValue dep = r.text(0, 0);
+    if (c.query("SELECT 1 FROM deployments WHERE name = ?", std::span(&dep, 1)).empty()) {
+      throw Conflict(fmt::format("flow run {} was created by deployment '{}', which has been deleted; nothing can "
+                                 "start it again",
+                                 id.str(), r.text(0, 0)));
+    }
     pool = r.text(0, 3);
     const std::string message = fmt::format("retry requested: attempt {}", r.int64(0, 4) + 1);
     const std::vector<SqlValue> u = {now_us, message, util::transition(StateType::Scheduled, now_us, message), now_us,

@@ -676,6 +676,40 @@ IngestOutcome ServerDatabase::ingest(const store::IngestBatch& batch, bool colle
           batch.events[i]);
     }
 
+    // Flow runs a deployment created before their engine started (a worker ran
+    // the program with the run's id): the engine adopts the row, and its events
+    // update it like those of a run created earlier, without the Pending that
+    // creation implies.
+    {
+      std::vector<RunId> fresh;
+      for (const RunId& id : flows.order) {
+        if (flows.map[id].created_here) fresh.push_back(id);
+      }
+      std::vector<SqlValue> adopted;
+      in_chunks(fresh, [&](const std::string& list, std::vector<SqlValue>& values) {
+        auto r = c.query("SELECT id FROM flow_runs WHERE id IN " + list, values);
+        for (std::size_t i = 0; i < r.size(); ++i) {
+          const RunId id = parse_id(r.at(i, 0));
+          RunChange& ch = flows.map[id];
+          const auto& e = *ch.flow_created;
+          std::string implied;
+          store::append_transition_json(implied, StateType::Pending, to_micros(e.created), {});
+          if (ch.history.starts_with(implied)) {
+            ch.history.erase(0, implied.size());
+            if (!ch.history.empty() && ch.history.front() == ',') ch.history.erase(0, 1);
+          }
+          ch.created_here = false;
+          ch.changed = !ch.history.empty();
+          adopted.insert(adopted.end(), {id.str(), e.pid, static_cast<std::int64_t>(e.process_started), e.hostname,
+                                         now_us});
+        }
+      });
+      multi_row(c, "WITH u (u_id, u_pid, u_started, u_host, u_beat) AS (VALUES ",
+                ") UPDATE flow_runs SET pid = CAST(u_pid AS BIGINT), process_started = CAST(u_started AS BIGINT), "
+                "hostname = u_host, heartbeat = CAST(u_beat AS BIGINT) FROM u WHERE flow_runs.id = u_id",
+                5, adopted);
+    }
+
     // New flow runs, whole.
     std::vector<SqlValue> rows;
     for (const RunId& id : flows.order) {
@@ -1091,6 +1125,26 @@ store::FlowRunRecord ServerDatabase::read_flow_run_summary(const RunId& id) {
     auto r = c.query(fmt::format("SELECT {} FROM flow_runs WHERE id = ?", kFlowColumns), std::span(&p, 1));
     if (r.empty()) throw NotFound(fmt::format("no flow run with id '{}'", id.str()));
     return flow_from(r, 0);
+  });
+}
+
+std::vector<store::FlowRunRecord> ServerDatabase::read_flow_run_summaries(const std::vector<RunId>& ids) {
+  return read([&](Connection& c) {
+    std::unordered_map<RunId, store::FlowRunRecord> found;
+    in_chunks(ids, [&](const std::string& list, std::vector<SqlValue>& values) {
+      auto r = c.query(fmt::format("SELECT {} FROM flow_runs WHERE id IN {}", kFlowColumns, list), values);
+      for (std::size_t i = 0; i < r.size(); ++i) {
+        auto f = flow_from(r, i);
+        found.emplace(f.id, std::move(f));
+      }
+    });
+    std::vector<store::FlowRunRecord> out;
+    out.reserve(ids.size());
+    for (const auto& id : ids) {
+      auto it = found.find(id);
+      if (it != found.end()) out.push_back(std::move(it->second));
+    }
+    return out;
   });
 }
 

@@ -215,6 +215,8 @@ class ServerDatabase {
                        const std::optional<std::string>& flow);
   FlowRunDetail read_flow_run(std::string_view id_or_prefix);
   store::FlowRunRecord read_flow_run_summary(const RunId& id);
+  // Those of `ids` that exist, in the order of `ids`.
+  std::vector<store::FlowRunRecord> read_flow_run_summaries(const std::vector<RunId>& ids);
   Page<store::TaskRunRecord> list_task_runs(std::string_view flow_run, const TaskRunFilter& filter);
   Graph flow_run_graph(std::string_view flow_run, int limit, const std::optional<std::string>& cursor);
   Page<store::LogRecord> flow_run_logs(std::string_view flow_run, const LogFilter& filter);

@@ -155,7 +155,10 @@ std::vector<ClaimedRun> WorkQueue::claim(const std::string& pool, const WorkerIn
                            (pg ? " FOR UPDATE SKIP LOCKED" : ""),
                        q);
     if (due.empty()) return;
-    // Deployment limits: lock those deployments' rows, then count.
+    // Deployment limits: count each limited deployment's running runs under a
+    // lock of its own (PostgreSQL: an advisory lock, taken in name order, not the
+    // deployment's row, which an update holds while it deletes runs a claimer may
+    // have locked: that would be a deadlock).
     std::set<std::string> deployments;
     for (std::size_t i = 0; i < due.size(); ++i) {
       if (due.at(i, 1)) deployments.insert(*due.at(i, 1));
@@ -164,10 +167,14 @@ std::vector<ClaimedRun> WorkQueue::claim(const std::string& pool, const WorkerIn
     if (!deployments.empty()) {
       std::vector<SqlValue> names(deployments.begin(), deployments.end());
       auto lim = c.query("SELECT name, concurrency_limit FROM deployments WHERE concurrency_limit IS NOT NULL AND name IN " +
-                             util::in_list(names.size()) + " ORDER BY name" + (pg ? " FOR UPDATE" : ""),
+                             util::in_list(names.size()) + " ORDER BY name",
                          names);
       for (std::size_t i = 0; i < lim.size(); ++i) {
         const SqlValue d = lim.text(i, 0);
+        if (pg) {
+          const SqlValue key = "baton-deployment:" + lim.text(i, 0);
+          c.query("SELECT pg_advisory_xact_lock(hashtext(?))", std::span(&key, 1));
+        }
         const auto running = c.query("SELECT count(*) FROM flow_runs WHERE deployment = ? AND worker IS NOT NULL "
                                      "AND end_time IS NULL",
                                      std::span(&d, 1))
@@ -198,9 +205,11 @@ std::vector<ClaimedRun> WorkQueue::claim(const std::string& pool, const WorkerIn
             u);
   });
   std::vector<ClaimedRun> out;
-  for (const auto& id : ids) {
+  std::vector<RunId> run_ids;
+  for (const auto& id : ids) run_ids.push_back(*RunId::parse(id));
+  for (auto& run : db_.read_flow_run_summaries(run_ids)) {
     ClaimedRun cr;
-    cr.run = db_.read_flow_run_summary(*RunId::parse(id));
+    cr.run = std::move(run);
     auto it = cr.run.deployment ? commands.find(*cr.run.deployment) : commands.end();
     cr.command_json = it == commands.end() ? "[]" : it->second;
     out.push_back(std::move(cr));
@@ -282,7 +291,7 @@ store::FlowRunRecord WorkQueue::release(std::string_view id_or_prefix, const std
     const std::vector<SqlValue> p = {now_us, message, util::transition(StateType::Scheduled, now_us, message),
                                      id.str()};
     c.query(fmt::format("UPDATE flow_runs SET state = 'Scheduled', state_time = ?, state_message = ?, {}, "
-                        "worker = NULL, lease_expires = NULL, run_count = run_count WHERE id = ?",
+                        "worker = NULL, lease_expires = NULL WHERE id = ?",
                         util::kAppendHistory),
             p);
     util::notify_channel(c, util::kRunsChannel, pool);
