@@ -31,9 +31,10 @@ bool acquire_slots(const RunId& holder, const std::vector<std::string>& tags, co
   }
   if (!slots) return true;
   bool waiting = false;
-  // Short long-polls (1 s) so a cancelled flow stops waiting promptly.
+  // First a try without waiting, so a run that has to wait says so before it
+  // does; then long polls of 1 s, so a cancelled flow stops waiting promptly.
   while (!stop.stop_requested()) {
-    auto g = slots->acquire(tags, holder.str(), std::chrono::milliseconds(1000));
+    auto g = slots->acquire(tags, holder.str(), std::chrono::milliseconds(waiting ? 1000 : 0));
     if (g.granted) {
       out = SlotHold(slots, g.lease_id);
       return true;

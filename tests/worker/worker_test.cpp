@@ -54,6 +54,8 @@ class WorkerTest : public ::testing::TestWithParam<Db> {
 
   void start_server(int port = 0) {
     std::filesystem::create_directories(dir_.str() + "/server");
+    // The fixture reads the address from the log: a restart starts a fresh one.
+    std::filesystem::remove(dir_.str() + "/server/server.log");
     server_ = std::make_unique<ServerProcess>(dir_.str() + "/server", server_env_, port);
   }
 
@@ -67,10 +69,10 @@ class WorkerTest : public ::testing::TestWithParam<Db> {
   }
 
   // `baton worker start` in the background, its output in a file.
-  std::unique_ptr<Background> start_worker(const std::string& name, int limit = 4) {
+  std::unique_ptr<Background> start_worker(const std::string& name, int limit = 4, double heartbeat_seconds = 0.5) {
     const std::string log = dir_.str() + "/" + name + ".log";
     const std::string cmd = std::string("exec '") + BATON_CLI_PATH + "' worker start --pool p --name " + name +
-                            " --limit " + std::to_string(limit) + " --heartbeat-seconds 0.5 >>'" + log + "' 2>&1";
+                            " --limit " + std::to_string(limit) + " --heartbeat-seconds " + std::to_string(heartbeat_seconds) + " >>'" + log + "' 2>&1";
     return std::make_unique<Background>(std::vector<std::string>{"/bin/sh", "-c", cmd}, cli_env());
   }
 
@@ -200,7 +202,8 @@ TEST_P(WorkerTest, AWorkerReconnectsAfterTheServerRestartsAndNoRunStartsTwice) {
   create_pool();
   deploy("restart", {"--param", "sleep_ms=3000", "--param", "naps=1"});
   const std::string id = run_deployment("restart");
-  auto worker = start_worker("wr");
+  // Leases (3 heartbeats, 6 s) outlast the server's restart.
+  auto worker = start_worker("wr", 4, 2.0);
   ASSERT_TRUE(eventually([&] { return flow_run(id).value("state", "") == "Running"; }, 30s)) << worker_log("wr");
   const int port = server_->port();
   server_->stop();
