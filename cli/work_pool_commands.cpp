@@ -2,6 +2,7 @@
 #include "api_client.h"
 #include "cli_output.h"
 #include "commands.h"
+#include "engine/settings.h"
 #include "worker/worker.h"
 
 #include <fmt/format.h>
@@ -71,6 +72,7 @@ void worker_start(const std::string& pool, int limit, const std::string& name, d
   o.pool = pool;
   o.limit = limit;
   o.name = name;
+  o.spool_dir = settings::spool_dir().string();
   o.heartbeat_interval = std::chrono::milliseconds(static_cast<long long>(heartbeat_seconds * 1000));
   // The pool must exist: say so now rather than on the first claim.
   api_call("GET", "/work-pools/" + url_part(pool));

@@ -3,6 +3,8 @@
 
 #include "worker/child_process.h"
 
+#include "client/spool.h"
+
 #include <baton/run_id.h>
 
 #include <fmt/format.h>
@@ -272,6 +274,7 @@ void Worker::supervise(std::shared_ptr<Run> run) {
     say(fmt::format("worker {}: run {}: {}", options_.name, run->id, message));
   }
   post_logs(*run, http, true);
+  deliver_spools(http);
   report_exit(*run, http, exit_code, term_signal, message);
   run->finished = true;
   changed_.notify_all();
@@ -301,6 +304,30 @@ void Worker::post_logs(Run& run, client::HttpClient& http, bool final) {
     }
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5'000));
+  }
+}
+
+void Worker::deliver_spools(client::HttpClient& http) {
+  if (options_.spool_dir.empty()) return;
+  const auto give_up = Clock::now() + options_.stop_grace;
+  for (const auto& path : client::SpoolFile::list(options_.spool_dir)) {
+    auto claimed = client::SpoolFile::claim(path);
+    if (!claimed.ok() || *claimed == nullptr) continue;  // a live engine's own, or taken by another
+    auto& spool = **claimed;
+    auto backoff = std::chrono::milliseconds(100);
+    for (;;) {
+      auto record = spool.peek();
+      if (!record.ok() || !*record) break;
+      auto r = http.post_json("/events", **record, /*gzip=*/true);
+      if (r.ok() || (!r.unavailable() && !r.unauthorized())) {
+        spool.advance();  // applied (idempotently), or refused for good
+        continue;
+      }
+      if (stopping() && Clock::now() > give_up) return;
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5'000));
+    }
+    if (spool.drained()) spool.remove();
   }
 }
 

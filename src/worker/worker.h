@@ -38,6 +38,10 @@ struct WorkerOptions {
   std::chrono::milliseconds cancel_grace{10'000};  // SIGTERM → SIGKILL for a cancelled run
   std::chrono::milliseconds stop_grace{30'000};    // on request_stop, for running children
   bool quiet = false;                // no progress lines on stdout
+  // The engines' spool directory ($BATON_HOME/spool): a program that ended while
+  // the server was away left its last events there; the worker sends them
+  // before it reports the exit, so the run's own final state is not lost.
+  std::string spool_dir;
 };
 
 class Worker {
@@ -61,6 +65,7 @@ class Worker {
   void start_run(const std::string& claimed_json);
   void supervise(std::shared_ptr<Run> run);
   void post_logs(Run& run, client::HttpClient& http, bool final);
+  void deliver_spools(client::HttpClient& http);
   void report_exit(Run& run, client::HttpClient& http, int exit_code, int term_signal, const std::string& message);
   std::vector<std::shared_ptr<Run>> running_runs();
   void say(const std::string& line);
