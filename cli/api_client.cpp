@@ -48,7 +48,8 @@ nlohmann::json api_call(const std::string& method, const std::string& path, cons
     }
     const std::string said = r.server_message();
     if (r.status == 422 || r.status == 400 || r.status == 409 || (r.status == 404 && !said.empty())) {
-      throw CommandError(field.empty() ? said : fmt::format("{}: {}", field, said));
+      // The field named once (the server's message may start with it already).
+      throw CommandError(field.empty() || said.rfind(field, 0) == 0 ? said : fmt::format("{}: {}", field, said));
     }
     throw CommandError(r.describe());
   }

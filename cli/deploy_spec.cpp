@@ -56,8 +56,10 @@ std::optional<double> parse_interval(const std::string& text) {
   return total;
 }
 
-nlohmann::json typed_parameter(const std::string& name, const std::string& text, const std::string& type,
+nlohmann::json typed_parameter(const std::string& name, const std::string& text, const std::string& declared,
                                const std::string& where) {
+  // An optional parameter's type is shown with a '?' (int?); its values are the type's.
+  const std::string type = !declared.empty() && declared.back() == '?' ? declared.substr(0, declared.size() - 1) : declared;
   auto bad = [&] {
     return CommandError(at(where, fmt::format("parameter '{}': '{}' is not a valid {}", name, text, type)), kExitUsage);
   };
