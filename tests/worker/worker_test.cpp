@@ -217,6 +217,19 @@ TEST_P(WorkerTest, AWorkerReconnectsAfterTheServerRestartsAndNoRunStartsTwice) {
   worker->wait();
 }
 
+TEST_P(WorkerTest, AWorkerStoppedWithSigtermLetsItsRunningRunFinish) {
+  create_pool();
+  deploy("graceful", {"--param", "sleep_ms=2000", "--param", "naps=1"});
+  const std::string id = run_deployment("graceful");
+  auto worker = start_worker("wg");
+  ASSERT_TRUE(eventually([&] { return flow_run(id).value("state", "") == "Running"; }, 30s)) << worker_log("wg");
+  worker->kill(SIGTERM);
+  EXPECT_EQ(worker->wait(), 0) << worker_log("wg");
+  // The run was not cut short: it ended Completed before the worker exited.
+  EXPECT_EQ(flow_run(id).value("state", ""), "Completed") << worker_log("wg");
+  EXPECT_EQ(read_lines(marker_).size(), 1u);
+}
+
 TEST_P(WorkerTest, AProgramThatIsMissingOrNotExecutableOrExits127FailsNamingThePath) {
   create_pool();
   // Deployed while it works, then broken.
