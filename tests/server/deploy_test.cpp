@@ -6,6 +6,8 @@
 
 #include "server/api/json_codec.h"
 #include "server/db/deployment_store.h"
+#include "server/db/store_util.h"
+#include "server/services/notify_listener.h"
 #include "server/services/scheduler.h"
 #include "server/services/work_model.h"
 
@@ -222,6 +224,11 @@ TEST_P(DeployTest, ARunNotClaimed15SecondsAfterItsTimeBecomesLateInItsHistory) {
   ASSERT_EQ(j["history"].size(), 2u) << j;
   EXPECT_EQ(j["history"][0]["state"], "Scheduled");
   EXPECT_EQ(j["history"][1]["state"], "Late");
+  db::FlowRunFilter late_only;
+  late_only.late = true;
+  const auto listed = database->list_flow_runs(late_only);
+  ASSERT_EQ(listed.items.size(), 1u);
+  EXPECT_EQ(listed.items[0].id.str(), id);
   // A Late run is still handed out.
   db::WorkerInfo w;
   w.id = "w1";
@@ -553,6 +560,32 @@ TEST_P(DeployTest, TheEngineAdoptsAClaimedRunAndItsFinalStateStandsAfterTheExit)
   std::vector<std::string> states;
   for (const auto& h : r["history"]) states.push_back(h["state"]);
   EXPECT_EQ(states, (std::vector<std::string>{"Scheduled", "Pending", "Running", "Completed"}));
+}
+
+TEST_P(DeployTest, ARunCreatedThroughAnotherServerWakesThisServersClaimsByNotification) {
+  if (GetParam() == Backend::Sqlite) GTEST_SKIP() << "one server per SQLite file: nothing to notify";
+  auto here_db = open_db();
+  auto there_db = open_db();
+  services::WorkModel here(*here_db), there(*there_db);
+  services::NotifyListener listener(here);
+  const std::int64_t now = db::util::now_us();
+  db::WorkPoolRow pool;
+  pool.name = "p";
+  there.deployments.apply_work_pool(pool, now);
+  db::DeploymentRow d;
+  d.name = "d";
+  d.flow_name = "f";
+  d.command_json = R"(["/bin/true"])";
+  d.work_pool = "p";
+  const auto applied = there.deployments.apply_deployment(d, now).first;
+  // Only the other server's store is told directly; this one hears of it by
+  // PostgreSQL NOTIFY (retried until the listener's LISTEN is in place).
+  const bool woken = baton::testing::eventually([&] {
+    const auto seen = here.runs_ready.generation();
+    there.deployments.create_run(applied, "{}", std::nullopt, std::nullopt, "", db::util::now_us());
+    return here.runs_ready.wait(seen, std::chrono::steady_clock::now() + std::chrono::milliseconds(500)) != seen;
+  }, std::chrono::seconds(20));
+  EXPECT_TRUE(woken);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, DeployTest, ::testing::Values(Backend::Sqlite, Backend::Postgres), backend_name);

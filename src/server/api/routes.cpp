@@ -54,7 +54,9 @@ int limit_of(const ApiRequest& r, int max = 1000, int fallback = 100, int min = 
   return v ? static_cast<int>(integer(*v, "limit", min, max)) : fallback;
 }
 
-std::vector<StateType> states_of(const ApiRequest& r) {
+// `late`, when given, receives whether "Late" (a state only the server knows:
+// a Scheduled run past its time) was asked for; otherwise Late is unknown here.
+std::vector<StateType> states_of(const ApiRequest& r, bool* late = nullptr) {
   std::vector<StateType> out;
   auto v = param(r, "state");
   if (!v) return out;
@@ -62,6 +64,11 @@ std::vector<StateType> states_of(const ApiRequest& r) {
   while (!rest.empty()) {
     const auto comma = rest.find(',');
     std::string_view name = rest.substr(0, comma);
+    if (late && name == "Late") {
+      *late = true;
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      continue;
+    }
     StateType t;
     if (!parse_state_type(name, t)) throw BadInput("state", fmt::format("state: unknown state '{}'", name));
     out.push_back(t);
@@ -181,7 +188,7 @@ std::vector<Route> make_routes(ApiContext& ctx) {
                     [&db](const ApiRequest& r) {
                       db::FlowRunFilter f;
                       f.flow = text_param(r, "flow");
-                      f.states = states_of(r);
+                      f.states = states_of(r, &f.late);
                       f.tags = params(r, "tag");
                       if (auto v = param(r, "since")) f.since_us = parse_time(*v, "since");
                       if (auto v = param(r, "until")) f.until_us = parse_time(*v, "until");

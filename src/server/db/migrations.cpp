@@ -256,7 +256,7 @@ ALTER TABLE flow_runs ADD COLUMN worker TEXT;
 ALTER TABLE flow_runs ADD COLUMN lease_expires BIGINT;
 ALTER TABLE flow_runs ADD COLUMN run_count BIGINT NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX flow_runs_one_per_schedule_time ON flow_runs(schedule, expected_start_time);
-CREATE INDEX flow_runs_due ON flow_runs(work_pool, due_time) WHERE state IN ('Scheduled', 'Late');
+CREATE INDEX flow_runs_due ON flow_runs(work_pool, due_time, key) WHERE state IN ('Scheduled', 'Late');
 CREATE INDEX flow_runs_scheduled ON flow_runs(due_time) WHERE state = 'Scheduled';
 CREATE INDEX flow_runs_by_deployment ON flow_runs(deployment, expected_start_time);
 CREATE INDEX flow_runs_leased ON flow_runs(lease_expires) WHERE worker IS NOT NULL;

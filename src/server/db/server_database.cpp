@@ -1043,7 +1043,14 @@ Page<store::FlowRunRecord> ServerDatabase::list_flow_runs(const FlowRunFilter& f
   std::string sql = fmt::format("SELECT {} FROM flow_runs WHERE 1 = 1", kFlowColumns);
   std::vector<SqlValue> p;
   if (f.flow) sql += " AND flow_name = ?", p.emplace_back(*f.flow);
-  if (!f.states.empty()) sql += " AND state IN " + states_in(f.states, p);
+  if (!f.states.empty() || f.late) {
+    std::string list = f.states.empty() ? std::string("('Late')") : states_in(f.states, p);
+    if (f.late && !f.states.empty()) {
+      list.pop_back();
+      list += ",'Late')";
+    }
+    sql += " AND state IN " + list;
+  }
   for (const auto& tag : f.tags) {
     std::string quoted;
     quoted += '"';

@@ -75,6 +75,7 @@ struct Page {
 struct FlowRunFilter {
   std::optional<std::string> flow;
   std::vector<StateType> states;
+  bool late = false;  // also (or, with no states, only) Late runs
   std::vector<std::string> tags;  // all of them
   std::optional<std::int64_t> since_us;
   std::optional<std::int64_t> until_us;
