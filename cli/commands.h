@@ -36,3 +36,11 @@ void add_task_run_commands(CLI::App& app);
 void add_config_commands(CLI::App& app);
 // `baton server start | database upgrade`
 void add_server_commands(CLI::App& app);
+// `baton deploy` and `baton deployment ls|inspect|run|pause|resume|delete`
+void add_deployment_commands(CLI::App& app);
+// `baton work-pool create|ls|inspect|delete` and `baton worker start`
+void add_work_pool_commands(CLI::App& app);
+// `baton concurrency-limit create|ls|delete`
+void add_concurrency_limit_commands(CLI::App& app);
+// `baton artifact ls`
+void add_artifact_commands(CLI::App& app);

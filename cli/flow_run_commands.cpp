@@ -1,4 +1,5 @@
-// `baton flow-run ls | inspect | logs | cancel`
+// `baton flow-run ls | inspect | logs | cancel | retry`
+#include "api_client.h"
 #include "cli_output.h"
 #include "commands.h"
 #include "engine/settings.h"
@@ -273,4 +274,18 @@ void add_flow_run_commands(CLI::App& app) {
   CLI::App* resume = group->add_subcommand("resume", "Let a flow run paused in pause_flow_run go on (same BATON_HOME)");
   resume->add_option("id", *resume_id, "Flow run id or a unique prefix of it")->required();
   resume->callback([resume_id] { flow_run_resume(*resume_id); });
+
+  auto retry_id = std::make_shared<std::string>();
+  CLI::App* retry = group->add_subcommand(
+      "retry", "Run a finished deployment run again with the same parameters (needs the server); cached and "
+               "persisted tasks are served from their results");
+  retry->add_option("id", *retry_id, "Flow run id or a unique prefix of it")->required();
+  retry->callback([retry_id] {
+    auto reader = open_reader();
+    const auto run = find_flow_run(*reader, *retry_id);
+    auto fr = api_call("POST", "/flow-runs/" + run.id.str() + "/retry");
+    std::cout << fmt::format("Flow run {} ({}) scheduled again (attempt {}); a worker of pool '{}' runs it.\n",
+                             run.id.str(), run.run_name, fr.value("run_count", 0),
+                             fr.contains("work_pool") && fr["work_pool"].is_string() ? fr["work_pool"].get<std::string>() : "?");
+  });
 }

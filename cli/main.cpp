@@ -23,7 +23,9 @@ int main(int argc, char** argv) {
   // Every command group, in the order `baton --help` lists them.
   using AddCommands = void (*)(CLI::App&);
   for (AddCommands add : {add_flow_run_commands, add_task_run_commands, baton::add_cache_commands,
-                          baton::cli::add_parquet_commands, baton::cli::add_taxi_commands, add_server_commands,
+                          add_deployment_commands, add_work_pool_commands, add_concurrency_limit_commands,
+                          add_artifact_commands, baton::cli::add_parquet_commands, baton::cli::add_taxi_commands,
+                          add_server_commands,
                           add_config_commands}) {
     add(app);
   }

@@ -105,7 +105,12 @@ void check_arguments(const std::optional<std::vector<std::string>>& paths, const
 }
 
 auto taxi_etl = BATON_FLOW("taxi_etl", [](std::optional<std::vector<std::string>> paths, std::optional<int> months,
-                                          std::optional<std::string> data_dir, std::optional<std::int64_t> rows) {
+                                          std::optional<std::string> data_dir, std::optional<std::int64_t> rows,
+                                          std::optional<std::string> month) {
+                  if (month && (month->size() != 7 || (*month)[4] != '-')) {
+                    throw std::invalid_argument("--month must be YYYY-MM, got '" + *month + "'");
+                  }
+                  if (month && !paths && !months) months = 1;  // one month, named below
                   check_arguments(paths, months, data_dir, rows);
                   std::vector<std::string> files = paths.value_or(std::vector<std::string>{});
                   std::vector<std::string> labels;
@@ -114,6 +119,7 @@ auto taxi_etl = BATON_FLOW("taxi_etl", [](std::optional<std::vector<std::string>
                     for (int m = 1; m <= *months; ++m) {
                       char label[16];
                       std::snprintf(label, sizeof label, "2024-%02d", m);
+                      if (month) std::snprintf(label, sizeof label, "%s", month->c_str());  // --month: that one
                       labels.push_back(label);
                       std::string file = data_dir.value_or("data") + "/yellow_tripdata_" + label + ".parquet";
                       made.push_back(generate_month.submit(file, std::string(label), rows.value_or(3'000'000)));

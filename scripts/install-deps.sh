@@ -9,6 +9,8 @@ packages=(
   build-essential cmake ccache pkg-config git
   # core engine, run store, CLI
   libsqlite3-dev sqlite3 libfmt-dev nlohmann-json3-dev libcli11-dev libxxhash-dev
+  # the CLI's deployment files (`baton deploy --file baton.yaml`)
+  libyaml-cpp-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev procps
   # results: compression

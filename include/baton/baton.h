@@ -1,5 +1,6 @@
 #pragma once
 // baton: tasks, flows, futures, states, retries, task runners, run history and logs.
+#include <baton/artifacts.h>
 #include <baton/error.h>
 #include <baton/flow.h>
 #include <baton/future.h>

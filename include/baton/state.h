@@ -24,6 +24,7 @@ enum class StateType {
   Cancelled,      // cancelled by a person or because its flow was
   NotReady,       // an upstream ended badly, so this run never started
   Paused,         // a flow run waiting in pause_flow_run for `baton flow-run resume ID`
+  AwaitingConcurrencySlot,  // waiting for a slot of a tag's concurrency limit (server)
 };
 
 // Prefect's state types. baton's StateType is what Prefect calls a state's name

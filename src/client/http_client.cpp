@@ -53,18 +53,25 @@ HttpResponse HttpClient::post_json(std::string_view path, std::string_view body,
   return perform("POST", path, body, gzip);
 }
 
+HttpResponse HttpClient::put_json(std::string_view path, std::string_view body) {
+  return perform("PUT", path, body, false);
+}
+
+HttpResponse HttpClient::del(std::string_view path) { return perform("DELETE", path, {}, false); }
+
 HttpResponse HttpClient::perform(std::string_view method, std::string_view path, std::string_view body, bool gzip) {
   HttpResponse r;
   r.url = options_.base_url + std::string(path);
   CURL* h = handle_->curl;
   curl_easy_reset(h);  // keeps the connection cache: keep-alive across requests
   std::string payload;
-  if (method == "POST") payload = gzip ? gzip_compress(body) : std::string(body);
+  const bool has_body = method == "POST" || method == "PUT";
+  if (has_body) payload = gzip ? gzip_compress(body) : std::string(body);
 
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Accept: application/json");
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-  if (method == "POST") {
+  if (has_body) {
     headers = curl_slist_append(headers, "Content-Type: application/json");
     if (gzip) headers = curl_slist_append(headers, "Content-Encoding: gzip");
   }
@@ -83,10 +90,15 @@ HttpResponse HttpClient::perform(std::string_view method, std::string_view path,
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // any encoding libcurl can decode
-  if (method == "POST") {
+  if (has_body) {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+  }
+  // PUT and DELETE ride on the POST machinery (a body, or none) with their own verb.
+  if (method != "GET" && method != "POST") {
+    const std::string verb(method);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, verb.c_str());
   }
   const CURLcode rc = curl_easy_perform(h);
   curl_slist_free_all(headers);

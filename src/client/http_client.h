@@ -55,6 +55,11 @@ class HttpClient {
   HttpResponse get(std::string_view path);
   // POSTs a JSON body; with `gzip` it is compressed (Content-Encoding: gzip).
   HttpResponse post_json(std::string_view path, std::string_view body, bool gzip = false);
+  // PUT with a JSON body; DELETE with none.
+  HttpResponse put_json(std::string_view path, std::string_view body);
+  HttpResponse del(std::string_view path);
+  // The whole-request timeout for the next requests (a long poll needs more than the default).
+  void set_timeout(std::chrono::milliseconds timeout) { options_.timeout = timeout; }
 
  private:
   HttpResponse perform(std::string_view method, std::string_view path, std::string_view body, bool gzip);

@@ -59,9 +59,9 @@ std::string embedded(const json& j, const char* key, const char* empty) {
   return it->dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// The server knows a few states the engine never produces (Late,
-// AwaitingConcurrencySlot: states of scheduled and queued runs); they read as
-// their nearest engine state so a listing never fails on them.
+// The server knows a state the engine never produces (Late: a scheduled run
+// past its time); it reads as Scheduled, and any other unknown name as Pending,
+// so a listing never fails on them.
 StateType state(const json& j, const char* key) {
   const std::string name = text(j, key);
   StateType t = StateType::Pending;

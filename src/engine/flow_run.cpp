@@ -1,5 +1,6 @@
 // The engine path of every flow run, top-level or child.
 #include "engine/flow_run.h"
+#include "engine/adoption.h"
 
 #include "engine/log_capture.h"
 
@@ -134,7 +135,8 @@ State execute_flow(const std::shared_ptr<const FlowOptions>& options, const Flow
   Runtime& rt = Runtime::get();
   auto parent = current_flow_run();
   auto flow = std::make_shared<FlowRunCore>();
-  flow->id = RunId::random();
+  // A top-level run adopts the server's pre-created run when a worker started us.
+  flow->id = parent ? RunId::random() : engine::take_flow_run_id();
   flow->parent_id = parent ? parent->id : RunId{};
   flow->options = options;
   flow->parameters_fingerprint = call.parameters_fingerprint;

@@ -4,6 +4,8 @@
 #include "engine/flow_run.h"
 #include "engine/runtime.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -35,6 +37,24 @@ void print_help(const std::string& flow_name, const std::string& description,
   std::printf("\nLists are comma-separated. Settings come from BATON_* variables (see `baton config`).\n");
 }
 
+// `PROGRAM --baton-describe`: what `baton deploy` needs to know of the flow, as
+// one JSON line: {"flow", "description", "parameters": [{"name", "type",
+// "required", "default"}]}. No default is known to the program (a missing
+// optional parameter is empty), so default is null.
+void print_description(const std::string& flow_name, const std::string& description,
+                       const std::vector<CommandLineParameter>& params) {
+  nlohmann::json out{{"flow", flow_name}, {"description", description}, {"parameters", nlohmann::json::array()}};
+  for (const auto& p : params) {
+    // A bool left out is false (see below), so it is never required.
+    out["parameters"].push_back({{"name", p.info.name},
+                                 {"type", p.info.type},
+                                 {"required", !p.info.optional && p.info.type != "bool"},
+                                 {"default", p.info.type == "bool" && !p.info.optional ? nlohmann::json("false")
+                                                                                        : nlohmann::json()}});
+  }
+  std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
+
 }  // namespace
 
 std::optional<int> parse_command_line(const std::string& flow_name, const std::string& description,
@@ -42,6 +62,10 @@ std::optional<int> parse_command_line(const std::string& flow_name, const std::s
   const char* program = argc > 0 ? argv[0] : flow_name.c_str();
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--baton-describe") {
+      print_description(flow_name, description, params);
+      return 0;
+    }
     if (arg == "--help" || arg == "-h") {
       print_help(flow_name, description, params, program);
       return 0;

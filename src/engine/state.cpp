@@ -12,7 +12,7 @@ namespace baton {
 
 namespace {
 
-constexpr std::array<std::pair<StateType, std::string_view>, 13> kStateNames{{
+constexpr std::array<std::pair<StateType, std::string_view>, 14> kStateNames{{
     {StateType::Scheduled, "Scheduled"},
     {StateType::Pending, "Pending"},
     {StateType::Running, "Running"},
@@ -26,6 +26,7 @@ constexpr std::array<std::pair<StateType, std::string_view>, 13> kStateNames{{
     {StateType::Cancelled, "Cancelled"},
     {StateType::NotReady, "NotReady"},
     {StateType::Paused, "Paused"},
+    {StateType::AwaitingConcurrencySlot, "AwaitingConcurrencySlot"},
 }};
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -69,6 +70,7 @@ StateKind kind_of(StateType type) {
   switch (type) {
     case StateType::Scheduled:
     case StateType::AwaitingRetry:
+    case StateType::AwaitingConcurrencySlot:
       return StateKind::Scheduled;
     case StateType::Pending:
     case StateType::NotReady:

@@ -2,6 +2,7 @@
 #include <baton/detail/run_core.h>
 #include <baton/error.h>
 
+#include "engine/concurrency_slots.h"
 #include "engine/flow_run.h"
 #include "engine/names.h"
 #include "engine/remote_executor.h"
@@ -259,6 +260,24 @@ void Engine::execute(TaskRunCore& run) {
   const int retries = o.retries.value_or(rt.default_retries());
   const bool log_prints = o.log_prints.value_or(flow != nullptr ? flow->log_prints : rt.log_prints_default());
   std::stop_token flow_stop = flow != nullptr ? flow->stop.get_token() : std::stop_token{};
+
+  // Tag concurrency limits (engine/concurrency_slots.h): held until this function returns.
+  engine::SlotHold slots;
+  if (!o.tags.empty()) {
+    const std::string who = "Task run '" + run.run_name_ + "'";
+    const RunId flow_id = flow ? flow->id : RunId{};
+    const bool got = engine::acquire_slots(
+        run.id_, o.tags, flow_stop,
+        [&](const std::string& tag) {
+          transition(run, StateType::AwaitingConcurrencySlot, "waiting for a slot of tag '" + tag + "'");
+        },
+        [&](const std::string& warning) { engine::log_run_message(LogLevel::Warning, flow_id, run.id_, who, warning); },
+        slots);
+    if (!got) {
+      finalize(run, StateType::Cancelled, "cancelled while waiting for a concurrency slot");
+      return;
+    }
+  }
 
   for (int attempt = 0;; ++attempt) {
     transition(run, attempt == 0 ? StateType::Running : StateType::Retrying);
