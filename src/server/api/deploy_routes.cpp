@@ -6,6 +6,8 @@
 #include "server/api/deploy_routes.h"
 
 #include "server/api/json_codec.h"
+#include "server/api/request_helpers.h"
+#include "server/db/store_util.h"
 
 #include <fmt/format.h>
 
@@ -19,42 +21,12 @@ namespace baton::server::api {
 
 using nlohmann::json;
 using db::BadInput;
+using db::util::now_us;
 using db::Unprocessable;
 
 namespace {
 
 using api::to_json;
-
-ApiResponse ok(const json& j, int status = 200) {
-  return ApiResponse{status, j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json"};
-}
-
-json parse_object(const std::string& body) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) throw BadInput("body", "body: malformed JSON");
-  if (!j.is_object()) throw BadInput("body", fmt::format("body: expected an object, got {}", j.type_name()));
-  return j;
-}
-
-std::optional<std::string> param(const ApiRequest& r, const std::string& name) {
-  auto [b, e] = r.query.equal_range(name);
-  if (b == e) return std::nullopt;
-  std::string value = b->second;
-  if (++b != e) throw BadInput(name, fmt::format("{}: given more than once", name));
-  return value;
-}
-
-int limit_of(const ApiRequest& r) {
-  auto v = param(r, "limit");
-  if (!v) return 100;
-  try {
-    std::size_t used = 0;
-    const long n = std::stol(*v, &used);
-    if (used == v->size() && n >= 1 && n <= 1000) return static_cast<int>(n);
-  } catch (const std::exception&) {
-  }
-  throw BadInput("limit", fmt::format("limit: expected an integer from 1 to 1000, got '{}'", *v));
-}
 
 // Field readers: each names the field in its error.
 class Fields {
@@ -136,11 +108,6 @@ std::string check_name(const std::string& name, const char* what) {
 }
 
 std::chrono::microseconds seconds_us(double s) { return std::chrono::microseconds(static_cast<std::int64_t>(s * 1e6)); }
-
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 json opt_us(const std::optional<std::int64_t>& v) { return v ? json(format_time(*v)) : json(nullptr); }
 

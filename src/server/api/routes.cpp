@@ -2,17 +2,19 @@
 
 #include "server/api/deploy_routes.h"
 #include "server/api/json_codec.h"
+#include "server/api/request_helpers.h"
 #include "server/db/migrations.h"
+#include "server/db/store_util.h"
 #include "store/event_json.h"
 
 #include <fmt/format.h>
 
-#include <charconv>
 
 namespace baton::server::api {
 
 using nlohmann::json;
 using db::BadInput;
+using db::util::now_us;
 
 std::string field_of(std::string_view message) {
   const auto colon = message.find(": ");
@@ -21,37 +23,11 @@ std::string field_of(std::string_view message) {
 
 namespace {
 
-ApiResponse ok(const json& j, int status = 200) {
-  return ApiResponse{status, j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json"};
-}
-
-std::optional<std::string> param(const ApiRequest& r, const std::string& name) {
-  auto [b, e] = r.query.equal_range(name);
-  if (b == e) return std::nullopt;
-  std::string value = b->second;
-  if (++b != e) throw BadInput(name, fmt::format("{}: given more than once", name));
-  return value;
-}
-
 std::vector<std::string> params(const ApiRequest& r, const std::string& name) {
   std::vector<std::string> out;
   auto [b, e] = r.query.equal_range(name);
   for (; b != e; ++b) out.push_back(b->second);
   return out;
-}
-
-std::int64_t integer(const std::string& text, const std::string& name, std::int64_t min, std::int64_t max) {
-  std::int64_t v = 0;
-  auto res = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (res.ec != std::errc() || res.ptr != text.data() + text.size() || text.empty() || v < min || v > max) {
-    throw BadInput(name, fmt::format("{}: expected an integer from {} to {}, got '{}'", name, min, max, text));
-  }
-  return v;
-}
-
-int limit_of(const ApiRequest& r, int max = 1000, int fallback = 100, int min = 1) {
-  auto v = param(r, "limit");
-  return v ? static_cast<int>(integer(*v, "limit", min, max)) : fallback;
 }
 
 // `late`, when given, receives whether "Late" (a state only the server knows:
@@ -92,18 +68,6 @@ json items_json(const std::vector<T>& items) {
   json a = json::array();
   for (const auto& i : items) a.push_back(to_json(i));
   return a;
-}
-
-json parse_body(const std::string& body) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) throw BadInput("body", "body: malformed JSON");
-  if (!j.is_object()) throw BadInput("body", fmt::format("body: expected an object, got {}", j.type_name()));
-  return j;
-}
-
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -149,7 +113,7 @@ std::vector<Route> make_routes(ApiContext& ctx) {
                     }});
 
   routes.push_back({"POST", "/heartbeat", {}, [&db](const ApiRequest& r) {
-                      const json body = parse_body(r.body);
+                      const json body = parse_object(r.body);
                       for (const auto& [k, v] : body.items()) {
                         if (k != "flow_runs" && k != "interval_seconds") {
                           throw BadInput(k, fmt::format("{}: unknown field", k));

@@ -1,6 +1,7 @@
 #include "server/db/server_database.h"
 
 #include "server/db/migrations.h"
+#include "server/db/store_util.h"
 #include "store/history_codec.h"
 
 #include <fmt/format.h>
@@ -49,38 +50,8 @@ StateType state_of(const std::string& s) {
 
 bool starts_running(StateType t) { return t == StateType::Running || t == StateType::Retrying; }
 
-// "?, ?, ?" groups for a multi-row VALUES list.
-std::string placeholders(int rows, int cols) {
-  std::string one = "(";
-  for (int c = 0; c < cols; ++c) one += c ? ",?" : "?";
-  one += ")";
-  std::string out;
-  out.reserve(static_cast<std::size_t>(rows) * (one.size() + 1));
-  for (int r = 0; r < rows; ++r) {
-    if (r) out += ',';
-    out += one;
-  }
-  return out;
-}
-
-// Runs `prefix VALUES (...),(...) suffix` over `values` (cols per row) in chunks
-// that stay under both databases' parameter limits.
-void multi_row(Connection& c, std::string_view prefix, std::string_view suffix, int cols,
-               const std::vector<SqlValue>& values) {
-  if (values.empty()) return;
-  const int per_chunk = std::max(1, std::min(1000, 30000 / cols));
-  const std::size_t total_rows = values.size() / static_cast<std::size_t>(cols);
-  for (std::size_t row = 0; row < total_rows; row += static_cast<std::size_t>(per_chunk)) {
-    const int n = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(per_chunk), total_rows - row));
-    std::string sql;
-    sql.reserve(prefix.size() + suffix.size() + static_cast<std::size_t>(n * cols * 2 + n * 3));
-    sql += prefix;
-    sql += placeholders(n, cols);
-    sql += suffix;
-    c.query(sql, std::span(values).subspan(row * static_cast<std::size_t>(cols),
-                                           static_cast<std::size_t>(n) * static_cast<std::size_t>(cols)));
-  }
-}
+using util::multi_row;
+using util::placeholders;
 
 // `column IN (?, ?, ...)` over ids, in chunks; `f` gets each chunk's SQL list and values.
 template <class F>
