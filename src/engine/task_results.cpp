@@ -197,7 +197,13 @@ void persist_failure(TaskRunCore& run, const FlowRunCore* flow, const std::strin
                                    run.id()};
     const Serializer serializer = Serializer::binary();
     auto stored = backend->persist(storage, serializer, type_name<std::string>(), request,
-                                   [&](ByteSink& sink) { serialize_to(serializer, message, sink); });
+                                   [&](ByteSink& sink) {
+                                     // The binary writer itself, not serialize_to: that one would pull the
+                                     // JSON and zstd writers of baton_results into the engine.
+                                     BinaryWriter w(sink);
+                                     w.write(message);
+                                     w.finish();
+                                   });
     if (!stored.ok()) {
       engine::log_run_message(LogLevel::Warning, flow_id(flow), run.id(), who(run),
                               "the failure could not be persisted: " + stored.status().message());
