@@ -265,6 +265,36 @@ TEST_P(WorkerTest, AProgramThatIsMissingOrNotExecutableOrExits127FailsNamingTheP
   worker->wait();
 }
 
+TEST_P(WorkerTest, FlowRunRetryFromTheCliRunsAFailedDeploymentRunAgainWithItsParameters) {
+  create_pool();
+  deploy("flaky", {"--param", "fail=true"});
+  const std::string id = run_deployment("flaky", {"naps=1"});
+  auto worker = start_worker("wr");
+  json run = wait_final(id);
+  ASSERT_EQ(run.value("state", ""), "Failed") << run.dump() << worker_log("wr");
+
+  auto r = baton({"flow-run", "retry", id.substr(0, 8)});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("attempt 2"), std::string::npos) << r.out;
+  // The same run, executed a second time by the worker, with the same parameters
+  // (fail=true, naps=1): it fails again, with the flow's own message.
+  EXPECT_TRUE(eventually([&] { return read_lines(marker_).size() == 2; }, 60s)) << worker_log("wr");
+  run = wait_final(id);
+  EXPECT_EQ(run.value("state", ""), "Failed") << run.dump();
+  EXPECT_EQ(run.value("run_count", 0), 2) << run.dump();
+  EXPECT_NE(run.value("state_message", "").find("asked to fail"), std::string::npos) << run.dump();
+  EXPECT_EQ(read_lines(marker_), (std::vector<std::string>{id, id}));
+
+  // A run that is not finished cannot be retried; the message says why. (Created
+  // with no worker running, so it stays Scheduled.)
+  worker->kill(SIGTERM);
+  worker->wait();
+  const std::string pending = run_deployment("flaky");
+  auto refused = baton({"flow-run", "retry", pending});
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_NE((refused.out + refused.err).find("final"), std::string::npos) << refused.out << refused.err;
+}
+
 TEST_P(WorkerTest, InvalidSchedulesAreRefusedAtDeployNamingTheField) {
   create_pool();
   auto base = [&](std::vector<std::string> extra) {
