@@ -7,47 +7,145 @@
 #include "engine/runtime.h"
 #include "engine/settings.h"
 #include "runners/event_codec.h"
+#include "runners/message_batch.h"
 #include "runners/remote_protocol.h"
 #include "runners/shared_pool.h"
 #include "runners/socket_frames.h"
 
-#include <poll.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <stop_token>
+#include <thread>
 
 namespace baton::runners {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A call whose workers keep dying before they reply (without running it: that
+// one is Crashed at once) is given up after this many sends.
+constexpr int kMaxSends = 3;
 
 class ProcessWorkerServices final : public WorkerServices {
  public:
   std::string describe() const override { return "worker process " + std::to_string(getpid()); }
 };
 
-[[noreturn]] void worker_main(int fd, pid_t parent) {
+// The worker's side: requests in, replies and events out, one frame each way
+// per batch.
+class WorkerLoop {
+ public:
+  WorkerLoop(int fd, std::atomic<std::uint64_t>* running)
+      : fd_(fd), reader_(fd), running_(running), peer_("the program (process " + std::to_string(getppid()) + ")") {}
+
+  [[noreturn]] void run() {
+    engine::Runtime::get().forward_events([this](engine::Event&& event) {
+      std::string message;
+      WireWriter w(message);
+      write_event(w, event);
+      out_.add(MessageKind::Event, message);
+      // A long body's logs reach the history while it runs, not only with its result.
+      if (out_.bytes() > kFlushBytes || Clock::now() - last_flush_ > kEventDelay) flush();
+    });
+    ProcessWorkerServices services;
+    for (;;) {
+      if (inbox_.empty()) take_frames(false);
+      if (inbox_.empty()) {
+        // Nothing left to read: the replies go back now, then wait for more.
+        flush();
+        take_frames(true);
+        continue;
+      }
+      std::string request = std::move(inbox_.front());
+      inbox_.pop_front();
+      std::uint64_t id = 0;
+      try {
+        id = peek_call_id(request);
+      } catch (const std::exception& e) {
+        fail(e.what());
+      }
+      running_->store(id, std::memory_order_relaxed);
+      std::string reply = serve_request(request, services);
+      running_->store(0, std::memory_order_relaxed);
+      out_.add(MessageKind::Reply, std::string_view(reply).substr(1));
+      if (out_.bytes() > kFlushBytes || out_.count() >= 1024) flush();
+    }
+  }
+
+ private:
+  static constexpr std::size_t kFlushBytes = 256 * 1024;
+  static constexpr auto kEventDelay = std::chrono::milliseconds(100);
+
+  [[noreturn]] void fail(const std::string& what) {
+    std::fprintf(stderr, "baton: worker process %d: %s\n", static_cast<int>(getpid()), what.c_str());
+    _exit(3);
+  }
+
+  // Moves every whole frame that has arrived into the inbox; with `block`, waits
+  // for one first. The program gone (end of stream) ends the worker.
+  void take_frames(bool block) {
+    for (;;) {
+      std::string_view frame;
+      std::string error;
+      switch (reader_.next(frame, block, error)) {
+        case FrameReader::Got::Frame:
+          try {
+            read_batch(frame, peer_, [this](MessageKind kind, std::string_view body) {
+              if (kind != MessageKind::Request) {
+                throw Error(peer_ + " sent a message of kind " + std::to_string(static_cast<int>(kind)) +
+                            " where requests are expected");
+              }
+              inbox_.emplace_back(body);
+            });
+          } catch (const std::exception& e) {
+            fail(e.what());
+          }
+          block = false;
+          continue;
+        case FrameReader::Got::Empty:
+          return;
+        case FrameReader::Got::Malformed:
+          fail(peer_ + " sent a malformed frame: " + error);
+        case FrameReader::Got::Closed:
+          _exit(0);
+      }
+    }
+  }
+
+  void flush() {
+    last_flush_ = Clock::now();
+    if (out_.empty()) return;
+    const std::string bytes = out_.take();
+    // Reads while it waits for room: the program may be writing to us meanwhile.
+    if (!send_all(fd_, bytes, [this] { take_frames(false); })) _exit(0);
+  }
+
+  int fd_;
+  FrameReader reader_;
+  std::atomic<std::uint64_t>* running_;
+  std::string peer_;
+  std::deque<std::string> inbox_;
+  BatchWriter out_{true};
+  Clock::time_point last_flush_ = Clock::now();
+};
+
+[[noreturn]] void worker_main(int fd, pid_t parent, std::atomic<std::uint64_t>* running) {
   // Die with the program; and if it is already gone, go now.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(0);
-  engine::Runtime::get().forward_events([fd](engine::Event&& event) {
-    std::string message;
-    WireWriter w(message);
-    w.u8(static_cast<std::uint8_t>(MessageKind::Event));
-    write_event(w, event);
-    (void)send_frame(fd, message);
-  });
-  ProcessWorkerServices services;
-  for (;;) {
-    std::optional<std::string> frame = receive_frame(fd);
-    if (!frame || frame->empty() || static_cast<MessageKind>((*frame)[0]) != MessageKind::Request) _exit(0);
-    std::string reply = serve_request(std::string_view(*frame).substr(1), services);
-    if (!send_frame(fd, reply)) _exit(0);
-  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  static WorkerLoop* loop = new WorkerLoop(fd, running);  // lives as long as the process
+  loop->run();
 }
 
 std::string describe_end(pid_t pid, int status) {
@@ -66,20 +164,35 @@ std::string describe_end(pid_t pid, int status) {
 
 }  // namespace
 
-ProcessPool::ProcessPool(int workers) : max_workers_(workers < 1 ? 1 : workers) { dispatch_.emplace(max_workers_); }
+ProcessPool::ProcessPool(int workers) : max_workers_(workers < 1 ? 1 : workers) {
+  dispatch_.emplace(max_workers_ * kThreadsPerWorker);
+}
 
 ProcessPool::~ProcessPool() {
   dispatch_.reset();  // finishes queued runs
-  std::lock_guard lock(mu_);
-  for (auto& w : idle_) end(*w, true);
-  idle_.clear();
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  for (auto& w : workers_) {
+    w->ending = true;
+    kill(w->pid, SIGKILL);
+  }
+  ended_cv_.wait(lock, [this] { return receivers_ == 0; });
 }
 
-std::unique_ptr<ProcessPool::Worker> ProcessPool::spawn() {
+std::shared_ptr<ProcessPool::Worker> ProcessPool::spawn() {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
     throw Error(std::string("process task runner: socketpair failed: ") + std::strerror(errno));
   }
+  void* shared = mmap(nullptr, sizeof(std::atomic<std::uint64_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                      -1, 0);
+  if (shared == MAP_FAILED) {
+    const int e = errno;
+    close(fds[0]);
+    close(fds[1]);
+    throw Error(std::string("process task runner: cannot map a word shared with a worker: ") + std::strerror(e));
+  }
+  auto* running = new (shared) std::atomic<std::uint64_t>(0);
   const pid_t parent = getpid();
   const std::size_t known = detail::remote_task_count();
   const pid_t pid = fork();
@@ -87,109 +200,262 @@ std::unique_ptr<ProcessPool::Worker> ProcessPool::spawn() {
     const int e = errno;
     close(fds[0]);
     close(fds[1]);
+    munmap(shared, sizeof(std::atomic<std::uint64_t>));
     throw Error(std::string("process task runner: cannot start a worker process: ") + std::strerror(e));
   }
   if (pid == 0) {
     close(fds[0]);
     for (int fd : all_fds_) close(fd);
-    worker_main(fds[1], parent);
+    worker_main(fds[1], parent, running);
   }
   close(fds[1]);
   all_fds_.push_back(fds[0]);
-  ++live_;
-  auto w = std::make_unique<Worker>();
+  auto w = std::make_shared<Worker>();
   w->pid = pid;
   w->fd = fds[0];
   w->known_tasks = known;
+  w->running = running;
+  w->name = "worker process " + std::to_string(pid);
+  workers_.push_back(w);
+  ++receivers_;
+  std::thread([this, w] { receive_loop(w); }).detach();
   return w;
 }
 
-std::string ProcessPool::end(Worker& w, bool kill_it) {
-  if (kill_it) kill(w.pid, SIGKILL);
-  int status = 0;
-  while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  close(w.fd);
-  std::erase(all_fds_, w.fd);
-  --live_;
-  return describe_end(w.pid, status);
-}
-
-std::unique_ptr<ProcessPool::Worker> ProcessPool::acquire(std::size_t serial) {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
-      if ((*it)->known_tasks > serial) {
-        auto w = std::move(*it);
-        idle_.erase(it);
-        return w;
+std::vector<std::pair<std::shared_ptr<ProcessPool::Worker>, std::string>> ProcessPool::plan_batches() {
+  std::vector<std::pair<std::shared_ptr<Worker>, std::string>> batches;
+  while (!queue_.empty() && !stopping_) {
+    bool handed = false;
+    for (const auto& w : workers_) {
+      if (w->ending || !w->in_flight.empty()) continue;
+      BatchWriter batch(true);
+      for (auto it = queue_.begin(); it != queue_.end() && batch.count() < kMaxBatch;) {
+        Call& call = **it;
+        if (call.serial >= w->known_tasks) {
+          ++it;
+          continue;
+        }
+        batch.add(MessageKind::Request, call.request);
+        ++call.sends;
+        call.at = w.get();
+        w->in_flight.push_back(std::move(*it));
+        it = queue_.erase(it);
+      }
+      if (!batch.empty()) {
+        batches.emplace_back(w, batch.take());
+        handed = true;
       }
     }
-    if (live_ < max_workers_) return spawn();
-    if (!idle_.empty()) {  // forked before the task was defined: replace it
-      auto stale = std::move(idle_.back());
-      idle_.pop_back();
-      end(*stale, true);
-      return spawn();
+    if (handed) continue;
+    if (static_cast<int>(workers_.size()) < max_workers_) {
+      spawn();  // knows every task defined so far
+      continue;
     }
-    cv_.wait(lock);
+    // Every worker is busy, or none knows a queued task (defined after they were
+    // forked): an idle stale worker makes room for a fresh one.
+    const std::size_t newest = queue_.front()->serial;
+    bool known = false;
+    for (const auto& w : workers_) known = known || (!w->ending && w->known_tasks > newest);
+    if (!known) {
+      for (const auto& w : workers_) {
+        if (!w->ending && w->in_flight.empty()) {
+          w->ending = true;
+          kill(w->pid, SIGKILL);  // its receiver reaps it and pumps again
+          break;
+        }
+      }
+    }
+    break;
+  }
+  return batches;
+}
+
+void ProcessPool::pump() {
+  std::vector<std::pair<std::shared_ptr<Worker>, std::string>> batches;
+  {
+    std::lock_guard lock(mu_);
+    batches = plan_batches();
+  }
+  send_batches(batches);
+}
+
+void ProcessPool::send_batches(std::vector<std::pair<std::shared_ptr<Worker>, std::string>>& batches) {
+  // A worker gets a batch only with nothing in flight, so no other batch for it is
+  // written meanwhile and its replies come back in this order.
+  for (auto& [w, bytes] : batches) {
+    std::lock_guard lock(w->send_mu);
+    if (w->fd >= 0) (void)send_all(w->fd, bytes);  // a dead worker's end is seen by its receiver
   }
 }
 
-void ProcessPool::release(std::unique_ptr<Worker> worker) {
+void ProcessPool::end_if_abandoned_head(Worker& w) {
+  if (!w.ending && !w.in_flight.empty() && w.in_flight.front()->abandoned) {
+    w.ending = true;
+    kill(w.pid, SIGKILL);
+  }
+}
+
+void ProcessPool::receive_loop(std::shared_ptr<Worker> w) {
+  engine::Runtime& rt = engine::Runtime::get();
+  FrameReader reader(w->fd);
+  std::vector<std::string_view> replies;
+  for (;;) {
+    std::string_view frame;
+    std::string error;
+    const FrameReader::Got got = reader.next(frame, true, error);
+    if (got == FrameReader::Got::Closed) {
+      worker_ended(w, "");
+      return;
+    }
+    std::vector<std::pair<std::shared_ptr<Worker>, std::string>> batches;
+    try {
+      if (got == FrameReader::Got::Malformed) throw Error(w->name + " sent a malformed frame: " + error);
+      // Replies are matched under one lock per frame; a run's events are
+      // recorded before its reply completes it (they come first in the frame).
+      replies.clear();
+      read_batch(frame, w->name, [&](MessageKind kind, std::string_view body) {
+        WireReader r(body);
+        if (kind == MessageKind::Event) {
+          if (!replies.empty()) complete(*w, replies);
+          rt.record(read_event(r));
+          return;
+        }
+        if (kind != MessageKind::Reply) {
+          throw Error(w->name + " sent a message of unknown kind " + std::to_string(static_cast<int>(kind)));
+        }
+        replies.push_back(body);
+      });
+      if (!replies.empty()) complete(*w, replies);
+      std::lock_guard lock(mu_);
+      if (w->in_flight.empty()) batches = plan_batches();
+    } catch (const std::exception& e) {
+      {
+        std::lock_guard lock(mu_);
+        w->ending = true;
+      }
+      kill(w->pid, SIGKILL);
+      worker_ended(w, e.what());
+      return;
+    }
+    send_batches(batches);
+  }
+}
+
+void ProcessPool::complete(Worker& w, std::vector<std::string_view>& replies) {
+  std::lock_guard lock(mu_);
+  for (std::string_view body : replies) {
+    const std::uint64_t id = WireReader(body).u64();
+    if (w.in_flight.empty() || w.in_flight.front()->id != id) {
+      throw Error(w.name + " replied to call " + std::to_string(id) + ", which is not the next one it holds");
+    }
+    std::shared_ptr<Call> call = std::move(w.in_flight.front());
+    w.in_flight.pop_front();
+    call->at = nullptr;
+    if (!call->abandoned) {
+      call->reply.assign(body);
+      call->done.set();
+    }
+  }
+  replies.clear();
+  end_if_abandoned_head(w);
+}
+
+void ProcessPool::worker_ended(const std::shared_ptr<Worker>& w, const std::string& why) {
+  int status = 0;
+  while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const std::string how = why.empty() ? describe_end(w->pid, status) : why + "; it was ended";
+  const int fd = w->fd;
+  {
+    std::lock_guard send_lock(w->send_mu);
+    close(fd);
+    w->fd = -1;
+  }
   {
     std::lock_guard lock(mu_);
-    if (worker) idle_.push_back(std::move(worker));
+    const std::uint64_t running = w->running->load(std::memory_order_relaxed);
+    std::deque<std::shared_ptr<Call>> again;
+    for (auto& call : w->in_flight) {
+      call->at = nullptr;
+      if (call->abandoned) continue;
+      if (call->id == running || !why.empty()) {
+        call->crash = how + " while running task run '" + call->run_name + "'";
+        call->done.set();
+      } else if (call->sends >= kMaxSends) {
+        call->crash = how + "; task run '" + call->run_name + "' was sent to " + std::to_string(kMaxSends) +
+                      " workers that all ended before replying";
+        call->done.set();
+      } else {
+        again.push_back(std::move(call));  // not started, or its reply was lost: run it elsewhere
+      }
+    }
+    w->in_flight.clear();
+    queue_.insert(queue_.begin(), std::make_move_iterator(again.begin()), std::make_move_iterator(again.end()));
+    std::erase(workers_, w);
+    std::erase(all_fds_, fd);
+    munmap(static_cast<void*>(w->running), sizeof(std::atomic<std::uint64_t>));
+    w->running = nullptr;
   }
-  cv_.notify_one();
+  pump();
+  std::lock_guard lock(mu_);
+  --receivers_;
+  ended_cv_.notify_all();  // under the lock: the pool may be gone once it is released
+}
+
+void ProcessPool::stop_call(const std::shared_ptr<Call>& call) {
+  std::lock_guard lock(mu_);
+  if (call->done.is_set()) return;  // its reply came first
+  call->abandoned = true;
+  if (call->at == nullptr) {
+    std::erase(queue_, call);
+  } else {
+    end_if_abandoned_head(*call->at);
+  }
+  call->stopped.store(true, std::memory_order_release);
+  call->done.set();
 }
 
 engine::RemoteOutcome ProcessPool::run_body(detail::TaskRunCore& run, const detail::ResultPlan& plan) {
+  auto call = std::make_shared<Call>();
   RequestOptions options;
+  options.call_id = next_call_.fetch_add(1, std::memory_order_relaxed);
+  options.inline_limit = settings::inline_result_bytes();
+  call->id = options.call_id;
+  call->serial = run.options().remote->serial;
+  call->run_name = run.run_name();
+  call->request = encode_request(run, plan, options);
+  call->request.erase(0, 1);  // the kind travels in the batch
+  std::vector<std::pair<std::shared_ptr<Worker>, std::string>> batches;
   {
     std::lock_guard lock(mu_);
-    options.call_id = next_call_++;
+    queue_.push_back(call);
+    batches = plan_batches();
   }
-  options.inline_limit = settings::inline_result_bytes();
-  const std::string request = encode_request(run, plan, options);
-
-  std::unique_ptr<Worker> worker = acquire(run.options().remote->serial);
-  const std::stop_token stop = detail::current_context().stop;
-  // Ends the worker (it may be mid-body) and releases its slot for a new one.
-  auto lose_worker = [this, &worker](bool kill_it) {
-    std::string how;
-    {
-      std::lock_guard lock(mu_);
-      how = end(*worker, kill_it);
+  send_batches(batches);
+  // A stop (timeout, cancellation) takes the call back at once, even while this
+  // thread runs other jobs on top of it.
+  std::stop_callback on_stop(detail::current_context().stop, [this, &call] { stop_call(call); });
+  // While the reply is on its way this thread runs other ready runs, so many
+  // calls are in flight without a thread (and a wake-up) per call. Not when this
+  // run holds what another run could wait for (a concurrency slot, a cache lock).
+  thread_local int depth = 0;
+  const bool may_help = run.options().tags.empty() && !plan.locks;
+  while (!call->done.is_set()) {
+    if (may_help && depth < kMaxHelpDepth) {
+      ++depth;
+      const bool ran = dispatch_->run_one_ready();
+      --depth;
+      if (ran) continue;
     }
-    worker.reset();
-    cv_.notify_one();
-    return how;
-  };
-
-  if (!send_frame(worker->fd, request)) {
-    throw CrashedError(lose_worker(false) + " before it received the task");
+    call->done.wait_for(std::chrono::milliseconds(50));
   }
-  for (;;) {
-    FrameWait waited = wait_for_frame(worker->fd, stop);
-    if (waited == FrameWait::Stopped) {
-      lose_worker(true);
-      throw CancelledError("the run was stopped; its worker process was ended");
-    }
-    std::optional<std::string> frame = waited == FrameWait::Ready ? receive_frame(worker->fd) : std::nullopt;
-    if (!frame || frame->empty()) throw CrashedError(lose_worker(false) + " while running the task");
-    WireReader r(std::string_view(*frame).substr(1));
-    const auto kind = static_cast<MessageKind>((*frame)[0]);
-    if (kind == MessageKind::Event) {
-      engine::Runtime::get().record(read_event(r));
-      continue;
-    }
-    if (kind != MessageKind::Reply || r.u64() != options.call_id) {
-      throw CrashedError(lose_worker(true) + " after it sent a message out of order");
-    }
-    release(std::move(worker));
-    return apply_reply(run, r, nullptr);
+  if (call->stopped.load(std::memory_order_acquire)) {
+    throw CancelledError("the run was stopped; a worker process running its body is ended");
   }
+  if (call->crash) throw CrashedError(*call->crash);
+  WireReader r(call->reply);
+  (void)r.u64();  // the call id, checked by the receiver
+  return apply_reply(run, r, nullptr);
 }
 
 }  // namespace baton::runners

@@ -1,24 +1,38 @@
 #pragma once
 // Task bodies in worker processes forked from the program: a crash (segfault,
 // abort, the OOM killer) takes down one worker, not the flow. The engine keeps
-// states, retries and history in the program; a dispatch thread per worker
-// drives each run and waits on its worker over a socket pair.
+// states, retries and history in the program; each attempt's body is a call that
+// a dispatch thread encodes, queues and waits for.
 //
-// A worker is a fork, so it knows every task defined before it was forked; a run
-// of a task defined later gets a fresh worker. Workers die with the program
-// (PR_SET_PDEATHSIG) and are replaced when they crash or are stopped by a timeout
-// or cancellation (a process, unlike a thread, can be stopped).
+// Batching (issue 13): calls wait in one queue; a worker with nothing in flight
+// gets every queued call it can run in one frame at once (so a lone call goes
+// out immediately), and the next batch when its replies to the last one come
+// back. A worker runs its calls in order, one at a time, and sends its replies
+// and events (logs, prints) in one frame whenever it has nothing left to read.
+// One receiver thread per worker reads its frames.
+//
+// A worker is a fork, so it knows every task defined before it was forked; a call
+// of a task defined later goes to a worker forked later (an idle stale one is
+// replaced). Workers die with the program (PR_SET_PDEATHSIG). When a worker dies,
+// the call it was running (a word in memory shared with it says which) ends
+// Crashed with how the worker ended; the calls it held but had not started, or
+// had finished without sending back, go to another worker. A stopped run (timeout,
+// cancellation) whose call is running ends its worker the same way.
 #include <baton/task_runner.h>
 
 #include "engine/remote_executor.h"
+#include "runners/completion.h"
 #include "runners/thread_pool.h"
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace baton::runners {
@@ -35,28 +49,70 @@ class ProcessPool final : public TaskRunner, public engine::RemoteExecutor {
 
   engine::RemoteOutcome run_body(detail::TaskRunCore& run, const detail::ResultPlan& plan) override;
 
+  // Calls handed to one worker at most per batch.
+  static constexpr std::size_t kMaxBatch = 256;
+  // Dispatch threads per worker process, and how many calls each keeps in
+  // flight at most (it runs further runs while it waits: ThreadPool::run_one_ready).
+  static constexpr int kThreadsPerWorker = 2;
+  static constexpr int kMaxHelpDepth = 64;
+
  private:
+  struct Worker;
+  // One attempt's body on its way to, in, or back from a worker.
+  struct Call {
+    std::uint64_t id = 0;
+    std::size_t serial = 0;  // the task's registry serial: the worker must know it
+    std::string request;     // the request message, kept until a reply so it can be sent again
+    std::string run_name;
+    Completion done;
+    // Set before `done`; read by the waiting thread after it.
+    std::string reply;
+    std::optional<std::string> crash;  // the worker died running it
+    std::atomic<bool> stopped{false};  // its run was stopped first
+    // Guarded by the pool's mu_.
+    bool abandoned = false;  // its run stopped: nobody waits for it any more
+    int sends = 0;
+    Worker* at = nullptr;    // the worker holding it
+  };
   struct Worker {
     pid_t pid = -1;
     int fd = -1;
-    std::size_t known_tasks = 0;  // registry entries it was forked with
+    std::size_t known_tasks = 0;        // registry entries it was forked with
+    std::atomic<std::uint64_t>* running = nullptr;  // shared with the process: the call it runs, 0 between calls
+    std::string name;                   // "worker process 1234"
+    std::mutex send_mu;                 // one frame written at a time
+    // Guarded by the pool's mu_.
+    std::deque<std::shared_ptr<Call>> in_flight;  // in the order sent
+    bool ending = false;                // killed, or retired; takes no more calls
   };
 
-  // An idle worker that knows the task with registry serial `serial`, forking one
-  // when needed; blocks while all are busy.
-  std::unique_ptr<Worker> acquire(std::size_t serial);
-  void release(std::unique_ptr<Worker> worker);
-  // Kills and reaps a worker; returns how it ended ("killed by signal SIGSEGV ...").
-  std::string end(Worker& worker, bool kill_it);
-  std::unique_ptr<Worker> spawn();  // with mu_ held
+  std::shared_ptr<Worker> spawn();  // with mu_ held
+  // Hands queued calls to idle workers (forking or replacing workers as needed),
+  // then writes the batches. Takes mu_.
+  void pump();
+  void send_batches(std::vector<std::pair<std::shared_ptr<Worker>, std::string>>& batches);
+  // Completes the calls `replies` answer (the worker's oldest, in order); throws
+  // Error when a reply is not for the call expected. Takes mu_.
+  void complete(Worker& worker, std::vector<std::string_view>& replies);
+  // With mu_ held: moves the batches to their workers' in_flight; returns them.
+  std::vector<std::pair<std::shared_ptr<Worker>, std::string>> plan_batches();
+  void receive_loop(std::shared_ptr<Worker> worker);
+  // The receiver saw the worker's end: reaps it and settles its calls.
+  void worker_ended(const std::shared_ptr<Worker>& worker, const std::string& why);
+  void stop_call(const std::shared_ptr<Call>& call);
+  // With mu_ held: a worker whose oldest call nobody waits for is ended (it may
+  // be running that call's body).
+  void end_if_abandoned_head(Worker& worker);
 
   const int max_workers_;
-  std::mutex mu_;  // guards idle_, live_ and all_fds_
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Worker>> idle_;
-  int live_ = 0;
+  std::mutex mu_;
+  std::condition_variable ended_cv_;  // a receiver finished (the destructor waits for all)
+  int receivers_ = 0;
+  bool stopping_ = false;  // guards queue_, workers_, all_fds_ and the guarded fields of Call and Worker
+  std::deque<std::shared_ptr<Call>> queue_;        // calls no worker holds yet, oldest first
+  std::vector<std::shared_ptr<Worker>> workers_;   // live workers (ending ones until reaped)
   std::vector<int> all_fds_;  // every worker's socket: a new fork closes the others'
-  std::uint64_t next_call_ = 1;
+  std::atomic<std::uint64_t> next_call_{1};
   std::optional<ThreadPool> dispatch_;  // stopped first: its runs need the workers
 };
 

@@ -1,19 +1,34 @@
 #pragma once
-// Length-prefixed messages over a stream socket (the process pool's socket pairs).
-#include <optional>
-#include <stop_token>
+// Length-prefixed frames (u64 length, then the bytes) over a stream socket: the
+// process pool's socket pairs. A frame holds one message batch (message_batch.h).
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
 namespace baton::runners {
 
+// Writes all of `bytes` (a whole frame, length included). On a non-blocking
+// socket it waits for room with poll, calling `on_readable` whenever the socket
+// also has bytes to read, so two peers that both write never wait on each other.
 // False when the other end is gone.
-bool send_frame(int fd, std::string_view message);
-// The next whole message; nullopt at end of stream or on a truncated message.
-std::optional<std::string> receive_frame(int fd);
+bool send_all(int fd, std::string_view bytes, const std::function<void()>& on_readable = {});
 
-enum class FrameWait { Ready, Stopped, Closed };
-// Waits until a message can be read, `stop` is requested, or the socket fails.
-FrameWait wait_for_frame(int fd, const std::stop_token& stop);
+// Reads frames from a socket into one buffer, whole frames out.
+class FrameReader {
+ public:
+  enum class Got { Frame, Empty, Closed, Malformed };
+  explicit FrameReader(int fd) : fd_(fd) {}
+  // The next whole frame's bytes (after the length) in `frame`. Empty: none is
+  // complete and `block` is false. Closed: end of stream or a socket error
+  // (with a partial frame left: Malformed, `error` says what).
+  Got next(std::string_view& frame, bool block, std::string& error);
+
+ private:
+  int fd_;
+  std::string buf_;
+  std::size_t start_ = 0;  // first unconsumed byte of buf_
+  std::size_t end_ = 0;    // bytes of buf_ holding data
+};
 
 }  // namespace baton::runners

@@ -90,6 +90,15 @@ std::shared_ptr<Runnable> ThreadPool::find() {
   }
 }
 
+bool ThreadPool::run_one_ready() {
+  if (t_slot.pool != this) return false;
+  std::shared_ptr<Runnable> job = std::move(t_slot.next);
+  if (!job) job = find();
+  if (!job) return false;
+  job->run();
+  return true;
+}
+
 bool ThreadPool::any_queued() {
   for (Queue& q : queues_) {
     std::lock_guard lock(q.mu);

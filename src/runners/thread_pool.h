@@ -31,6 +31,14 @@ class ThreadPool final : public TaskRunner {
   int workers() const override { return static_cast<int>(threads_.size()); }
   void submit(std::shared_ptr<Runnable> job) override;
 
+  // Called on one of this pool's own threads while its job waits for something
+  // another process does (a remote call's reply): runs one other job that is
+  // ready (this thread's next link first, then the oldest queued) and returns
+  // true, or returns false at once when there is none or the caller is not one
+  // of this pool's threads. The caller must hold nothing such a job could wait
+  // for (a lock, a concurrency slot): the job runs on top of its stack.
+  bool run_one_ready();
+
  private:
   static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
 
