@@ -6,6 +6,7 @@
 #include "engine/runtime.h"
 #include "engine/settings.h"
 #include "runners/event_codec.h"
+#include "runners/message_batch.h"
 #include "runners/remote_protocol.h"
 
 #include <mpi.h>
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 namespace baton::runners {
 
@@ -89,7 +91,8 @@ std::string tail(std::string&& bytes, std::size_t offset) {
 
 }  // namespace
 
-MpiRunner::MpiRunner(int in_flight_per_rank) : in_flight_(in_flight_per_rank > 0 ? in_flight_per_rank : 8) {
+MpiRunner::MpiRunner(int calls_per_batch)
+    : per_batch_(calls_per_batch > 0 ? static_cast<std::size_t>(calls_per_batch) : 256) {
   int provided = 0;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
   thread_multiple_ = provided >= MPI_THREAD_MULTIPLE;
@@ -101,9 +104,10 @@ MpiRunner::MpiRunner(int in_flight_per_rank) : in_flight_(in_flight_per_rank > 0
     dispatch_.emplace(1);
     return;
   }
-  busy_.assign(static_cast<std::size_t>(size_), 0);
-  dispatch_.emplace(std::max(1, (size_ - 1) * in_flight_));
+  ranks_.resize(static_cast<std::size_t>(size_));
+  dispatch_.emplace(std::max(1, (size_ - 1) * 2));
   receiver_ = std::thread([this] { receive_loop(); });
+  sender_ = std::thread([this] { send_loop(); });
   std::atexit([] {
     if (g_runner != nullptr) g_runner->shut_down();
   });
@@ -125,25 +129,27 @@ void MpiRunner::send(int rank, int tag, std::string_view bytes) {
 
 namespace {
 
+// A message from `source` if one has arrived.
+std::optional<Message> try_receive(int source, std::mutex& mu, bool thread_multiple) {
+  int flag = 0;
+  MPI_Message handle;
+  MPI_Status status;
+  std::unique_lock lock(mu, std::defer_lock);
+  if (!thread_multiple) lock.lock();
+  MPI_Improbe(source, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &handle, &status);
+  if (!flag) return std::nullopt;
+  int count = 0;
+  MPI_Get_count(&status, MPI_BYTE, &count);
+  Message m{status.MPI_SOURCE, status.MPI_TAG, std::string(static_cast<std::size_t>(count), '\0')};
+  MPI_Mrecv(m.bytes.data(), count, MPI_BYTE, &handle, &status);
+  return m;
+}
+
 // The next message from `source`: polls, backing off to sleeps when idle.
 Message receive_next(int source, std::mutex& mu, bool thread_multiple) {
   int idle = 0;
   for (;;) {
-    int flag = 0;
-    MPI_Message handle;
-    MPI_Status status;
-    {
-      std::unique_lock lock(mu, std::defer_lock);
-      if (!thread_multiple) lock.lock();
-      MPI_Improbe(source, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &handle, &status);
-      if (flag) {
-        int count = 0;
-        MPI_Get_count(&status, MPI_BYTE, &count);
-        Message m{status.MPI_SOURCE, status.MPI_TAG, std::string(static_cast<std::size_t>(count), '\0')};
-        MPI_Mrecv(m.bytes.data(), count, MPI_BYTE, &handle, &status);
-        return m;
-      }
-    }
+    if (std::optional<Message> m = try_receive(source, mu, thread_multiple)) return std::move(*m);
     ++idle;
     if (idle < 50) continue;  // a reply usually follows within microseconds
     const int us = idle < 200 ? 20 : idle < 1000 ? 100 : 500;
@@ -154,7 +160,6 @@ Message receive_next(int source, std::mutex& mu, bool thread_multiple) {
 }  // namespace
 
 void MpiRunner::receive_loop() {
-  engine::Runtime& rt = engine::Runtime::get();
   for (;;) {
     Message m = receive_next(MPI_ANY_SOURCE, send_mu_, thread_multiple_);
     if (m.source != 0) {
@@ -163,24 +168,93 @@ void MpiRunner::receive_loop() {
     }
     const auto kind = static_cast<MessageKind>(m.tag);
     if (kind == MessageKind::Shutdown) return;
-    if (kind == MessageKind::Event) {
-      WireReader r(m.bytes);
-      try {
-        rt.record(read_event(r));
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "baton: MPI rank %d sent a malformed event: %s\n", m.source, e.what());
-      }
+    if (kind == MessageKind::Batch) {
+      on_batch(m.source, m.bytes);
       continue;
     }
-    if (kind != MessageKind::Reply && kind != MessageKind::FetchReply) continue;
+    if (kind != MessageKind::FetchReply) continue;
     const std::uint64_t id = peek_call_id(m.bytes);
     {
       std::lock_guard lock(mu_);
-      if (kind == MessageKind::Reply) --busy_[static_cast<std::size_t>(m.source)];
       auto it = pending_.find(id);
       if (it != pending_.end()) it->second = std::move(m.bytes);
     }
     cv_.notify_all();
+  }
+}
+
+void MpiRunner::on_batch(int source, std::string_view bytes) {
+  engine::Runtime& rt = engine::Runtime::get();
+  const std::string peer = "MPI rank " + std::to_string(source);
+  Rank& rank = ranks_[static_cast<std::size_t>(source)];
+  std::vector<std::string_view> replies;
+  // A run's events are recorded before its reply completes it (they come first).
+  auto complete = [&] {
+    std::lock_guard lock(mu_);
+    for (std::string_view body : replies) {
+      const std::uint64_t id = WireReader(body).u64();
+      if (rank.in_flight.empty() || rank.in_flight.front()->id != id) {
+        throw Error(peer + " replied to call " + std::to_string(id) + ", which is not the next one it holds");
+      }
+      std::shared_ptr<Call> call = std::move(rank.in_flight.front());
+      rank.in_flight.pop_front();
+      call->reply.assign(body);
+      call->done.set();
+    }
+    replies.clear();
+    plan_batch(source);
+  };
+  try {
+    read_batch(bytes, peer, [&](MessageKind kind, std::string_view body) {
+      if (kind == MessageKind::Event) {
+        if (!replies.empty()) complete();
+        WireReader r(body);
+        rt.record(read_event(r));
+      } else if (kind == MessageKind::Reply) {
+        replies.push_back(body);
+      } else {
+        throw Error(peer + " sent a message of unknown kind " + std::to_string(static_cast<int>(kind)));
+      }
+    });
+    complete();
+  } catch (const std::exception& e) {
+    // A rank cannot be ended alone: its calls fail with what it sent.
+    std::fprintf(stderr, "baton: %s\n", e.what());
+    std::lock_guard lock(mu_);
+    for (auto& call : rank.in_flight) {
+      call->error = e.what();
+      call->done.set();
+    }
+    rank.in_flight.clear();
+    plan_batch(source);
+  }
+  cv_.notify_all();  // the sender may have a batch
+}
+
+void MpiRunner::plan_batch(int r) {
+  Rank& rank = ranks_[static_cast<std::size_t>(r)];
+  if (!rank.in_flight.empty() || rank.queue.empty() || finalized_) return;
+  BatchWriter batch(false);
+  while (!rank.queue.empty() && batch.count() < per_batch_) {
+    std::shared_ptr<Call>& call = rank.queue.front();
+    batch.add(MessageKind::Request, call->request);
+    call->request = {};  // an MPI rank is never replaced: no call is sent twice
+    rank.in_flight.push_back(std::move(call));
+    rank.queue.pop_front();
+  }
+  outbox_.emplace_back(r, batch.take());
+}
+
+void MpiRunner::send_loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return !outbox_.empty() || finalized_; });
+    if (outbox_.empty()) return;
+    auto [rank, bytes] = std::move(outbox_.front());
+    outbox_.pop_front();
+    lock.unlock();
+    send(rank, static_cast<int>(MessageKind::Batch), bytes);
+    lock.lock();
   }
 }
 
@@ -208,11 +282,13 @@ std::optional<std::string> MpiRunner::await(std::uint64_t id, const std::stop_to
 }
 
 int MpiRunner::pick_rank(int preferred) {
-  if (preferred > 0) return busy_[static_cast<std::size_t>(preferred)] < in_flight_ ? preferred : -1;
-  int best = -1;
+  if (preferred > 0) return preferred;
+  int best = 1;
+  std::size_t best_load = SIZE_MAX;
   for (int r = 1; r < size_; ++r) {
-    const int b = busy_[static_cast<std::size_t>(r)];
-    if (b < in_flight_ && (best < 0 || b < busy_[static_cast<std::size_t>(best)])) best = r;
+    const Rank& rank = ranks_[static_cast<std::size_t>(r)];
+    const std::size_t load = rank.in_flight.size() + rank.queue.size();
+    if (load < best_load) best = r, best_load = load;
   }
   return best;
 }
@@ -235,34 +311,42 @@ engine::RemoteOutcome MpiRunner::run_body(detail::TaskRunCore& run, const detail
     }
   }
 
+  auto call = std::make_shared<Call>();
   RequestOptions options;
   options.inline_limit = settings::inline_result_bytes();
   {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return (options.target = pick_rank(preferred)) > 0; });
-    options.call_id = expect_reply();
-    ++busy_[static_cast<std::size_t>(options.target)];
+    std::lock_guard lock(mu_);
+    options.target = pick_rank(preferred);
+    options.call_id = next_id_++;
   }
-  std::string request;
-  try {
-    request = encode_request(run, plan, options);
-    send(options.target, static_cast<int>(MessageKind::Request), std::string_view(request).substr(1));
-  } catch (...) {
-    {
-      std::lock_guard lock(mu_);
-      --busy_[static_cast<std::size_t>(options.target)];
-      pending_.erase(options.call_id);
+  call->id = options.call_id;
+  call->request = encode_request(run, plan, options);
+  call->request.erase(0, 1);  // the kind travels in the batch
+  {
+    std::lock_guard lock(mu_);
+    ranks_[static_cast<std::size_t>(options.target)].queue.push_back(call);
+    plan_batch(options.target);
+  }
+  cv_.notify_all();
+  // While the reply is on its way this thread runs other ready runs (see the
+  // process pool), unless this run holds what another could wait for.
+  thread_local int depth = 0;
+  const bool may_help = run.options().tags.empty() && !plan.locks;
+  const std::stop_token stop = detail::current_context().stop;
+  while (!call->done.is_set()) {
+    if (may_help && depth < kMaxHelpDepth) {
+      ++depth;
+      const bool ran = dispatch_->run_one_ready();
+      --depth;
+      if (ran) continue;
     }
-    cv_.notify_all();
-    throw;
+    if (!call->done.wait_for(std::chrono::milliseconds(50)) && stop.stop_requested()) {
+      throw CancelledError("the run was stopped; its body goes on on MPI rank " + std::to_string(options.target) +
+                           " until it returns (an MPI rank cannot be stopped alone)");
+    }
   }
-  request = {};
-  std::optional<std::string> reply = await(options.call_id, detail::current_context().stop);
-  if (!reply) {
-    throw CancelledError("the run was stopped; its body goes on on MPI rank " + std::to_string(options.target) +
-                         " until it returns (an MPI rank cannot be stopped alone)");
-  }
-  WireReader r(*reply);
+  if (call->error) throw CrashedError(*call->error);
+  WireReader r(call->reply);
   (void)r.u64();
   const int target = options.target;
   return apply_reply(run, r, [this, target](std::uint64_t handle, std::uint64_t size, const Fingerprint& digest) {
@@ -308,6 +392,8 @@ void MpiRunner::shut_down() {
     if (finalized_ || rank_ != 0) return;
     finalized_ = true;
   }
+  cv_.notify_all();
+  sender_.join();  // its last batches go first
   for (int r = 1; r < size_; ++r) send(r, static_cast<int>(MessageKind::Shutdown), {});
   send(0, static_cast<int>(MessageKind::Shutdown), {});  // wakes the receiver
   receiver_.join();
@@ -324,45 +410,82 @@ void MpiRunner::before_flow_run() {
 }
 
 void MpiRunner::serve() {
-  engine::Runtime::get().forward_events([this](engine::Event&& event) {
+  using Clock = std::chrono::steady_clock;
+  constexpr std::size_t kFlushBytes = 256 * 1024;
+  constexpr auto kEventDelay = std::chrono::milliseconds(100);
+  BatchWriter out(false);
+  Clock::time_point last_flush = Clock::now();
+  auto flush = [&] {
+    last_flush = Clock::now();
+    if (!out.empty()) send(0, static_cast<int>(MessageKind::Batch), out.take());
+  };
+  engine::Runtime::get().forward_events([&](engine::Event&& event) {
     std::string message;
     WireWriter w(message);
     write_event(w, event);
-    send(0, static_cast<int>(MessageKind::Event), message);
+    out.add(MessageKind::Event, message);
+    // A long body's logs reach the history while it runs, not only with its result.
+    if (out.bytes() > kFlushBytes || Clock::now() - last_flush > kEventDelay) flush();
   });
   RankServices services(rank_);
-  for (;;) {
-    Message m = receive_next(0, send_mu_, thread_multiple_);
+  const std::string peer = "MPI rank 0";
+  std::deque<std::string> inbox;
+  auto handle = [&](Message& m) {
     switch (static_cast<MessageKind>(m.tag)) {
-      case MessageKind::Request: {
-        std::string reply = serve_request(m.bytes, services);
-        send(0, static_cast<int>(MessageKind::Reply), std::string_view(reply).substr(1));
+      case MessageKind::Batch:
+        try {
+          read_batch(m.bytes, peer, [&](MessageKind kind, std::string_view body) {
+            if (kind != MessageKind::Request) throw Error(peer + " sent a message of kind " + std::to_string(static_cast<int>(kind)) + " in a batch");
+            inbox.emplace_back(body);
+          });
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "baton: MPI rank %d: %s\n", rank_, e.what());
+          MPI_Abort(MPI_COMM_WORLD, 3);
+        }
         break;
-      }
       case MessageKind::Fetch: {
         WireReader r(m.bytes);
         const std::uint64_t id = r.u64();
         const WorkerServices::Held* held = services.held(r.u64());
-        std::string out;
-        WireWriter w(out);
+        std::string reply;
+        WireWriter w(reply);
         w.u64(id);
         w.u8(held != nullptr ? 1 : 0);
         if (held != nullptr) {
           w.str(held->serializer);
-          out += held->bytes;
+          reply += held->bytes;
         }
-        send(0, static_cast<int>(MessageKind::FetchReply), out);
+        send(0, static_cast<int>(MessageKind::FetchReply), reply);
         break;
       }
       case MessageKind::Release:
         services.drop(WireReader(m.bytes).u64());
         break;
       case MessageKind::Shutdown:
+        flush();
         MPI_Finalize();
         std::exit(0);
       default:
         std::fprintf(stderr, "baton: MPI rank %d got a message of unknown kind %d\n", rank_, m.tag);
     }
+  };
+  for (;;) {
+    if (inbox.empty()) {
+      if (std::optional<Message> m = try_receive(0, send_mu_, thread_multiple_)) {
+        handle(*m);
+        continue;
+      }
+      // Nothing left to read: the replies go back now, then wait for more.
+      flush();
+      Message m = receive_next(0, send_mu_, thread_multiple_);
+      handle(m);
+      continue;
+    }
+    std::string request = std::move(inbox.front());
+    inbox.pop_front();
+    std::string reply = serve_request(request, services);
+    out.add(MessageKind::Reply, std::string_view(reply).substr(1));
+    if (out.bytes() > kFlushBytes || out.count() >= 1024) flush();
   }
 }
 

@@ -4,23 +4,32 @@
 // Every rank runs the same program; a worker rank turns into a server when it
 // reaches its first flow call (before_flow_run) and exits when rank 0 is done.
 //
-// Rank 0 keeps up to `in_flight` requests queued at each rank so a rank never
-// waits for its next task. A result larger than BATON_INLINE_RESULT_BYTES stays
+// Batching (issue 13): calls for a rank wait in its queue; a rank with nothing
+// in flight gets its whole queue (up to `calls per batch`) in one message at
+// once, so a lone call goes out immediately, and the next batch when the replies
+// to the last one are back. A worker rank sends its replies and events (logs,
+// prints) in one message whenever it has nothing left to read. A dispatch thread
+// runs other ready runs while its call is out, so many calls are in flight
+// without a thread each. A result larger than BATON_INLINE_RESULT_BYTES stays
 // on the rank that made it (a handle comes back), and a task whose large input
 // is held by a rank is placed on that rank, so large intermediates do not pass
 // through rank 0. Persisted and cached results still go to result storage,
 // which all ranks must reach (a shared directory or S3).
 //
-// One thread per rank receives; MPI calls poll with a short back-off instead of
-// MPI's spinning blocking calls, which would take a whole core on a small machine.
+// One thread on rank 0 receives, one sends batches (a blocking send of a large
+// batch must not stop the receiving); MPI calls poll with a short back-off
+// instead of MPI's spinning blocking calls, which would take a whole core on a
+// small machine.
 #include <baton/task_runner.h>
 
 #include "engine/remote_executor.h"
+#include "runners/completion.h"
 #include "runners/thread_pool.h"
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,8 +42,9 @@ namespace baton::runners {
 
 class MpiRunner final : public TaskRunner, public engine::RemoteExecutor {
  public:
-  // MPI is initialized; rank 0 starts its receiver. Lives until the process ends.
-  MpiRunner(int in_flight_per_rank);
+  // MPI is initialized; rank 0 starts its receiver and sender. Lives until the
+  // process ends. `calls_per_batch`: at most this many calls in flight per rank.
+  MpiRunner(int calls_per_batch);
 
   std::string_view name() const override { return "mpi"; }
   int workers() const override { return size_ - 1; }
@@ -51,32 +61,53 @@ class MpiRunner final : public TaskRunner, public engine::RemoteExecutor {
   // At exit on rank 0: tells the worker ranks to stop, then finalizes MPI.
   void shut_down();
 
+  static constexpr int kMaxHelpDepth = 64;
+
  private:
+  struct Call {
+    std::uint64_t id = 0;
+    std::string request;  // without its kind byte
+    Completion done;
+    std::string reply;                 // set before `done`
+    std::optional<std::string> error;  // the rank sent something malformed
+  };
+  struct Rank {
+    std::deque<std::shared_ptr<Call>> queue;      // not sent yet
+    std::deque<std::shared_ptr<Call>> in_flight;  // in the order sent
+  };
+
   void send(int rank, int tag, std::string_view bytes);
   void receive_loop();
+  void send_loop();
+  // With mu_ held: `rank`'s queued calls as one batch for the sender, if it has
+  // nothing in flight.
+  void plan_batch(int rank);
+  void on_batch(int rank, std::string_view bytes);
   [[noreturn]] void serve();
   // A new call id whose reply await() will wait for; with mu_ held.
   std::uint64_t expect_reply();
   // Waits for the reply to call `id`; nullopt when `stop` fired first.
   std::optional<std::string> await(std::uint64_t id, const std::stop_token& stop);
-  int pick_rank(int preferred);  // with mu_ held; -1 if all ranks are full
+  int pick_rank(int preferred);  // with mu_ held
 
   int rank_ = 0;
   int size_ = 1;
-  int in_flight_ = 4;
+  std::size_t per_batch_ = 256;
   bool thread_multiple_ = false;
   std::mutex send_mu_;  // serializes MPI calls when MPI is not thread-multiple
 
   std::mutex mu_;  // guards the members below
   std::condition_variable cv_;
-  std::vector<int> busy_;  // requests outstanding per rank
-  std::unordered_map<std::uint64_t, std::optional<std::string>> pending_;  // replies by call id
+  std::vector<Rank> ranks_;
+  std::deque<std::pair<int, std::string>> outbox_;  // batches for the sender thread
+  std::unordered_map<std::uint64_t, std::optional<std::string>> pending_;  // fetch replies by id
   std::uint64_t next_id_ = 1;
   bool finalized_ = false;
 
   std::atomic<std::uint64_t> bytes_through_rank0_{0};
   std::atomic<std::uint64_t> messages_{0};
   std::thread receiver_;
+  std::thread sender_;
   std::optional<ThreadPool> dispatch_;
 };
 

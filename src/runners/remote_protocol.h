@@ -31,6 +31,7 @@ enum class MessageKind : std::uint8_t {
   FetchReply = 5,
   Release = 6,     // rank 0 -> rank: a held value is no longer needed
   Shutdown = 7,
+  Batch = 8,       // several of the above (message_batch.h); the MPI tag of a batch
 };
 
 // A value held somewhere else that a request can name instead of carrying it.
