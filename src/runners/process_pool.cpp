@@ -165,13 +165,30 @@ std::string describe_end(pid_t pid, int status) {
 }  // namespace
 
 ProcessPool::ProcessPool(int workers) : max_workers_(workers < 1 ? 1 : workers) {
+  spawner_ = std::thread([this] { spawn_loop(); });
   dispatch_.emplace(max_workers_ * kThreadsPerWorker);
+}
+
+void ProcessPool::spawn_loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    spawn_cv_.wait(lock, [this] { return spawn_wanted_ || stopping_; });
+    if (stopping_) return;
+    spawn_wanted_ = false;
+    lock.unlock();
+    pump(true);
+    lock.lock();
+  }
 }
 
 ProcessPool::~ProcessPool() {
   dispatch_.reset();  // finishes queued runs
   std::unique_lock lock(mu_);
   stopping_ = true;
+  spawn_cv_.notify_all();
+  lock.unlock();
+  spawner_.join();
+  lock.lock();
   for (auto& w : workers_) {
     w->ending = true;
     kill(w->pid, SIGKILL);
@@ -222,7 +239,7 @@ std::shared_ptr<ProcessPool::Worker> ProcessPool::spawn() {
   return w;
 }
 
-std::vector<std::pair<std::shared_ptr<ProcessPool::Worker>, std::string>> ProcessPool::plan_batches() {
+std::vector<std::pair<std::shared_ptr<ProcessPool::Worker>, std::string>> ProcessPool::plan_batches(bool may_spawn) {
   std::vector<std::pair<std::shared_ptr<Worker>, std::string>> batches;
   while (!queue_.empty() && !stopping_) {
     bool handed = false;
@@ -242,12 +259,19 @@ std::vector<std::pair<std::shared_ptr<ProcessPool::Worker>, std::string>> Proces
         it = queue_.erase(it);
       }
       if (!batch.empty()) {
+        ++sent_.batches;
+        sent_.calls += batch.count();
         batches.emplace_back(w, batch.take());
         handed = true;
       }
     }
     if (handed) continue;
     if (static_cast<int>(workers_.size()) < max_workers_) {
+      if (!may_spawn) {
+        spawn_wanted_ = true;
+        spawn_cv_.notify_one();
+        break;
+      }
       spawn();  // knows every task defined so far
       continue;
     }
@@ -270,11 +294,16 @@ std::vector<std::pair<std::shared_ptr<ProcessPool::Worker>, std::string>> Proces
   return batches;
 }
 
-void ProcessPool::pump() {
+ProcessPool::Sent ProcessPool::sent() {
+  std::lock_guard lock(mu_);
+  return sent_;
+}
+
+void ProcessPool::pump(bool may_spawn) {
   std::vector<std::pair<std::shared_ptr<Worker>, std::string>> batches;
   {
     std::lock_guard lock(mu_);
-    batches = plan_batches();
+    batches = plan_batches(may_spawn);
   }
   send_batches(batches);
 }
@@ -327,7 +356,7 @@ void ProcessPool::receive_loop(std::shared_ptr<Worker> w) {
       });
       if (!replies.empty()) complete(*w, replies);
       std::lock_guard lock(mu_);
-      if (w->in_flight.empty()) batches = plan_batches();
+      if (w->in_flight.empty()) batches = plan_batches(false);
     } catch (const std::exception& e) {
       {
         std::lock_guard lock(mu_);
@@ -396,7 +425,7 @@ void ProcessPool::worker_ended(const std::shared_ptr<Worker>& w, const std::stri
     munmap(static_cast<void*>(w->running), sizeof(std::atomic<std::uint64_t>));
     w->running = nullptr;
   }
-  pump();
+  pump(false);
   std::lock_guard lock(mu_);
   --receivers_;
   ended_cv_.notify_all();  // under the lock: the pool may be gone once it is released
@@ -429,7 +458,7 @@ engine::RemoteOutcome ProcessPool::run_body(detail::TaskRunCore& run, const deta
   {
     std::lock_guard lock(mu_);
     queue_.push_back(call);
-    batches = plan_batches();
+    batches = plan_batches(true);
   }
   send_batches(batches);
   // A stop (timeout, cancellation) takes the call back at once, even while this

@@ -33,6 +33,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace baton::runners {
@@ -48,6 +49,14 @@ class ProcessPool final : public TaskRunner, public engine::RemoteExecutor {
   engine::RemoteExecutor* remote_executor() override { return this; }
 
   engine::RemoteOutcome run_body(detail::TaskRunCore& run, const detail::ResultPlan& plan) override;
+
+  // Frames of requests written to workers and the calls they carried, so far
+  // (tests see that a lone call travels alone and many calls share frames).
+  struct Sent {
+    std::uint64_t batches = 0;
+    std::uint64_t calls = 0;
+  };
+  Sent sent();
 
   // Calls handed to one worker at most per batch.
   static constexpr std::size_t kMaxBatch = 256;
@@ -86,16 +95,21 @@ class ProcessPool final : public TaskRunner, public engine::RemoteExecutor {
     bool ending = false;                // killed, or retired; takes no more calls
   };
 
-  std::shared_ptr<Worker> spawn();  // with mu_ held
+  // With mu_ held. Only on a thread that outlives the worker: its death signal
+  // (PR_SET_PDEATHSIG) follows the thread that forked it, not the process. So a
+  // dispatch thread or the spawner thread forks, never a worker's receiver.
+  std::shared_ptr<Worker> spawn();
   // Hands queued calls to idle workers (forking or replacing workers as needed),
   // then writes the batches. Takes mu_.
-  void pump();
+  void pump(bool may_spawn);
+  void spawn_loop();
   void send_batches(std::vector<std::pair<std::shared_ptr<Worker>, std::string>>& batches);
   // Completes the calls `replies` answer (the worker's oldest, in order); throws
   // Error when a reply is not for the call expected. Takes mu_.
   void complete(Worker& worker, std::vector<std::string_view>& replies);
   // With mu_ held: moves the batches to their workers' in_flight; returns them.
-  std::vector<std::pair<std::shared_ptr<Worker>, std::string>> plan_batches();
+  // Without `may_spawn` a worker that is needed is asked of the spawner thread.
+  std::vector<std::pair<std::shared_ptr<Worker>, std::string>> plan_batches(bool may_spawn);
   void receive_loop(std::shared_ptr<Worker> worker);
   // The receiver saw the worker's end: reaps it and settles its calls.
   void worker_ended(const std::shared_ptr<Worker>& worker, const std::string& why);
@@ -108,11 +122,15 @@ class ProcessPool final : public TaskRunner, public engine::RemoteExecutor {
   std::mutex mu_;
   std::condition_variable ended_cv_;  // a receiver finished (the destructor waits for all)
   int receivers_ = 0;
-  bool stopping_ = false;  // guards queue_, workers_, all_fds_ and the guarded fields of Call and Worker
+  bool stopping_ = false;
+  bool spawn_wanted_ = false;
+  std::condition_variable spawn_cv_;  // guards queue_, workers_, all_fds_ and the guarded fields of Call and Worker
   std::deque<std::shared_ptr<Call>> queue_;        // calls no worker holds yet, oldest first
   std::vector<std::shared_ptr<Worker>> workers_;   // live workers (ending ones until reaped)
   std::vector<int> all_fds_;  // every worker's socket: a new fork closes the others'
   std::atomic<std::uint64_t> next_call_{1};
+  Sent sent_;  // guarded by mu_
+  std::thread spawner_;                 // forks workers that receivers find missing
   std::optional<ThreadPool> dispatch_;  // stopped first: its runs need the workers
 };
 

@@ -2,10 +2,13 @@
 // end one run Crashed, not the flow; history as with the thread pool.
 #include "support.h"
 
+#include "runners/process_pool.h"
+
 #include <baton/error.h>
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -278,6 +281,160 @@ TEST(ProcessPool, PersistedResultsAreWrittenByTheWorkerAndCachedAcrossRuns) {
   }
   EXPECT_EQ(fs::file_size(counter), 1u);  // computed once
 }
+
+// ---- Batching (issue 13): several calls per frame must change nothing a user sees.
+
+namespace batching {
+
+runners::ProcessPool& pool_of(const std::shared_ptr<TaskRunner>& runner) {
+  auto* pool = dynamic_cast<runners::ProcessPool*>(runner.get());
+  if (pool == nullptr) throw std::logic_error("not a process pool");
+  return *pool;
+}
+
+// The same flow on the thread pool and the process pool: values, task runs and
+// each run's states.
+struct Outcome {
+  std::vector<int> values;
+  std::size_t task_runs = 0;
+  std::vector<std::vector<StateType>> states;
+};
+
+Outcome many_small(const std::shared_ptr<TaskRunner>& runner, int n) {
+  std::vector<Future<int>> runs;
+  auto f = baton::flow("many-small", [&] { runs = square.map(std::views::iota(0, n)); }).task_runner(runner);
+  f();
+  Outcome out;
+  for (auto& r : runs) {
+    out.values.push_back(r.result());
+    out.states.push_back(RecordedEvents::get().state_types_of(r.task_run_id()));
+  }
+  out.task_runs = RecordedEvents::get().task_runs_of(testing::last_flow_run()).size();
+  return out;
+}
+
+TEST(ProcessPool, ManySmallTasksShareFramesAndGiveTheSameResultsAndHistoryAsTheThreadPool) {
+  const int n = 1000;
+  Outcome threaded = many_small(thread_pool(2), n);
+  auto runner = process_pool(2);
+  const auto before = pool_of(runner).sent();
+  Outcome pooled = many_small(runner, n);
+  const auto after = pool_of(runner).sent();
+  EXPECT_EQ(pooled.values, threaded.values);
+  EXPECT_EQ(pooled.task_runs, static_cast<std::size_t>(n));
+  EXPECT_EQ(pooled.task_runs, threaded.task_runs);
+  EXPECT_EQ(pooled.states, threaded.states);
+  EXPECT_EQ(pooled.states[0], (std::vector<StateType>{StateType::Running, StateType::Completed}));
+  // Every call went out once, and they shared frames.
+  EXPECT_EQ(after.calls - before.calls, static_cast<std::uint64_t>(n));
+  EXPECT_LT(after.batches - before.batches, static_cast<std::uint64_t>(n) / 4);
+}
+
+TEST(ProcessPool, ALoneTaskGoesOutAtOnceInAFrameOfItsOwn) {
+  auto runner = process_pool(1);
+  Future<int> warm = {};
+  baton::flow("lone-warm", [&] { warm = square.submit(2); }).task_runner(runner)();  // the worker exists
+  ASSERT_EQ(warm.result(), 4);
+  const auto before = pool_of(runner).sent();
+  int value = 0;
+  // The flow waits for the lone run before it submits anything else: a batch that
+  // waited for company would wait for ever (no timer sends it).
+  baton::flow("lone", [&] { value = square.submit(7).result(); }).task_runner(runner)();
+  const auto after = pool_of(runner).sent();
+  EXPECT_EQ(value, 49);
+  EXPECT_EQ(after.batches - before.batches, 1u);
+  EXPECT_EQ(after.calls - before.calls, 1u);
+}
+
+const auto dies_at = baton::task("dies-at", [](int x, int fatal) {
+  if (x == fatal) raise(SIGKILL);  // as the OOM killer does, in the middle of the worker's batch
+  return x * 10;
+});
+
+TEST(ProcessPool, AWorkerKilledMidBatchCrashesOnlyTheRunItWasRunningAndTheOthersComplete) {
+  const int n = 300, fatal = 150;
+  std::vector<Future<int>> runs;
+  auto runner = process_pool(1);
+  const auto before = pool_of(runner).sent();
+  auto f = baton::flow("mid-batch", [&] { runs = dies_at.map(std::views::iota(0, n), baton::unmapped(fatal)); })
+               .task_runner(runner);
+  f();
+  // It died holding more than the run it was running: those calls were sent again.
+  EXPECT_GT(pool_of(runner).sent().calls - before.calls, static_cast<std::uint64_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const State s = runs[static_cast<std::size_t>(i)].state();
+    if (i == fatal) {
+      EXPECT_EQ(s.type, StateType::Crashed);
+      EXPECT_NE(s.message.find("SIGKILL"), std::string::npos) << s.message;
+      EXPECT_NE(s.message.find("worker process "), std::string::npos) << s.message;
+      EXPECT_NE(s.message.find("task run 'dies-at-"), std::string::npos) << s.message;  // which run it was
+      continue;
+    }
+    ASSERT_EQ(s.type, StateType::Completed) << i << ": " << s.message;
+    EXPECT_EQ(runs[static_cast<std::size_t>(i)].result(), i * 10);
+    // The calls the dead worker held went to a new worker without a retry.
+    EXPECT_EQ(RecordedEvents::get().state_types_of(runs[static_cast<std::size_t>(i)].task_run_id()),
+              (std::vector<StateType>{StateType::Running, StateType::Completed}))
+        << i;
+  }
+}
+
+TEST(ProcessPool, AWorkerKilledMidBatchRetriesTheRunItWasRunningWhenItHasRetries) {
+  const fs::path marker = scratch("mid-batch-retry") / "killed-once";
+  auto once = baton::task("killed-once", [marker](int x) {
+                if (x == 40 && !fs::exists(marker)) {
+                  std::ofstream(marker) << "x";
+                  raise(SIGKILL);
+                }
+                return x + 1;
+              }).retries(1);
+  std::vector<Future<int>> runs;
+  auto f = baton::flow("mid-batch-retry", [&] { runs = once.map(std::views::iota(0, 100)); })
+               .task_runner(process_pool(1));
+  f();
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(runs[static_cast<std::size_t>(i)].result(), i + 1);
+    const auto types = RecordedEvents::get().state_types_of(runs[static_cast<std::size_t>(i)].task_run_id());
+    if (i == 40) {
+      EXPECT_EQ(types, (std::vector<StateType>{StateType::Running, StateType::Retrying, StateType::Completed}));
+    } else {
+      EXPECT_EQ(types, (std::vector<StateType>{StateType::Running, StateType::Completed})) << i;
+    }
+  }
+}
+
+// A body that writes a frame of another protocol version to every socket its
+// process has: the program's end of it must see a clear error naming the worker,
+// not crash or hang, and the flow goes on.
+const auto corrupts = baton::task("corrupts", [](int x) {
+  if (x == 1) {
+    const char frame[] = {5, 0, 0, 0, 0, 0, 0, 0, 99, 0, 0, 0, 0};  // length 5, version 99, no messages
+    for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+      const int fd = std::atoi(entry.path().filename().c_str());
+      struct stat st {};
+      if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) (void)!write(fd, frame, sizeof frame);
+    }
+  }
+  return x;
+});
+
+TEST(ProcessPool, AMalformedFrameFromAWorkerIsAClearErrorNamingIt) {
+  Future<int> bad, good;
+  auto f = baton::flow("malformed", [&] {
+             bad = corrupts.submit(1);
+             bad.wait();
+             good = corrupts.submit(2);
+           }).task_runner(process_pool(1));
+  f();
+  const State s = bad.state();
+  EXPECT_EQ(s.type, StateType::Crashed);
+  EXPECT_NE(s.message.find("worker process "), std::string::npos) << s.message;
+  EXPECT_NE(s.message.find("malformed"), std::string::npos) << s.message;
+  EXPECT_NE(s.message.find("version 99"), std::string::npos) << s.message;
+  EXPECT_EQ(good.result(), 2);  // a new worker serves the next call
+}
+
+}  // namespace batching
 
 }  // namespace
 }  // namespace baton
