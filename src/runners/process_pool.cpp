@@ -7,6 +7,7 @@
 #include "engine/runtime.h"
 #include "engine/settings.h"
 #include "runners/event_codec.h"
+#include "runners/fork_check.h"
 #include "runners/remote_protocol.h"
 #include "runners/shared_pool.h"
 #include "runners/socket_frames.h"
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace baton::runners {
@@ -34,6 +36,7 @@ class ProcessWorkerServices final : public WorkerServices {
   // Die with the program; and if it is already gone, go now.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(0);
+  announce_ready_after_fork(fd);
   engine::Runtime::get().forward_events([fd](engine::Event&& event) {
     std::string message;
     WireWriter w(message);
@@ -76,32 +79,50 @@ ProcessPool::~ProcessPool() {
 }
 
 std::unique_ptr<ProcessPool::Worker> ProcessPool::spawn() {
-  int fds[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    throw Error(std::string("process task runner: socketpair failed: ") + std::strerror(errno));
-  }
+  // A child that stays silent is stuck on a lock copied mid-use (fork_check.h);
+  // a fresh fork almost always gets through, under any load, in milliseconds.
+  constexpr auto kReadyTimeout = std::chrono::seconds(10);
+  constexpr int kAttempts = 3;
   const pid_t parent = getpid();
   const std::size_t known = detail::remote_task_count();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    const int e = errno;
-    close(fds[0]);
+  for (int attempt = 1;; ++attempt) {
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      throw Error(std::string("process task runner: socketpair failed: ") + std::strerror(errno));
+    }
+    const pid_t pid = fork();
+    if (pid < 0) {
+      const int e = errno;
+      close(fds[0]);
+      close(fds[1]);
+      throw Error(std::string("process task runner: cannot start a worker process: ") + std::strerror(e));
+    }
+    if (pid == 0) {
+      close(fds[0]);
+      for (int fd : all_fds_) close(fd);
+      worker_main(fds[1], parent);
+    }
     close(fds[1]);
-    throw Error(std::string("process task runner: cannot start a worker process: ") + std::strerror(e));
-  }
-  if (pid == 0) {
+    if (child_became_ready(fds[0], kReadyTimeout)) {
+      all_fds_.push_back(fds[0]);
+      ++live_;
+      auto w = std::make_unique<Worker>();
+      w->pid = pid;
+      w->fd = fds[0];
+      w->known_tasks = known;
+      return w;
+    }
+    kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     close(fds[0]);
-    for (int fd : all_fds_) close(fd);
-    worker_main(fds[1], parent);
+    if (attempt == kAttempts) {
+      throw Error("process task runner: " + std::to_string(kAttempts) + " worker processes in a row did not start (" +
+                  describe_end(pid, status) + " after " + std::to_string(kReadyTimeout.count()) +
+                  " s without reporting ready)");
+    }
   }
-  close(fds[1]);
-  all_fds_.push_back(fds[0]);
-  ++live_;
-  auto w = std::make_unique<Worker>();
-  w->pid = pid;
-  w->fd = fds[0];
-  w->known_tasks = known;
-  return w;
 }
 
 std::string ProcessPool::end(Worker& w, bool kill_it) {

@@ -194,8 +194,15 @@ TEST(ProcessPool, TimeoutStopsTheWorkerProcess) {
                   sleep(30);
                   return 0;
                 }).timeout(std::chrono::milliseconds(300));
+  // Defined after `sleepy`, so its worker knows both: a finished run of it first
+  // makes the worker ready before the 300 ms start, which are then spent in the
+  // body, not in starting a process.
+  auto warm_up = baton::task("warm-up", [](int x) { return x; });
   Future<int> run;
-  auto f = baton::flow("pool-timeout", [&] { run = sleepy.submit(1); }).task_runner(process_pool(1));
+  auto f = baton::flow("pool-timeout", [&] {
+             ASSERT_EQ(warm_up.submit(3).result(), 3);
+             run = sleepy.submit(1);
+           }).task_runner(process_pool(1));
   f();
   EXPECT_EQ(run.state().type, StateType::TimedOut);
   // The run ends at its deadline whatever happens to the body; what the process
