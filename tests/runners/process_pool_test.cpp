@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -284,6 +285,30 @@ TEST(ProcessPool, PersistedResultsAreWrittenByTheWorkerAndCachedAcrossRuns) {
     EXPECT_EQ(run.state().type, round == 0 ? StateType::Completed : StateType::Cached);
   }
   EXPECT_EQ(fs::file_size(counter), 1u);  // computed once
+}
+
+// A child that never reports ready is stopped here in an atfork handler, as one
+// stuck on a lock copied mid-use at fork would be (fork_check.h).
+std::atomic<int> g_forks{0};
+std::atomic<bool> g_stall_first_fork{false};
+
+TEST(ProcessPool, AWorkerThatNeverReportsReadyIsReplaced) {
+  static const bool registered = (pthread_atfork([] { g_forks.fetch_add(1); }, nullptr,
+                                                 [] {  // in the child, with the parent's count
+                                                   if (g_stall_first_fork.load() && g_forks.load() == 1) pause();
+                                                 }),
+                                  true);
+  (void)registered;
+  auto after_stall = baton::task("after-stall", [](int x) { return x + 1; });  // needs a fresh fork
+  g_forks = 0;
+  g_stall_first_fork = true;
+  int result = 0;
+  auto f = baton::flow("pool-stall", [&] { result = after_stall.submit(41).result(); }).task_runner(process_pool(3));
+  const State state = f.return_state();
+  g_stall_first_fork = false;
+  EXPECT_EQ(state.type, StateType::Completed) << state.message;
+  EXPECT_EQ(result, 42);
+  EXPECT_GE(g_forks.load(), 2) << "the silent child was not replaced";
 }
 
 }  // namespace
