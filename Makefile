@@ -1,6 +1,10 @@
 # The two commands users need: `make demo` and `make test`. Both install what is
 # missing first (scripts/install-deps.sh is idempotent and quick when nothing is).
 JOBS ?= $(shell nproc)
+# ccache (used when installed) keys on paths relative to the checkout, so a
+# second clone on the same machine (CI's) reuses what this one compiled.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= true
 BUILD ?= build/release
 CMAKE_FLAGS ?=
 

@@ -7,6 +7,7 @@
 #include "engine/runtime.h"
 #include "engine/settings.h"
 #include "runners/event_codec.h"
+#include "runners/fork_check.h"
 #include "runners/message_batch.h"
 #include "runners/remote_protocol.h"
 #include "runners/shared_pool.h"
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <stop_token>
@@ -143,6 +145,7 @@ class WorkerLoop {
   // Die with the program; and if it is already gone, go now.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(0);
+  announce_ready_after_fork(fd);
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   static WorkerLoop* loop = new WorkerLoop(fd, running);  // lives as long as the process
   loop->run();
@@ -197,46 +200,65 @@ ProcessPool::~ProcessPool() {
 }
 
 std::shared_ptr<ProcessPool::Worker> ProcessPool::spawn() {
-  int fds[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    throw Error(std::string("process task runner: socketpair failed: ") + std::strerror(errno));
-  }
-  void* shared = mmap(nullptr, sizeof(std::atomic<std::uint64_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                      -1, 0);
-  if (shared == MAP_FAILED) {
-    const int e = errno;
-    close(fds[0]);
-    close(fds[1]);
-    throw Error(std::string("process task runner: cannot map a word shared with a worker: ") + std::strerror(e));
-  }
-  auto* running = new (shared) std::atomic<std::uint64_t>(0);
+  // A child that stays silent is stuck on a lock copied mid-use (fork_check.h);
+  // a fresh fork almost always gets through, under any load, in milliseconds.
+  constexpr auto kReadyTimeout = std::chrono::seconds(10);
+  constexpr int kAttempts = 3;
   const pid_t parent = getpid();
   const std::size_t known = detail::remote_task_count();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    const int e = errno;
-    close(fds[0]);
+  for (int attempt = 1;; ++attempt) {
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      throw Error(std::string("process task runner: socketpair failed: ") + std::strerror(errno));
+    }
+    void* shared = mmap(nullptr, sizeof(std::atomic<std::uint64_t>), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared == MAP_FAILED) {
+      const int e = errno;
+      close(fds[0]);
+      close(fds[1]);
+      throw Error(std::string("process task runner: cannot map a word shared with a worker: ") + std::strerror(e));
+    }
+    auto* running = new (shared) std::atomic<std::uint64_t>(0);
+    const pid_t pid = fork();
+    if (pid < 0) {
+      const int e = errno;
+      close(fds[0]);
+      close(fds[1]);
+      munmap(shared, sizeof(std::atomic<std::uint64_t>));
+      throw Error(std::string("process task runner: cannot start a worker process: ") + std::strerror(e));
+    }
+    if (pid == 0) {
+      close(fds[0]);
+      for (int fd : all_fds_) close(fd);
+      worker_main(fds[1], parent, running);
+    }
     close(fds[1]);
-    munmap(shared, sizeof(std::atomic<std::uint64_t>));
-    throw Error(std::string("process task runner: cannot start a worker process: ") + std::strerror(e));
-  }
-  if (pid == 0) {
+    if (child_became_ready(fds[0], kReadyTimeout)) {
+      all_fds_.push_back(fds[0]);
+      auto w = std::make_shared<Worker>();
+      w->pid = pid;
+      w->fd = fds[0];
+      w->known_tasks = known;
+      w->running = running;
+      w->name = "worker process " + std::to_string(pid);
+      workers_.push_back(w);
+      ++receivers_;
+      std::thread([this, w] { receive_loop(w); }).detach();
+      return w;
+    }
+    kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     close(fds[0]);
-    for (int fd : all_fds_) close(fd);
-    worker_main(fds[1], parent, running);
+    munmap(shared, sizeof(std::atomic<std::uint64_t>));
+    if (attempt == kAttempts) {
+      throw Error("process task runner: " + std::to_string(kAttempts) + " worker processes in a row did not start (" +
+                  describe_end(pid, status) + " after " + std::to_string(kReadyTimeout.count()) +
+                  " s without reporting ready)");
+    }
   }
-  close(fds[1]);
-  all_fds_.push_back(fds[0]);
-  auto w = std::make_shared<Worker>();
-  w->pid = pid;
-  w->fd = fds[0];
-  w->known_tasks = known;
-  w->running = running;
-  w->name = "worker process " + std::to_string(pid);
-  workers_.push_back(w);
-  ++receivers_;
-  std::thread([this, w] { receive_loop(w); }).detach();
-  return w;
 }
 
 std::vector<std::pair<std::shared_ptr<ProcessPool::Worker>, std::string>> ProcessPool::plan_batches(bool may_spawn) {
@@ -272,7 +294,19 @@ std::vector<std::pair<std::shared_ptr<ProcessPool::Worker>, std::string>> Proces
         spawn_cv_.notify_one();
         break;
       }
-      spawn();  // knows every task defined so far
+      try {
+        spawn();  // knows every task defined so far
+      } catch (const std::exception& e) {
+        // No worker to be had: with none left, the queued calls fail with why;
+        // otherwise the live workers take them in turn.
+        if (!workers_.empty()) break;
+        for (auto& call : queue_) {
+          call->crash = e.what();
+          call->done.set();
+        }
+        queue_.clear();
+        break;
+      }
       continue;
     }
     // Every worker is busy, or none knows a queued task (defined after they were

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -197,8 +198,15 @@ TEST(ProcessPool, TimeoutStopsTheWorkerProcess) {
                   sleep(30);
                   return 0;
                 }).timeout(std::chrono::milliseconds(300));
+  // Defined after `sleepy`, so its worker knows both: a finished run of it first
+  // makes the worker ready before the 300 ms start, which are then spent in the
+  // body, not in starting a process.
+  auto warm_up = baton::task("warm-up", [](int x) { return x; });
   Future<int> run;
-  auto f = baton::flow("pool-timeout", [&] { run = sleepy.submit(1); }).task_runner(process_pool(1));
+  auto f = baton::flow("pool-timeout", [&] {
+             ASSERT_EQ(warm_up.submit(3).result(), 3);
+             run = sleepy.submit(1);
+           }).task_runner(process_pool(1));
   f();
   EXPECT_EQ(run.state().type, StateType::TimedOut);
   // The run ends at its deadline whatever happens to the body; what the process
@@ -435,6 +443,30 @@ TEST(ProcessPool, AMalformedFrameFromAWorkerIsAClearErrorNamingIt) {
 }
 
 }  // namespace batching
+
+// A child that never reports ready is stopped here in an atfork handler, as one
+// stuck on a lock copied mid-use at fork would be (fork_check.h).
+std::atomic<int> g_forks{0};
+std::atomic<bool> g_stall_first_fork{false};
+
+TEST(ProcessPool, AWorkerThatNeverReportsReadyIsReplaced) {
+  static const bool registered = (pthread_atfork([] { g_forks.fetch_add(1); }, nullptr,
+                                                 [] {  // in the child, with the parent's count
+                                                   if (g_stall_first_fork.load() && g_forks.load() == 1) pause();
+                                                 }),
+                                  true);
+  (void)registered;
+  auto after_stall = baton::task("after-stall", [](int x) { return x + 1; });  // needs a fresh fork
+  g_forks = 0;
+  g_stall_first_fork = true;
+  int result = 0;
+  auto f = baton::flow("pool-stall", [&] { result = after_stall.submit(41).result(); }).task_runner(process_pool(3));
+  const State state = f.return_state();
+  g_stall_first_fork = false;
+  EXPECT_EQ(state.type, StateType::Completed) << state.message;
+  EXPECT_EQ(result, 42);
+  EXPECT_GE(g_forks.load(), 2) << "the silent child was not replaced";
+}
 
 }  // namespace
 }  // namespace baton
