@@ -91,8 +91,8 @@ std::string tail(std::string&& bytes, std::size_t offset) {
 
 }  // namespace
 
-MpiRunner::MpiRunner(int calls_per_batch)
-    : per_batch_(calls_per_batch > 0 ? static_cast<std::size_t>(calls_per_batch) : 256) {
+MpiRunner::MpiRunner(int calls_per_rank)
+    : per_batch_(calls_per_rank > 0 ? static_cast<std::size_t>(calls_per_rank) : 256) {
   int provided = 0;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
   thread_multiple_ = provided >= MPI_THREAD_MULTIPLE;
@@ -202,7 +202,6 @@ void MpiRunner::on_batch(int source, std::string_view bytes) {
       call->done.set();
     }
     replies.clear();
-    plan_batch(source);
   };
   try {
     read_batch(bytes, peer, [&](MessageKind kind, std::string_view body) {
@@ -226,34 +225,48 @@ void MpiRunner::on_batch(int source, std::string_view bytes) {
       call->done.set();
     }
     rank.in_flight.clear();
-    plan_batch(source);
   }
-  cv_.notify_all();  // the sender may have a batch
+  send_cv_.notify_one();  // the rank has room again
 }
 
-void MpiRunner::plan_batch(int r) {
+bool MpiRunner::has_room(int r) const {
+  const Rank& rank = ranks_[static_cast<std::size_t>(r)];
+  return !rank.queue.empty() && rank.in_flight.size() < per_batch_;
+}
+
+std::string MpiRunner::plan_batch(int r) {
   Rank& rank = ranks_[static_cast<std::size_t>(r)];
-  if (!rank.in_flight.empty() || rank.queue.empty() || finalized_) return;
   BatchWriter batch(false);
-  while (!rank.queue.empty() && batch.count() < per_batch_) {
+  while (!rank.queue.empty() && rank.in_flight.size() < per_batch_) {
     std::shared_ptr<Call>& call = rank.queue.front();
     batch.add(MessageKind::Request, call->request);
     call->request = {};  // an MPI rank is never replaced: no call is sent twice
     rank.in_flight.push_back(std::move(call));
     rank.queue.pop_front();
   }
-  outbox_.emplace_back(r, batch.take());
+  return batch.take();
 }
 
 void MpiRunner::send_loop() {
+  // Calls queue up while this thread sends, so a busy rank 0 sends few large
+  // batches and an idle one sends a lone call at once.
   std::unique_lock lock(mu_);
+  std::vector<std::pair<int, std::string>> batches;
   for (;;) {
-    cv_.wait(lock, [this] { return !outbox_.empty() || finalized_; });
-    if (outbox_.empty()) return;
-    auto [rank, bytes] = std::move(outbox_.front());
-    outbox_.pop_front();
+    send_cv_.wait(lock, [this] {
+      if (finalized_) return true;
+      for (int r = 1; r < size_; ++r) {
+        if (has_room(r)) return true;
+      }
+      return false;
+    });
+    if (finalized_) return;
+    batches.clear();
+    for (int r = 1; r < size_; ++r) {
+      if (has_room(r)) batches.emplace_back(r, plan_batch(r));
+    }
     lock.unlock();
-    send(rank, static_cast<int>(MessageKind::Batch), bytes);
+    for (auto& [rank, bytes] : batches) send(rank, static_cast<int>(MessageKind::Batch), bytes);
     lock.lock();
   }
 }
@@ -325,9 +338,8 @@ engine::RemoteOutcome MpiRunner::run_body(detail::TaskRunCore& run, const detail
   {
     std::lock_guard lock(mu_);
     ranks_[static_cast<std::size_t>(options.target)].queue.push_back(call);
-    plan_batch(options.target);
   }
-  cv_.notify_all();
+  send_cv_.notify_one();
   // While the reply is on its way this thread runs other ready runs (see the
   // process pool), unless this run holds what another could wait for.
   thread_local int depth = 0;
@@ -392,8 +404,8 @@ void MpiRunner::shut_down() {
     if (finalized_ || rank_ != 0) return;
     finalized_ = true;
   }
-  cv_.notify_all();
-  sender_.join();  // its last batches go first
+  send_cv_.notify_all();
+  sender_.join();
   for (int r = 1; r < size_; ++r) send(r, static_cast<int>(MessageKind::Shutdown), {});
   send(0, static_cast<int>(MessageKind::Shutdown), {});  // wakes the receiver
   receiver_.join();
@@ -413,6 +425,7 @@ void MpiRunner::serve() {
   using Clock = std::chrono::steady_clock;
   constexpr std::size_t kFlushBytes = 256 * 1024;
   constexpr auto kEventDelay = std::chrono::milliseconds(100);
+  constexpr std::size_t kRepliesPerFlush = 64;
   BatchWriter out(false);
   Clock::time_point last_flush = Clock::now();
   auto flush = [&] {
@@ -485,7 +498,9 @@ void MpiRunner::serve() {
     inbox.pop_front();
     std::string reply = serve_request(request, services);
     out.add(MessageKind::Reply, std::string_view(reply).substr(1));
-    if (out.bytes() > kFlushBytes || out.count() >= 1024) flush();
+    // Rank 0 keeps this rank's inbox full while it has room, so the inbox may
+    // never run dry: replies also go back every kRepliesPerFlush, and free room.
+    if (out.bytes() > kFlushBytes || out.count() >= kRepliesPerFlush) flush();
   }
 }
 

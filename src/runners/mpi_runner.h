@@ -4,12 +4,13 @@
 // Every rank runs the same program; a worker rank turns into a server when it
 // reaches its first flow call (before_flow_run) and exits when rank 0 is done.
 //
-// Batching (issue 13): calls for a rank wait in its queue; a rank with nothing
-// in flight gets its whole queue (up to `calls per batch`) in one message at
-// once, so a lone call goes out immediately, and the next batch when the replies
-// to the last one are back. A worker rank sends its replies and events (logs,
-// prints) in one message whenever it has nothing left to read. A dispatch thread
-// runs other ready runs while its call is out, so many calls are in flight
+// Batching (issue 13): calls for a rank wait in its queue; a sender thread
+// sends a rank everything queued for it as one message as soon as the rank has
+// room (fewer than `calls per rank` in flight), so a lone call goes out at once
+// and calls that queue while it sends share the next message. A worker rank
+// sends its replies and events (logs, prints) in one message whenever it has
+// nothing left to read, or every 64 replies. A dispatch thread runs other ready
+// runs while its call is out, so many calls are in flight
 // without a thread each. A result larger than BATON_INLINE_RESULT_BYTES stays
 // on the rank that made it (a handle comes back), and a task whose large input
 // is held by a rank is placed on that rank, so large intermediates do not pass
@@ -43,8 +44,8 @@ namespace baton::runners {
 class MpiRunner final : public TaskRunner, public engine::RemoteExecutor {
  public:
   // MPI is initialized; rank 0 starts its receiver and sender. Lives until the
-  // process ends. `calls_per_batch`: at most this many calls in flight per rank.
-  MpiRunner(int calls_per_batch);
+  // process ends. `calls_per_rank`: at most this many calls in flight per rank.
+  MpiRunner(int calls_per_rank);
 
   std::string_view name() const override { return "mpi"; }
   int workers() const override { return size_ - 1; }
@@ -79,9 +80,10 @@ class MpiRunner final : public TaskRunner, public engine::RemoteExecutor {
   void send(int rank, int tag, std::string_view bytes);
   void receive_loop();
   void send_loop();
-  // With mu_ held: `rank`'s queued calls as one batch for the sender, if it has
-  // nothing in flight.
-  void plan_batch(int rank);
+  // With mu_ held: whether `rank` has calls queued and room for them; those calls
+  // as one batch (moved to its in_flight).
+  bool has_room(int rank) const;
+  std::string plan_batch(int rank);
   void on_batch(int rank, std::string_view bytes);
   [[noreturn]] void serve();
   // A new call id whose reply await() will wait for; with mu_ held.
@@ -99,7 +101,7 @@ class MpiRunner final : public TaskRunner, public engine::RemoteExecutor {
   std::mutex mu_;  // guards the members below
   std::condition_variable cv_;
   std::vector<Rank> ranks_;
-  std::deque<std::pair<int, std::string>> outbox_;  // batches for the sender thread
+  std::condition_variable send_cv_;  // a rank has queued calls and room
   std::unordered_map<std::uint64_t, std::optional<std::string>> pending_;  // fetch replies by id
   std::uint64_t next_id_ = 1;
   bool finalized_ = false;
