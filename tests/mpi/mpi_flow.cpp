@@ -2,7 +2,7 @@
 // and `mpirun -np N` (BATON_TASK_RUNNER picks the runner). Rank 0 prints what
 // the flow computed, one line per value, for the test to compare across runners.
 //
-//   mpi_flow [--blocks N] [--mib M] [--crash-marker PATH]
+//   mpi_flow [--blocks N] [--mib M] [--squares N] [--crash-marker PATH]
 //
 // --crash-marker: stage 2 of item 2 kills its own process (SIGKILL) the first
 // time (when PATH does not exist yet), as a worker rank dying mid-run; stage 1
@@ -23,6 +23,7 @@
 namespace {
 
 std::string g_crash_marker;  // set from the command line on every rank
+int g_squares = 12;          // how many small square tasks (many: batching)
 
 const auto square = BATON_TASK("square", [](int x) { return x * x; });
 
@@ -58,7 +59,7 @@ const auto stage2 = BATON_TASK("stage2", [](int v) {
                     }).cache_policy(baton::cache::inputs + baton::cache::task_source);
 
 const auto pipeline = BATON_FLOW("mpi-pipeline", [](int blocks, int mib) {
-  auto squares = square.map(std::views::iota(0, 12));
+  auto squares = square.map(std::views::iota(0, g_squares));
   auto made = make_block.map(std::views::iota(0, blocks), baton::unmapped(mib));
   auto sums = block_sum.map(made);
   auto greetings = greet.map(std::views::iota(0, 3));
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
     if (a == "--blocks") blocks = std::atoi(argv[i + 1]);
     else if (a == "--mib") mib = std::atoi(argv[i + 1]);
     else if (a == "--crash-marker") g_crash_marker = argv[i + 1];
+    else if (a == "--squares") g_squares = std::atoi(argv[i + 1]);
   }
   try {
     pipeline(blocks, mib);

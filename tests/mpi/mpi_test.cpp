@@ -115,6 +115,23 @@ TEST_F(Mpi, SameResultsAndHistoryShapeAsTheThreadPool) {
   }
 }
 
+// Requests and replies travel in batches (issue 13): many small tasks give the
+// same values as the thread pool, in far fewer messages than tasks.
+TEST_F(Mpi, ManySmallTasksGiveTheThreadPoolsValuesInFewMessages) {
+  const int n = 3000;
+  Output threaded = run_flow("thread", {"--squares", std::to_string(n)});
+  ASSERT_EQ(threaded.exit_code, 0) << threaded.err;
+  Output mpi = run_flow("mpi", {"--squares", std::to_string(n)});
+  ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
+  EXPECT_EQ(values(mpi.out), values(threaded.out));
+  EXPECT_EQ(prefixed(mpi.out, "square ").size(), static_cast<std::size_t>(n));
+  EXPECT_EQ(latest_flow_run().at("state"), "Completed");
+  const auto at = mpi.err.find(" bytes in ");
+  ASSERT_NE(at, std::string::npos) << mpi.err;
+  const long long messages = std::stoll(mpi.err.substr(at + 10));
+  EXPECT_LT(messages, n / 4) << "messages between rank 0 and the worker ranks";
+}
+
 TEST_F(Mpi, LargeResultsStayOnTheirRankAndTasksAreBroughtToThem) {
   // 3 blocks of 32 MiB: none of them may pass through rank 0.
   Output mpi = run_flow("mpi", {"--blocks", "3", "--mib", "32"});
