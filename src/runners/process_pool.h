@@ -2,7 +2,9 @@
 // Task bodies in worker processes forked from the program: a crash (segfault,
 // abort, the OOM killer) takes down one worker, not the flow. The engine keeps
 // states, retries and history in the program; each attempt's body is a call that
-// a dispatch thread encodes, queues and waits for.
+// a dispatch thread encodes, queues and waits for, running other ready runs on
+// top of it meanwhile (ThreadPool::run_one_ready), so hundreds of calls are in
+// flight on a few threads without a wake-up per call.
 //
 // Batching (issue 13): calls wait in one queue; a worker with nothing in flight
 // gets every queued call it can run in one frame at once (so a lone call goes
@@ -16,7 +18,8 @@
 // replaced). Workers die with the program (PR_SET_PDEATHSIG). When a worker dies,
 // the call it was running (a word in memory shared with it says which) ends
 // Crashed with how the worker ended; the calls it held but had not started, or
-// had finished without sending back, go to another worker. A stopped run (timeout,
+// had finished without sending back, go to another worker (a body may then run
+// twice; a call is sent at most 3 times). A stopped run (timeout,
 // cancellation) whose call is running ends its worker the same way.
 #include <baton/task_runner.h>
 
