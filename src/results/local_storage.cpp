@@ -1,8 +1,14 @@
 // Result storage in a local directory. Every object is written to a temporary
 // file in <root>/.baton-tmp, fsynced, renamed into place and its directory
 // fsynced: a reader never sees a partial object, and a process killed mid-write
-// leaves only a temporary, swept by the next process that writes here.
+// leaves only a temporary, swept by the next process that writes here. A result
+// (payload and record together) goes through the group commit
+// (results/group_commit.h), which shares those fsyncs among concurrent writers;
+// decoded records are kept while their files are unchanged (results/record_cache.h).
 #include <baton/result_storage.h>
+
+#include "results/group_commit.h"
+#include "results/record_cache.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -53,10 +59,9 @@ Status write_all(int fd, const void* data, std::size_t size, const fs::path& pat
 Status fsync_dir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return io_error("cannot open directory", dir, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
+  const int err = results::counted_fsync(fd);
   ::close(fd);
-  if (rc != 0) return io_error("cannot fsync directory", dir, err);
+  if (err != 0) return io_error("cannot fsync directory", dir, err);
   return Status();
 }
 
@@ -101,7 +106,7 @@ class AtomicFile {
   Status commit() {
     if (fd_ < 0) return Status::error("commit of " + target_.string() + " after commit or abort");
     Status s;
-    if (::fsync(fd_) != 0) s = io_error("cannot fsync", tmp_, errno);
+    if (int err = results::counted_fsync(fd_)) s = io_error("cannot fsync", tmp_, err);
     if (s.ok() && ::close(fd_) != 0) s = io_error("cannot close", tmp_, errno);
     else if (!s.ok()) ::close(fd_);
     fd_ = -1;
@@ -113,6 +118,13 @@ class AtomicFile {
     }
     return fsync_dir(target_.parent_path());
   }
+  // Hands the written, unsynced file to a group commit (which then owns it).
+  results::StagedFile stage() {
+    results::StagedFile f{fd_, std::move(tmp_), target_, false};
+    fd_ = -1;
+    return f;
+  }
+  bool is_open() const { return fd_ >= 0; }
   void abort() noexcept {
     if (fd_ >= 0) {
       ::close(fd_);
@@ -137,6 +149,7 @@ class LocalPayloadWriter final : public PayloadWriter {
   Status commit() override { return file_.commit(); }
   void abort() noexcept override { file_.abort(); }
   std::uint64_t bytes_written() const override { return written_; }
+  AtomicFile& file() { return file_; }
 
  private:
   AtomicFile file_;
@@ -198,9 +211,14 @@ class LocalPayloadReader final : public PayloadReader {
   std::size_t pos_ = 0;
 };
 
+// A payload this large is fsynced by its writer before it joins a group commit, so
+// the pass shared with small results does not wait for it.
+constexpr std::uint64_t kSyncAloneBytes = 1 << 20;
+
 class LocalStorage final : public ResultStorage {
  public:
-  explicit LocalStorage(fs::path root) : root_(std::move(root)) {}
+  explicit LocalStorage(fs::path root)
+      : root_(std::move(root)), records_((root_ / kMetaDir).string(), std::string(kMetaSuffix)) {}
 
   std::string location() const override { return root_.string(); }
 
@@ -271,7 +289,40 @@ class LocalStorage final : public ResultStorage {
 
   Status delete_metadata(std::string_view key) override {
     if (Status s = validate_storage_key(key); !s.ok()) return s;
+    records_.forget(key);
     return remove_file(meta_path(key));
+  }
+
+  Result<std::shared_ptr<const ResultRecord>> get_record(std::string_view key) override {
+    if (Status s = validate_storage_key(key); !s.ok()) return s;
+    return records_.get(key);
+  }
+
+  Status commit_with_metadata(PayloadWriter& payload, std::string_view key, std::string_view record) override {
+    auto* local = dynamic_cast<LocalPayloadWriter*>(&payload);
+    if (local == nullptr || !local->file().is_open()) return ResultStorage::commit_with_metadata(payload, key, record);
+    if (Status s = validate_storage_key(key); !s.ok()) {
+      payload.abort();
+      return s;
+    }
+    AtomicFile meta;
+    Status s = meta.open(root_ / kTmpDir, meta_path(key));
+    if (s.ok()) s = meta.write(record.data(), record.size());
+    if (!s.ok()) {
+      payload.abort();
+      return s;
+    }
+    results::StagedFile staged_payload = local->file().stage();
+    if (payload.bytes_written() >= kSyncAloneBytes) {
+      if (int err = results::counted_fsync(staged_payload.fd)) {
+        Status failed = io_error("cannot fsync", staged_payload.tmp, err);
+        ::close(staged_payload.fd);
+        ::unlink(staged_payload.tmp.c_str());
+        return failed;
+      }
+      staged_payload.synced = true;
+    }
+    return commits_.commit(std::move(staged_payload), meta.stage(), key);
   }
 
   Result<std::vector<std::string>> list_metadata(std::string_view prefix) override {
@@ -295,6 +346,7 @@ class LocalStorage final : public ResultStorage {
   fs::path meta_path(std::string_view key) const {
     return root_ / kMetaDir / fs::path(std::string(key) + std::string(kMetaSuffix));
   }
+
 
   static Status remove_file(const fs::path& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR) {
@@ -332,6 +384,8 @@ class LocalStorage final : public ResultStorage {
   }
 
   const fs::path root_;
+  results::GroupCommit commits_;
+  results::RecordCache records_;
   std::mutex mu_;  // guards prepared_
   bool prepared_ = false;
 };
