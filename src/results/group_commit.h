@@ -36,6 +36,12 @@ struct StagedFile {
 
 class GroupCommit {
  public:
+  // `root`: a directory on the file system the files are on (for syncfs).
+  explicit GroupCommit(std::filesystem::path root);
+  ~GroupCommit();
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
+
   // Makes `payload` durable under its target, then `record` under its own, and
   // returns once both are (ok) or the record is known not stored (an error naming
   // the key `what` and the path at fault). Blocks the caller meanwhile.
@@ -50,7 +56,11 @@ class GroupCommit {
     std::condition_variable cv;
   };
   using Batch = std::vector<Request*>;
-  static void run_batch(Batch::iterator first, Batch::iterator last);
+  // Run by one leader at a time.
+  void run_batch(Batch::iterator first, Batch::iterator last);
+
+  const std::filesystem::path root_;
+  int root_fd_ = -1;  // opened by the first shared sync; used by leaders only
 
   std::mutex mu_;  // guards queue_
   std::deque<Request*> queue_;  // front: the leader (running or about to run a pass)
@@ -63,7 +73,7 @@ std::uint64_t local_fsync_count();
 int counted_fsync(int fd);
 
 // For tests: a function asked before each step of a commit ("fsync" of a temporary,
-// "rename" into place, "fsync_dir" of a target directory) with the path concerned;
+// "rename" into place: with the path the file goes to; "fsync_dir": the directory);
 // a non-zero errno it returns makes that step fail as if the system call had. An
 // empty function (the default) injects nothing. Not for concurrent use with commits.
 using CommitFault = std::function<int(std::string_view step, const std::filesystem::path& path)>;

@@ -218,7 +218,7 @@ constexpr std::uint64_t kSyncAloneBytes = 1 << 20;
 class LocalStorage final : public ResultStorage {
  public:
   explicit LocalStorage(fs::path root)
-      : root_(std::move(root)), records_((root_ / kMetaDir).string(), std::string(kMetaSuffix)) {}
+      : root_(std::move(root)), commits_(root_), records_((root_ / kMetaDir).string(), std::string(kMetaSuffix)) {}
 
   std::string location() const override { return root_.string(); }
 

@@ -115,7 +115,7 @@ Result<ResultRecord> ResultStore::persist_with(std::string_view type_name, const
   r.task_run_id = options.task_run_id;
 
   Result<std::unique_ptr<PayloadWriter>> writer = storage_->write_payload(r.storage_key);
-  if (!writer.ok()) return writer.status();
+  if (!writer.ok()) return Status::error("cannot persist " + describe(r) + ": " + writer.status().message());
   ChecksumSink sink(**writer);
   try {
     write(sink);
