@@ -61,6 +61,36 @@ bool plain_write(const std::filesystem::path& path, const void* data, std::size_
   return ::close(fd) == 0 && ok;
 }
 
+// The floor of the layout: per result the same two files created, written and
+// renamed into place, with no fsync at all (not durable: a peer, not an option).
+double files_only(const std::filesystem::path& root, int threads, int per_thread) {
+  std::filesystem::create_directories(root / "tmp");
+  std::filesystem::create_directories(root / "meta");
+  const std::vector<double> value(16, 0.25);
+  const std::string record(420, 'r');  // about a record's size
+  const auto start = Clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        const std::string key = "small-" + std::to_string(t) + "-" + std::to_string(i);
+        for (int f = 0; f < 2; ++f) {
+          const auto tmp = root / "tmp" / (key + (f ? ".r" : ".p"));
+          int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+          if (fd < 0) std::abort();
+          const bool ok = f ? ::write(fd, record.data(), record.size()) > 0
+                            : ::write(fd, value.data(), value.size() * sizeof(double)) > 0;
+          ::close(fd);
+          const auto target = f ? root / "meta" / (key + ".json") : root / key;
+          if (!ok || ::rename(tmp.c_str(), target.c_str()) != 0) std::abort();
+        }
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  return seconds_since(start) * 1e6 / (static_cast<double>(threads) * per_thread);
+}
+
 struct SmallFigures {
   double us_per_result = 0;
   double fsyncs_per_result = 0;
@@ -119,13 +149,16 @@ void small_results(const std::filesystem::path& dir) {
   const int kInFlight = 64;
   const int per_thread = baton::bench::pick(32, 8);
   const int lone = baton::bench::pick(200, 50);
-  std::vector<double> group_us, group_fs, alone_us, alone_fs, lone_us, lone_fs;
+  std::vector<double> group_us, group_fs, alone_us, alone_fs, lone_us, lone_fs, floor_us;
   for (int run = 0; run < 3; ++run) {
     // Interleaved, taking turns at going first.
-    for (int k = 0; k < 3; ++k) {
+    for (int k = 0; k < 4; ++k) {
       const auto root = dir / ("small-" + std::to_string(run) + "-" + std::to_string(k));
       ::sync();
-      switch ((run + k) % 3) {
+      switch ((run + k) % 4) {
+        case 3:
+          floor_us.push_back(files_only(root, kInFlight, per_thread));
+          break;
         case 0: {
           SmallFigures f = persist_small(root, kInFlight, per_thread, true);
           group_us.push_back(f.us_per_result);
@@ -148,19 +181,21 @@ void small_results(const std::filesystem::path& dir) {
       // creations slow (it skips recently freed inodes), which would charge one
       // variant for the other's clean-up.
     }
-    std::fprintf(stderr, "small run %d: group %.1f us, each alone %.1f us, lone %.1f us per result\n", run,
-                 group_us.back(), alone_us.back(), lone_us.back());
+    std::fprintf(stderr, "small run %d: group %.1f us, each alone %.1f us, lone %.1f us, files only %.1f us per result\n",
+                 run, group_us.back(), alone_us.back(), lone_us.back(), floor_us.back());
   }
   const double g = median(group_us), a = median(alone_us);
   std::printf("bench persist_small_64_inflight_group %.1f us/result (target <= 100)\n", g);
   std::printf("bench persist_small_64_inflight_group_fsyncs %.3f fsyncs/result\n", median(group_fs));
   std::printf("bench persist_small_64_inflight_each_alone %.1f us/result (peer: every result synced alone)\n", a);
   std::printf("bench persist_small_64_inflight_each_alone_fsyncs %.3f fsyncs/result\n", median(alone_fs));
+  std::printf("bench persist_small_64_inflight_files_only %.1f us/result (peer: the same two files per result, no fsync)\n",
+              median(floor_us));
   std::printf("bench persist_small_group_speedup %.2f x (each alone / group)\n", a / g);
   std::printf("bench persist_small_lone %.1f us/result (one in flight)\n", median(lone_us));
   std::printf("bench persist_small_lone_fsyncs %.3f fsyncs/result\n", median(lone_fs));
   for (int run = 0; run < 3; ++run) {
-    for (int k = 0; k < 3; ++k) std::filesystem::remove_all(dir / ("small-" + std::to_string(run) + "-" + std::to_string(k)));
+    for (int k = 0; k < 4; ++k) std::filesystem::remove_all(dir / ("small-" + std::to_string(run) + "-" + std::to_string(k)));
   }
 }
 
