@@ -1,6 +1,7 @@
 #include "results/group_commit.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,10 @@ namespace {
 namespace fs = std::filesystem;
 
 std::atomic<std::uint64_t> g_fsyncs{0};
+
+std::atomic<unsigned> g_fork_generation{0};
+void forked_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+const bool g_fork_handler = (::pthread_atfork(nullptr, nullptr, &forked_child), true);
 CommitFault g_fault;  // set by tests before any commit runs
 
 // The fault a test injects for this step, or 0.
@@ -55,6 +60,11 @@ void discard(StagedFile& f) {
 }
 
 }  // namespace
+
+unsigned fork_generation() {
+  (void)g_fork_handler;
+  return g_fork_generation.load(std::memory_order_relaxed);
+}
 
 std::uint64_t local_fsync_count() { return g_fsyncs.load(std::memory_order_relaxed); }
 
@@ -168,7 +178,7 @@ void GroupCommit::run_batch(Batch::iterator first, Batch::iterator last) {
   }
 }
 
-GroupCommit::GroupCommit(std::filesystem::path root) : root_(std::move(root)) {}
+GroupCommit::GroupCommit(std::filesystem::path root) : root_(std::move(root)), fork_generation_(fork_generation()) {}
 
 GroupCommit::~GroupCommit() {
   if (root_fd_ >= 0) ::close(root_fd_);
@@ -180,6 +190,11 @@ Status GroupCommit::commit(StagedFile payload, StagedFile record, std::string_vi
   self.record = std::move(record);
   self.what = what;
 
+  if (fork_generation() != fork_generation_) {  // a forked child: see the header
+    Batch alone{&self};
+    run_batch(alone.begin(), alone.end());
+    return std::move(self.status);
+  }
   std::unique_lock lock(mu_);
   queue_.push_back(&self);
   self.cv.wait(lock, [&] { return self.done || queue_.front() == &self; });

@@ -10,7 +10,10 @@
 // next pass, led by the first of them. So a lone result is committed at once by
 // its own thread (no background thread, no timer), and a crowd shares fsyncs.
 //
-// Thread-safe. A StagedFile's descriptor and temporary belong to the commit once
+// Thread-safe. In a process forked from the one that made it (a process pool's
+// worker) each commit runs alone in its caller: the queue and its lock are the
+// parent's, and the parent's threads that queued requests are not there.
+// A StagedFile's descriptor and temporary belong to the commit once
 // handed over: it closes the descriptor and, on failure, removes the temporary.
 #include <baton/status.h>
 
@@ -60,11 +63,16 @@ class GroupCommit {
   void run_batch(Batch::iterator first, Batch::iterator last);
 
   const std::filesystem::path root_;
+  const unsigned fork_generation_;  // fork_generation() when made
   int root_fd_ = -1;  // opened by the first shared sync; used by leaders only
 
   std::mutex mu_;  // guards queue_
   std::deque<Request*> queue_;  // front: the leader (running or about to run a pass)
 };
+
+// How many forks lie between the first process and this one: a process forked
+// from the one that made an object sees a larger number than the object recorded.
+unsigned fork_generation();
 
 // fsync calls made by the local storage since the process started (files and
 // directories), for the benchmarks' "fsyncs per result".

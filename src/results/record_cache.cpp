@@ -1,5 +1,7 @@
 #include "results/record_cache.h"
 
+#include "results/group_commit.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -23,7 +25,8 @@ bool is_absent(int err) { return err == ENOENT || err == ENOTDIR; }
 
 }  // namespace
 
-RecordCache::RecordCache(std::string dir, std::string suffix) : dir_(std::move(dir)), suffix_(std::move(suffix)) {}
+RecordCache::RecordCache(std::string dir, std::string suffix)
+    : dir_(std::move(dir)), suffix_(std::move(suffix)), fork_generation_(fork_generation()) {}
 
 RecordCache::~RecordCache() {
   if (const int fd = dir_fd_.load(); fd >= 0) ::close(fd);
@@ -49,8 +52,9 @@ Result<std::shared_ptr<const ResultRecord>> RecordCache::get(std::string_view ke
   name.append(key).append(suffix_);
   const auto full = [&] { return dir_ + "/" + name; };
 
+  const bool forked = fork_generation() != fork_generation_;
   struct stat st {};
-  int fd = dir_fd(false);
+  int fd = forked ? -1 : dir_fd(false);
   int rc = fd >= 0 ? ::fstatat(fd, name.c_str(), &st, 0) : -1;
   if (rc != 0 && (fd < 0 || is_absent(errno))) {
     // Not there, or no directory yet: ask by the full path, which also finds a
@@ -59,13 +63,13 @@ Result<std::shared_ptr<const ResultRecord>> RecordCache::get(std::string_view ke
       if (is_absent(errno)) return std::shared_ptr<const ResultRecord>();
       return io_error("cannot stat metadata", full(), key, errno);
     }
-    dir_fd(fd >= 0);
+    if (!forked) dir_fd(fd >= 0);
   } else if (rc != 0) {
     return io_error("cannot stat metadata", full(), key, errno);
   }
   const Identity seen{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
                       static_cast<std::uint64_t>(st.st_size), ns_of(st.st_mtim), ns_of(st.st_ctim)};
-  {
+  if (!forked) {
     std::lock_guard lock(mu_);
     auto it = entries_.find(name);
     if (it != entries_.end() && it->second.id == seen) return it->second.record;
@@ -110,6 +114,7 @@ Result<std::shared_ptr<const ResultRecord>> RecordCache::get(std::string_view ke
   // less 10 ms on a file system with sub-second times (it truncates to its
   // granularity, at most one tick of 10 ms), else the whole second (a file system
   // keeping seconds stamps a later change with at least that second).
+  if (forked) return std::shared_ptr<const ResultRecord>(std::move(record));
   const bool sub_second = st.st_mtim.tv_nsec != 0 || st.st_ctim.tv_nsec != 0;
   const std::int64_t limit = sub_second ? ns_of(before) - 10'000'000
                                         : static_cast<std::int64_t>(before.tv_sec) * 1'000'000'000;
@@ -124,6 +129,7 @@ Result<std::shared_ptr<const ResultRecord>> RecordCache::get(std::string_view ke
 }
 
 void RecordCache::forget(std::string_view key) {
+  if (fork_generation() != fork_generation_) return;
   std::string name(key);
   name += suffix_;
   std::lock_guard lock(mu_);

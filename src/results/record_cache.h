@@ -26,7 +26,9 @@
 // storage and another process) is found again; a storage directory moved away
 // while this process uses it is not followed (its writes would not follow it either).
 //
-// Thread-safe. Bounded: past kMaxEntries the cache starts afresh.
+// Thread-safe. Bounded: past kMaxEntries the cache starts afresh. In a process
+// forked from the one that made it, it reads every record afresh and keeps nothing
+// (its lock may have been held by a thread of the parent).
 #include <baton/result_record.h>
 #include <baton/status.h>
 
@@ -73,6 +75,7 @@ class RecordCache {
   };
 
   const std::string dir_, suffix_;
+  const unsigned fork_generation_;
   std::atomic<int> dir_fd_{-1};
 
   std::mutex mu_;  // guards the members below

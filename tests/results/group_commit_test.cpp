@@ -259,6 +259,37 @@ void in_other_process(Fn fn) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the other process failed";
 }
 
+TEST(GroupCommit, AForkedChildCommitsThroughItsParentsStorageWhileTheParentIsMidCommit) {
+  FaultReset reset;
+  testing::TempDir dir;
+  auto storage = make_local_storage((dir.path() / "store").string());
+  ResultStore store(storage);
+  // A parent thread leads a commit and is held inside it, so the queue is not
+  // empty when the process forks (as when a process pool starts a worker while
+  // results are being written).
+  std::atomic<bool> inside{false}, release{false};
+  results::set_commit_fault_for_testing([&](std::string_view step, const fs::path& path) {
+    if (step == "fsync" && path.filename() == "held") {
+      inside = true;
+      while (!release) std::this_thread::sleep_for(1ms);
+    }
+    return 0;
+  });
+  std::thread held([&] { EXPECT_TRUE(store.persist(value_for(1), options("held")).ok()); });
+  while (!inside) std::this_thread::sleep_for(1ms);
+  in_other_process([&] {
+    ::alarm(60);  // a hang fails the test instead of stopping it
+    auto r = store.persist(value_for(2), options("child"));
+    auto rec = store.lookup("child");
+    return r.ok() && rec.ok() && rec->has_value();
+  });
+  release = true;
+  held.join();
+  auto rec = store.lookup("child");
+  ASSERT_TRUE(rec.ok() && rec->has_value());
+  EXPECT_EQ(store.load<std::vector<double>>(**rec).value(), value_for(2));
+}
+
 TEST(RecordCache, ALookupSeesARecordReplacedOrRemovedByAnotherProcess) {
   testing::TempDir dir;
   const fs::path root = dir.path() / "store";
