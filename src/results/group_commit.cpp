@@ -42,14 +42,25 @@ int sync_dir(const fs::path& dir) {
   return err;
 }
 
-// Renames `f` into place, creating its directory when the key has a new one.
-int rename_into_place(const StagedFile& f) {
+// Renames `f` into place, creating its directory when the key has a new one. The
+// parents of directories it made are added to `made_in`: their new entries must be
+// synced too, or a crash could lose the new directory with the file in it.
+int rename_into_place(const StagedFile& f, std::vector<fs::path>& made_in) {
   if (int err = injected("rename", f.target)) return err;
   if (::rename(f.tmp.c_str(), f.target.c_str()) == 0) return 0;
   if (errno != ENOENT) return errno;
   std::error_code ec;
+  fs::path missing = f.target.parent_path();
+  while (!missing.parent_path().empty() && missing.parent_path() != missing &&
+         !fs::exists(missing.parent_path(), ec)) {
+    missing = missing.parent_path();
+  }
   fs::create_directories(f.target.parent_path(), ec);
   if (ec) return ec.value();
+  for (fs::path d = f.target.parent_path();; d = d.parent_path()) {
+    made_in.push_back(d.parent_path());
+    if (d == missing || d.parent_path() == d) break;
+  }
   return ::rename(f.tmp.c_str(), f.target.c_str()) == 0 ? 0 : errno;
 }
 
@@ -148,12 +159,14 @@ void GroupCommit::run_batch(Batch::iterator first, Batch::iterator last) {
       Request& r = **it;
       if (!r.status.ok()) continue;
       StagedFile& f = r.*member;
-      if (int err = rename_into_place(f)) {
+      std::vector<fs::path> made_in;
+      if (int err = rename_into_place(f, made_in)) {
         r.status = io_error("cannot rename into", f.target, err, r.what);
         continue;
       }
       f.tmp.clear();  // nothing left to remove under the temporary name
       by_dir[f.target.parent_path()].push_back(&r);
+      for (const fs::path& dir : made_in) by_dir[dir].push_back(&r);
     }
     for (auto& [dir, requests] : by_dir) {
       if (int err = sync_dir(dir)) {

@@ -45,7 +45,7 @@ namespace baton::results {
 
 class RecordCache {
  public:
-  static constexpr std::size_t kMaxEntries = 1 << 16;
+  static constexpr std::size_t kMaxEntries = 1 << 14;  // some 10 MB of records at most
 
   // `dir`: the metadata directory; key K is the file <dir>/K<suffix>.
   RecordCache(std::string dir, std::string suffix);

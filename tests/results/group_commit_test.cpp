@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -160,6 +161,27 @@ TEST(GroupCommit, ADirectoryThatCannotBeSyncedLeavesNoRecordBehind) {
   auto rec = ResultStore(make_local_storage(root.string())).lookup("k1");
   ASSERT_TRUE(rec.ok());
   EXPECT_FALSE(rec->has_value());
+}
+
+TEST(GroupCommit, ANewKeyDirectoryIsMadeDurableInItsParentToo) {
+  FaultReset reset;
+  testing::TempDir dir;
+  const fs::path root = dir.path() / "store";
+  std::vector<fs::path> synced;
+  results::set_commit_fault_for_testing([&](std::string_view step, const fs::path& path) {
+    if (step == "fsync_dir") synced.push_back(path);
+    return 0;
+  });
+  ResultStore store(make_local_storage(root.string()));
+  ASSERT_TRUE(store.persist(value_for(1), options("taxi/2026/jan")).ok());
+  results::set_commit_fault_for_testing({});
+  // The payload went into root/taxi/2026 (new, as is root/taxi): a crash must not
+  // lose either directory's entry, so root and root/taxi are synced too; the same
+  // for the record under .baton-meta.
+  for (const fs::path& d : {root / "taxi" / "2026", root / "taxi", root, root / ".baton-meta" / "taxi" / "2026",
+                            root / ".baton-meta" / "taxi", root / ".baton-meta"}) {
+    EXPECT_NE(std::find(synced.begin(), synced.end(), d), synced.end()) << d << " was not synced";
+  }
 }
 
 TEST(GroupCommit, ALoneWriteIsCommittedAtOnceByItsOwnThread) {
