@@ -1,5 +1,5 @@
 // Small results first: 64 threads persisting small results at once through the
-// local storage's group commit (results share fsyncs), next to the same 64 threads
+// local storage's group commit (they share the directory fsyncs), next to the same 64 threads
 // syncing each result alone (payload: fsync, rename, fsync dir; then the record
 // the same way: what every result cost before the group commit), and one result
 // at a time through the store. Per result: microseconds and fsyncs. Target: at

@@ -86,16 +86,21 @@ int counted_fsync(int fd) {
 
 void set_commit_fault_for_testing(CommitFault fault) { g_fault = std::move(fault); }
 
+Status sync_staged(StagedFile& f, std::string_view what) {
+  if (f.synced) return Status();
+  int err = injected("fsync", f.target);
+  if (err == 0) err = counted_fsync(f.fd);
+  if (err != 0) return io_error("cannot fsync", f.tmp, err, what);
+  f.synced = true;
+  return Status();
+}
+
 // One pass over a batch. The order is what makes sharing fsyncs safe:
 //
-//  1. Every temporary (payloads and records) is made durable. Alone or in pairs
-//     each gets its own fsync. More at once share one syncfs of the file system:
-//     when it returns, everything written before it, data and inodes, is on disk;
-//     then each file is asked for its own writeback errors (sync_file_range with
-//     WAIT_AFTER reports an error of that file since it was opened, without another
-//     device flush), so an error fails the request it belongs to. A syncfs that
-//     fails without any file owning the error fails the whole batch. After this step
-//     each temporary's bytes are durable under its temporary name.
+//  1. Every temporary (payloads and records) is durable: its writer fsynced it
+//     before joining (sync_staged; writers do that at the same time, and the block
+//     layer merges their device flushes), and any left unsynced is fsynced here.
+//     Each temporary's bytes are then durable under its temporary name.
 //  2. Each payload is renamed into place, then each distinct payload directory is
 //     fsynced: the payload's name is durable and points at durable bytes. A crash
 //     before this fsync leaves the old name (or none), never a name on partial data.
@@ -105,43 +110,22 @@ void set_commit_fault_for_testing(CommitFault fault) { g_fault = std::move(fault
 //     no record pointing at missing or partial data.
 //  4. The callers are told: ok only for records made durable by 3.
 //
-// Costs per batch: one syncfs plus one fsync per distinct directory in 2 and 3
-// (usually one each), instead of four fsyncs per result.
+// What is shared: the directory fsyncs (usually one per step per batch instead of
+// two per result). What is not: each file's own fsync. Bounded by baton's own
+// data on purpose: syncfs (one call for every file of a batch) was measured
+// faster here but writes back every dirty page of the whole file system, so on a
+// machine that also holds gigabytes of freshly written data (Parquet, scratch) a
+// batch of small results would wait for all of it.
 // A failure fails exactly the requests it concerns: a temporary that cannot be
 // synced or renamed fails its own request; a directory that cannot be synced
 // fails the requests renamed into it (their records are removed again).
 void GroupCommit::run_batch(Batch::iterator first, Batch::iterator last) {
   // 1. The temporaries' bytes.
-  std::size_t unsynced = 0;
-  for (auto it = first; it != last; ++it) unsynced += !(*it)->payload.synced + !(*it)->record.synced;
-  constexpr std::size_t kFsyncEachUpTo = 4;
-  const bool shared = unsynced > kFsyncEachUpTo;
-  int batch_error = 0;
-  if (shared) {
-    g_fsyncs.fetch_add(1, std::memory_order_relaxed);
-    if (root_fd_ < 0) root_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root_fd_ < 0 || ::syncfs(root_fd_) != 0) batch_error = errno;
-  }
   for (auto it = first; it != last; ++it) {
     Request& r = **it;
     for (StagedFile* f : {&r.payload, &r.record}) {
       if (!r.status.ok()) break;
-      if (!f->synced) {
-        int err = injected("fsync", f->target);
-        if (err == 0 && !shared) {
-          err = counted_fsync(f->fd);
-        } else if (err == 0 && ::sync_file_range(f->fd, 0, 0,
-                                                 SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                                                     SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
-          err = errno;
-        }
-        if (err != 0) {
-          r.status = io_error("cannot fsync", f->tmp, err, r.what);
-        } else if (batch_error != 0) {
-          r.status = io_error("cannot sync the file system of", root_, batch_error, r.what);
-        }
-      }
-      f->synced = true;
+      r.status = sync_staged(*f, r.what);
       const int fd = f->fd;
       f->fd = -1;
       if (::close(fd) != 0 && r.status.ok()) r.status = io_error("cannot close", f->tmp, errno, r.what);
@@ -191,11 +175,7 @@ void GroupCommit::run_batch(Batch::iterator first, Batch::iterator last) {
   }
 }
 
-GroupCommit::GroupCommit(std::filesystem::path root) : root_(std::move(root)), fork_generation_(fork_generation()) {}
-
-GroupCommit::~GroupCommit() {
-  if (root_fd_ >= 0) ::close(root_fd_);
-}
+GroupCommit::GroupCommit() : fork_generation_(fork_generation()) {}
 
 Status GroupCommit::commit(StagedFile payload, StagedFile record, std::string_view what) {
   Request self;

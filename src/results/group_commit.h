@@ -2,8 +2,9 @@
 // Group commit for the local result storage: results written at the same time
 // share their fsyncs, with the durability each would have alone.
 //
-// A writer puts its payload and its record in temporaries (written, not yet
-// synced), then calls GroupCommit::commit. The first caller to arrive while no
+// A writer puts its payload and its record in temporaries and fsyncs them
+// (sync_staged: concurrent writers' fsyncs overlap), then calls GroupCommit::commit,
+// which renames them into place in order and syncs their directories. The first caller to arrive while no
 // commit is running leads: it takes every request queued by then (its own
 // included), makes them durable in one pass (group_commit.cpp explains the
 // order), and wakes their callers. Requests arriving meanwhile wait for the
@@ -34,14 +35,12 @@ struct StagedFile {
   int fd = -1;
   std::filesystem::path tmp;     // in <root>/.baton-tmp
   std::filesystem::path target;  // where it goes
-  bool synced = false;           // the writer fsynced it already (large payloads)
+  bool synced = false;           // fsynced already
 };
 
 class GroupCommit {
  public:
-  // `root`: a directory on the file system the files are on (for syncfs).
-  explicit GroupCommit(std::filesystem::path root);
-  ~GroupCommit();
+  GroupCommit();
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
 
@@ -62,13 +61,14 @@ class GroupCommit {
   // Run by one leader at a time.
   void run_batch(Batch::iterator first, Batch::iterator last);
 
-  const std::filesystem::path root_;
   const unsigned fork_generation_;  // fork_generation() when made
-  int root_fd_ = -1;  // opened by the first shared sync; used by leaders only
 
   std::mutex mu_;  // guards queue_
   std::deque<Request*> queue_;  // front: the leader (running or about to run a pass)
 };
+
+// Fsyncs `f` unless it is synced already; an error names the file and `what`.
+Status sync_staged(StagedFile& f, std::string_view what);
 
 // How many forks lie between the first process and this one: a process forked
 // from the one that made an object sees a larger number than the object recorded.

@@ -211,14 +211,10 @@ class LocalPayloadReader final : public PayloadReader {
   std::size_t pos_ = 0;
 };
 
-// A payload this large is fsynced by its writer before it joins a group commit, so
-// the pass shared with small results does not wait for it.
-constexpr std::uint64_t kSyncAloneBytes = 1 << 20;
-
 class LocalStorage final : public ResultStorage {
  public:
   explicit LocalStorage(fs::path root)
-      : root_(std::move(root)), commits_(root_), records_((root_ / kMetaDir).string(), std::string(kMetaSuffix)) {}
+      : root_(std::move(root)), records_((root_ / kMetaDir).string(), std::string(kMetaSuffix)) {}
 
   std::string location() const override { return root_.string(); }
 
@@ -312,17 +308,20 @@ class LocalStorage final : public ResultStorage {
       payload.abort();
       return s;
     }
+    // Each writer syncs its own two files (at the same time as other writers);
+    // the group commit then shares the renames' directory fsyncs.
     results::StagedFile staged_payload = local->file().stage();
-    if (payload.bytes_written() >= kSyncAloneBytes) {
-      if (int err = results::counted_fsync(staged_payload.fd)) {
-        Status failed = io_error("cannot fsync", staged_payload.tmp, err);
-        ::close(staged_payload.fd);
-        ::unlink(staged_payload.tmp.c_str());
-        return failed;
+    results::StagedFile staged_meta = meta.stage();
+    s = results::sync_staged(staged_payload, key);
+    if (s.ok()) s = results::sync_staged(staged_meta, key);
+    if (!s.ok()) {
+      for (results::StagedFile* f : {&staged_payload, &staged_meta}) {
+        ::close(f->fd);
+        ::unlink(f->tmp.c_str());
       }
-      staged_payload.synced = true;
+      return s;
     }
-    return commits_.commit(std::move(staged_payload), meta.stage(), key);
+    return commits_.commit(std::move(staged_payload), std::move(staged_meta), key);
   }
 
   Result<std::vector<std::string>> list_metadata(std::string_view prefix) override {

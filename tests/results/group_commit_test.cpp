@@ -291,7 +291,7 @@ TEST(GroupCommit, AForkedChildCommitsThroughItsParentsStorageWhileTheParentIsMid
   // results are being written).
   std::atomic<bool> inside{false}, release{false};
   results::set_commit_fault_for_testing([&](std::string_view step, const fs::path& path) {
-    if (step == "fsync" && path.filename() == "held") {
+    if (step == "rename" && path.filename() == "held") {
       inside = true;
       while (!release) std::this_thread::sleep_for(1ms);
     }
