@@ -346,7 +346,6 @@ class LocalStorage final : public ResultStorage {
     return root_ / kMetaDir / fs::path(std::string(key) + std::string(kMetaSuffix));
   }
 
-
   static Status remove_file(const fs::path& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR) {
       return io_error("cannot delete", path, errno);
