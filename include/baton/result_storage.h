@@ -24,6 +24,7 @@
 //   nullopt, delete_* succeed. Errors are I/O failures, naming the key.
 // - All methods are thread-safe; writers and readers are used by one thread each.
 #include <baton/byte_stream.h>
+#include <baton/result_record.h>
 #include <baton/status.h>
 
 #include <cstdint>
@@ -75,6 +76,20 @@ class ResultStorage {
   virtual Status delete_metadata(std::string_view key) = 0;
   // Metadata keys starting with `prefix`, sorted.
   virtual Result<std::vector<std::string>> list_metadata(std::string_view prefix = {}) = 0;
+
+  // Commits `payload`, then puts `record` under the metadata key `key`: the record
+  // becomes visible only once the payload is durable, and the call returns ok only
+  // once both are. On error the record is not stored (the payload may be). The
+  // default is payload.commit() then put_metadata(); the local storage lets
+  // concurrent calls share their fsyncs (group commit).
+  virtual Status commit_with_metadata(PayloadWriter& payload, std::string_view key, std::string_view record);
+
+  // The decoded record under the metadata key `key` (decode_record of get_metadata),
+  // none if there is none, an error naming the key if it cannot be read or parsed.
+  // A storage may answer from decoded records it keeps in memory, but only while it
+  // can tell that the stored object is unchanged: a record replaced or deleted by
+  // any process is seen by the next call.
+  virtual Result<std::shared_ptr<const ResultRecord>> get_record(std::string_view key);
 };
 
 // Ok, or why `key` cannot be a storage key.

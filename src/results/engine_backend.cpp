@@ -9,6 +9,8 @@
 
 #include <pthread.h>
 
+#include <cstdlib>
+
 #include <map>
 #include <vector>
 #include <mutex>
@@ -49,11 +51,12 @@ class EngineBackend final : public engine::ResultBackend {
   bool persist_by_default() override { return persist_results_by_default(); }
 
   bool cache_enabled() override {
+    // Asked on every cache check: unset (the usual case) answers without building
+    // the setting's name or its default.
+    const char* text = std::getenv("BATON_CACHE");
+    if (text == nullptr || *text == '\0') return true;
     bool on = true;
-    settings::Value v = settings::get("cache");
-    if (!v.text.empty() && !settings::parse_bool(v.text, on)) {
-      throw Error(settings::env_name("cache") + "=" + v.text + ": expected true or false");
-    }
+    if (!settings::parse_bool(text, on)) throw Error(settings::env_name("cache") + "=" + text + ": expected true or false");
     return on;
   }
 
@@ -76,7 +79,11 @@ class EngineBackend final : public engine::ResultBackend {
 
   Result<std::optional<ResultRecord>> lookup(const std::shared_ptr<ResultStorage>& storage,
                                              std::string_view cache_key) override {
-    return store(storage, Serializer::binary()).lookup(cache_key);
+    // ResultStore::lookup without the store: one copy of the record, not two.
+    Result<std::shared_ptr<const ResultRecord>> found = storage->get_record(cache_key);
+    if (!found.ok()) return found.status();
+    if (!*found || (*found)->expired(engine::Runtime::get().clock().now())) return std::optional<ResultRecord>();
+    return std::optional<ResultRecord>(**found);
   }
 
   Result<ResultRecord> persist(const std::shared_ptr<ResultStorage>& storage, const Serializer& serializer,

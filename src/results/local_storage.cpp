@@ -1,8 +1,14 @@
 // Result storage in a local directory. Every object is written to a temporary
 // file in <root>/.baton-tmp, fsynced, renamed into place and its directory
 // fsynced: a reader never sees a partial object, and a process killed mid-write
-// leaves only a temporary, swept by the next process that writes here.
+// leaves only a temporary, swept by the next process that writes here. A result
+// (payload and record together) goes through the group commit
+// (results/group_commit.h), which shares those fsyncs among concurrent writers;
+// decoded records are kept while their files are unchanged (results/record_cache.h).
 #include <baton/result_storage.h>
+
+#include "results/group_commit.h"
+#include "results/record_cache.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -53,10 +59,9 @@ Status write_all(int fd, const void* data, std::size_t size, const fs::path& pat
 Status fsync_dir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return io_error("cannot open directory", dir, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
+  const int err = results::counted_fsync(fd);
   ::close(fd);
-  if (rc != 0) return io_error("cannot fsync directory", dir, err);
+  if (err != 0) return io_error("cannot fsync directory", dir, err);
   return Status();
 }
 
@@ -101,7 +106,7 @@ class AtomicFile {
   Status commit() {
     if (fd_ < 0) return Status::error("commit of " + target_.string() + " after commit or abort");
     Status s;
-    if (::fsync(fd_) != 0) s = io_error("cannot fsync", tmp_, errno);
+    if (int err = results::counted_fsync(fd_)) s = io_error("cannot fsync", tmp_, err);
     if (s.ok() && ::close(fd_) != 0) s = io_error("cannot close", tmp_, errno);
     else if (!s.ok()) ::close(fd_);
     fd_ = -1;
@@ -113,6 +118,13 @@ class AtomicFile {
     }
     return fsync_dir(target_.parent_path());
   }
+  // Hands the written, unsynced file to a group commit (which then owns it).
+  results::StagedFile stage() {
+    results::StagedFile f{fd_, std::move(tmp_), target_, false};
+    fd_ = -1;
+    return f;
+  }
+  bool is_open() const { return fd_ >= 0; }
   void abort() noexcept {
     if (fd_ >= 0) {
       ::close(fd_);
@@ -137,6 +149,7 @@ class LocalPayloadWriter final : public PayloadWriter {
   Status commit() override { return file_.commit(); }
   void abort() noexcept override { file_.abort(); }
   std::uint64_t bytes_written() const override { return written_; }
+  AtomicFile& file() { return file_; }
 
  private:
   AtomicFile file_;
@@ -200,7 +213,8 @@ class LocalPayloadReader final : public PayloadReader {
 
 class LocalStorage final : public ResultStorage {
  public:
-  explicit LocalStorage(fs::path root) : root_(std::move(root)) {}
+  explicit LocalStorage(fs::path root)
+      : root_(std::move(root)), records_((root_ / kMetaDir).string(), std::string(kMetaSuffix)) {}
 
   std::string location() const override { return root_.string(); }
 
@@ -271,7 +285,43 @@ class LocalStorage final : public ResultStorage {
 
   Status delete_metadata(std::string_view key) override {
     if (Status s = validate_storage_key(key); !s.ok()) return s;
+    records_.forget(key);
     return remove_file(meta_path(key));
+  }
+
+  Result<std::shared_ptr<const ResultRecord>> get_record(std::string_view key) override {
+    if (Status s = validate_storage_key(key); !s.ok()) return s;
+    return records_.get(key);
+  }
+
+  Status commit_with_metadata(PayloadWriter& payload, std::string_view key, std::string_view record) override {
+    auto* local = dynamic_cast<LocalPayloadWriter*>(&payload);
+    if (local == nullptr || !local->file().is_open()) return ResultStorage::commit_with_metadata(payload, key, record);
+    if (Status s = validate_storage_key(key); !s.ok()) {
+      payload.abort();
+      return s;
+    }
+    AtomicFile meta;
+    Status s = meta.open(root_ / kTmpDir, meta_path(key));
+    if (s.ok()) s = meta.write(record.data(), record.size());
+    if (!s.ok()) {
+      payload.abort();
+      return s;
+    }
+    // Each writer syncs its own two files (at the same time as other writers);
+    // the group commit then shares the renames' directory fsyncs.
+    results::StagedFile staged_payload = local->file().stage();
+    results::StagedFile staged_meta = meta.stage();
+    s = results::sync_staged(staged_payload, key);
+    if (s.ok()) s = results::sync_staged(staged_meta, key);
+    if (!s.ok()) {
+      for (results::StagedFile* f : {&staged_payload, &staged_meta}) {
+        ::close(f->fd);
+        ::unlink(f->tmp.c_str());
+      }
+      return s;
+    }
+    return commits_.commit(std::move(staged_payload), std::move(staged_meta), key);
   }
 
   Result<std::vector<std::string>> list_metadata(std::string_view prefix) override {
@@ -332,6 +382,8 @@ class LocalStorage final : public ResultStorage {
   }
 
   const fs::path root_;
+  results::GroupCommit commits_;
+  results::RecordCache records_;
   std::mutex mu_;  // guards prepared_
   bool prepared_ = false;
 };

@@ -115,7 +115,7 @@ Result<ResultRecord> ResultStore::persist_with(std::string_view type_name, const
   r.task_run_id = options.task_run_id;
 
   Result<std::unique_ptr<PayloadWriter>> writer = storage_->write_payload(r.storage_key);
-  if (!writer.ok()) return writer.status();
+  if (!writer.ok()) return Status::error("cannot persist " + describe(r) + ": " + writer.status().message());
   ChecksumSink sink(**writer);
   try {
     write(sink);
@@ -123,24 +123,23 @@ Result<ResultRecord> ResultStore::persist_with(std::string_view type_name, const
     (*writer)->abort();
     return Status::error("cannot persist " + describe(r) + ": " + e.what());
   }
-  if (Status s = (*writer)->commit(); !s.ok()) return Status::error("cannot persist " + describe(r) + ": " + s.message());
   r.size = sink.bytes();
   r.checksum = sink.digest();
   r.created = clock_.now();
   if (options.expiration) r.expires = r.created + *options.expiration;
-  if (Status s = storage_->put_metadata(r.key, encode_record(r)); !s.ok()) {
-    return Status::error("cannot write the metadata of " + describe(r) + ": " + s.message());
+  // Payload, then record, durably and in that order (the storage may group this
+  // with other results' commits).
+  if (Status s = storage_->commit_with_metadata(**writer, r.key, encode_record(r)); !s.ok()) {
+    return Status::error("cannot persist " + describe(r) + ": " + s.message());
   }
   return r;
 }
 
 Result<std::optional<ResultRecord>> ResultStore::get_record(std::string_view key) {
-  Result<std::optional<std::string>> text = storage_->get_metadata(key);
-  if (!text.ok()) return text.status();
-  if (!*text) return std::optional<ResultRecord>();
-  Result<ResultRecord> r = decode_record(**text, key);
+  Result<std::shared_ptr<const ResultRecord>> r = storage_->get_record(key);
   if (!r.ok()) return r.status();
-  return std::optional<ResultRecord>(std::move(*r));
+  if (!*r) return std::optional<ResultRecord>();
+  return std::optional<ResultRecord>(**r);
 }
 
 Result<std::optional<ResultRecord>> ResultStore::lookup(std::string_view cache_key, TimePoint now) {

@@ -1,11 +1,16 @@
 // Result persistence and caching through the engine, on the local storage under
 // the test's BATON_HOME.
 #include "support.h"
+#include "results/result_store.h"
 #include "testutil/temp_dir.h"
 
 #include <gtest/gtest.h>
 
+#include <sys/mount.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -282,6 +287,76 @@ TEST_F(Cache, GlobalSwitchTurnsLookupsOff) {
   EXPECT_EQ(calls.load(), 2);
   t(1);
   EXPECT_EQ(calls.load(), 2);
+}
+
+TEST_F(Cache, ACorruptRecordIsAWarningNamingItsFileAndTheTaskRunsAgain) {
+  std::atomic<int> calls{0};
+  auto t = BATON_TASK("recorded", [&](int x) { return x + ++calls; })
+               .cache_policy(cache::inputs)
+               .result_storage(storage_)
+               .result_storage_key("recorded/{x}");
+  EXPECT_EQ(t(1), 2);
+  const auto record = dir_.path() / ".baton-meta" / "recorded" / "1.json";
+  ASSERT_TRUE(std::filesystem::exists(record));
+  { std::ofstream(record, std::ios::trunc) << "{\"format\": \"baton.result.v1\", \"key\": 12"; }
+  Future<int> again = t.return_state(1);
+  EXPECT_EQ(again.result(), 3);  // ran again: the damaged record is no hit
+  EXPECT_EQ(again.state().type, StateType::Completed);
+  bool warned = false;
+  for (const auto& l : RecordedEvents::get().logs_of_task(again.task_run_id())) {
+    warned |= l.level == LogLevel::Warning && l.message.find("recorded/1") != std::string::npos &&
+              l.message.find(record.string()) != std::string::npos;
+  }
+  EXPECT_TRUE(warned) << "no warning naming the key and the record's file";
+  EXPECT_EQ(t(1), 3);  // the rewritten record serves the next call
+}
+
+// Results that do not fit on the disk (a 1 MiB tmpfs; needs root to mount).
+TEST(CacheFullDisk, TasksWhoseResultsCannotBeStoredFailNamingTheKeyAndTheRestComplete) {
+  testing::TempDir dir{"baton-full"};
+  const auto mount_point = dir.path() / "tiny";
+  std::filesystem::create_directories(mount_point);
+  if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=1m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs (" << std::strerror(errno) << "): needs root";
+  }
+  struct Unmount {
+    std::filesystem::path at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{mount_point};
+  auto storage = make_local_storage((mount_point / "store").string());
+  auto big = BATON_TASK("big", [](int x) { return std::vector<double>(25000, x); })  // 200 KB each
+                 .cache_policy(cache::inputs)
+                 .result_storage(storage)
+                 .result_storage_key("big/{x}");
+  std::vector<Future<std::vector<double>>> runs;
+  auto many = BATON_FLOW("fill-the-disk", [&] {
+                for (int i = 0; i < 12; ++i) runs.push_back(big.submit(i));
+                for (auto& r : runs) r.wait();
+                return 0;
+              }).task_runner(thread_pool(12));
+  many();
+  int completed = 0, failed = 0;
+  ResultStore reader(make_local_storage((mount_point / "store").string()));
+  for (int i = 0; i < 12; ++i) {
+    const State s = runs[static_cast<std::size_t>(i)].state();
+    auto record = reader.lookup("big/" + std::to_string(i));
+    ASSERT_TRUE(record.ok()) << record.status().message();
+    if (s.type == StateType::Completed) {
+      ++completed;
+      ASSERT_TRUE(record->has_value()) << "task " << i << " Completed without its result stored";
+      auto value = reader.load<std::vector<double>>(**record);
+      ASSERT_TRUE(value.ok()) << value.error().message;
+      EXPECT_EQ(value.value(), std::vector<double>(25000, i));
+    } else {
+      ++failed;
+      EXPECT_EQ(s.type, StateType::Failed);
+      EXPECT_FALSE(record->has_value()) << "task " << i << " failed but left a record";
+      EXPECT_NE(s.message.find("'big/" + std::to_string(i) + "'"), std::string::npos) << s.message;
+      EXPECT_NE(s.message.find("No space left on device"), std::string::npos) << s.message;
+    }
+  }
+  EXPECT_GT(completed, 0);
+  EXPECT_GT(failed, 0);
 }
 
 TEST(CacheTypes, SerializableConceptGuardsPersistence) {
