@@ -27,4 +27,22 @@ void append_transition_json(std::string& out, StateType type, std::int64_t at_us
 // read are skipped, so a hand-edited row never breaks the reader.
 std::vector<StateTransition> parse_history(std::string_view json);
 
+// ---- Task run packs (table task_run_packs, see schema.cpp) ----
+// One pack holds final task runs of one flow run: their ids as 16-byte blobs one
+// after another, and a JSON array with one entry per run:
+//   [task_name, run_name, parameters, tags, created, history]
+
+// Appends one entry to `runs`, a pack's array still open (it starts with '[' and
+// has no closing ']'). `history` is a complete history array (history column
+// format) whose last transition is final.
+void append_packed_task_run(std::string& runs, std::string_view task_name, std::string_view run_name,
+                            std::string_view parameters_json, std::string_view tags_json, std::int64_t created_us,
+                            std::string_view history);
+
+// The task runs of one pack, in entry order, with the latest state, message, and
+// start and end times derived from each history. An entry it cannot read (or one
+// without an id) is skipped, like parse_history's; `unreadable` counts them.
+std::vector<TaskRunRecord> parse_task_run_pack(const RunId& flow_run, std::string_view ids, std::string_view runs,
+                                               int* unreadable = nullptr);
+
 }  // namespace baton::store
