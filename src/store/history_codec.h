@@ -23,6 +23,10 @@ inline TimePoint from_micros(std::int64_t us) {
 // message, ["Failed",1732460000000000,"division by zero"].
 void append_transition_json(std::string& out, StateType type, std::int64_t at_us, std::string_view message);
 
+// append_json_string (util/json_string.h), with one append for the common text
+// that needs no escaping.
+void append_json_text(std::string& out, std::string_view s);
+
 // Parses a history column ([[state, time, message?], ...]). Entries it cannot
 // read are skipped, so a hand-edited row never breaks the reader.
 std::vector<StateTransition> parse_history(std::string_view json);

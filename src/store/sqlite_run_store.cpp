@@ -254,10 +254,7 @@ void SqliteRunStore::forget_uncommitted() {
   }
   flushed_.clear();
   new_keys_.clear();
-  for (std::size_t i = 0; i < packs_used_; ++i) {
-    packs_[i].ids.clear();
-    packs_[i].runs.clear();
-  }
+  for (std::size_t i = 0; i < packs_used_; ++i) packs_[i].count = 0;
   packs_used_ = 0;
 }
 
@@ -504,6 +501,8 @@ void SqliteRunStore::pack_task_run(OpenRun& run) {
     pack = &packs_[last_pack_];
     pack->flow_run = c.flow_run;
     pack->count = 0;
+  }
+  if (pack->count == 0) {
     pack->created = std::numeric_limits<std::int64_t>::max();
     pack->ids.clear();
     pack->runs.assign(1, '[');
@@ -517,22 +516,28 @@ void SqliteRunStore::pack_task_run(OpenRun& run) {
   append_packed_task_run(pack->runs, name_or_empty(c.task_name), c.run_name, c.parameters_json, c.tags_json, created,
                          run.history);
   run.history.pop_back();
+  // A pack is written once it reaches a few pages, so that SQLite never needs
+  // one large buffer for it (each costs the allocator a heap resize), and the
+  // writer's memory stays flat however many runs a batch finishes.
+  constexpr std::size_t kPackBytes = 24 * 1024;
+  if (pack->runs.size() >= kPackBytes) write_pack(*pack);
+}
+
+void SqliteRunStore::write_pack(Pack& pack) {
+  if (pack.count == 0) return;
+  Statement& st = st_->insert_pack;
+  pack.runs.push_back(']');
+  IdBlob flow_run;
+  bind_id_static(st, 1, pack.flow_run, flow_run);
+  st.bind(2, pack.created).bind(3, pack.count);
+  st.bind_blob_static(4, pack.ids.data(), static_cast<int>(pack.ids.size()));
+  st.bind_static(5, pack.runs);
+  pack.count = 0;  // before run(): a failed insert rolls the transaction back, the runs are packed again
+  st.run();
 }
 
 void SqliteRunStore::write_packs() {
-  Statement& st = st_->insert_pack;
-  for (std::size_t i = 0; i < packs_used_; ++i) {
-    Pack& pack = packs_[i];
-    pack.runs.push_back(']');
-    IdBlob flow_run;
-    bind_id_static(st, 1, pack.flow_run, flow_run);
-    st.bind(2, pack.created).bind(3, pack.count);
-    st.bind_blob_static(4, pack.ids.data(), static_cast<int>(pack.ids.size()));
-    st.bind_static(5, pack.runs);
-    st.run();
-    pack.ids.clear();
-    pack.runs.clear();
-  }
+  for (std::size_t i = 0; i < packs_used_; ++i) write_pack(packs_[i]);
   packs_used_ = 0;
 }
 

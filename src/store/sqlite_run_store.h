@@ -126,7 +126,7 @@ class SqliteRunStore final : public engine::RunStoreSink {
   struct Pack {
     RunId flow_run;
     std::int64_t created = 0;  // the earliest creation time in it
-    std::int64_t count = 0;
+    std::int64_t count = 0;  // 0: empty (ids and runs are then stale)
     std::string ids;   // 16 bytes per run
     std::string runs;  // the JSON array, without its closing ']'
   };
@@ -145,6 +145,8 @@ class SqliteRunStore final : public engine::RunStoreSink {
   OpenRun* find_task(const RunId& id);
   void flush_run(OpenRun& run);
   void pack_task_run(OpenRun& run);
+  // Inserts a pack (if it holds runs) and empties it.
+  void write_pack(Pack& pack);
   // Inserts the packs of the current transaction (just before its commit).
   void write_packs();
   // Writes the deferred task runs created before `cutoff` (all of them for max()).
