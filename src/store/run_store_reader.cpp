@@ -7,6 +7,7 @@
 #include "store/sqlite_db.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <iterator>
@@ -283,6 +284,7 @@ Result<std::vector<TaskRunRecord>> RunStoreReader::task_runs(const RunId& flow_r
 
 Result<std::vector<EdgeRecord>> RunStoreReader::edges(const RunId& flow_run) {
   try {
+    // Rows first (a writer packs every edge of a flow run), then the packs, each in write order.
     Statement st(*db_, "SELECT upstream, downstream, kind FROM task_run_edges WHERE flow_run = ?1 ORDER BY key");
     bind_id(st, 1, flow_run);
     std::vector<EdgeRecord> out;
@@ -292,6 +294,29 @@ Result<std::vector<EdgeRecord>> RunStoreReader::edges(const RunId& flow_run) {
       e.downstream = from_blob(st.blob(1));
       e.kind = st.text_view(2) == "wait_for" ? engine::EdgeKind::WaitFor : engine::EdgeKind::Data;
       out.push_back(e);
+    }
+    Statement packs(*db_,
+                    "SELECT upstreams, downstreams, kinds FROM task_run_edge_packs WHERE flow_run = ?1 ORDER BY key");
+    bind_id(packs, 1, flow_run);
+    while (packs.step()) {
+      const std::string_view ups = packs.blob(0);
+      const std::string_view downs = packs.blob(1);
+      auto kinds = nlohmann::json::parse(packs.text_view(2), nullptr, /*allow_exceptions=*/false);
+      if (!kinds.is_array() || ups.size() != downs.size() || ups.size() != 16 * kinds.size()) {
+        if (Status damaged = read_failed(fmt::format("an unreadable edge pack of flow run {}", flow_run.str()));
+            damage_found(damaged)) {
+          return damaged;
+        }
+        continue;
+      }
+      for (std::size_t i = 0; i < kinds.size(); ++i) {
+        EdgeRecord e;
+        e.upstream = from_blob(ups.substr(16 * i, 16));
+        e.downstream = from_blob(downs.substr(16 * i, 16));
+        e.kind = kinds[i].is_string() && kinds[i].get_ref<const std::string&>() == "wait_for" ? engine::EdgeKind::WaitFor
+                                                                                               : engine::EdgeKind::Data;
+        out.push_back(e);
+      }
     }
     return out;
   } catch (const SqliteError& e) {

@@ -127,7 +127,11 @@ CREATE INDEX task_run_results_by_flow_run ON task_run_results(flow_run);
 //         (parameters and tags as JSON strings holding their JSON text; history
 //         in the history column's format). Its latest state, state time, message,
 //         start and end times follow from the history.
-// The views all_task_runs (every task run with task_runs' columns) and
+// Dependency edges of a flow run are packed the same way, one row per flow run
+// and batch in task_run_edge_packs: upstream and downstream ids as 16-byte blobs
+// one after another, kinds as a JSON array ("data" or "wait_for").
+// The views all_task_runs (every task run with task_runs' columns),
+// all_task_run_edges (every edge with task_run_edges' columns) and
 // state_transitions unfold the packs, so SQL sees what it saw before.
 constexpr std::string_view kMigration3 = R"sql(
 CREATE TABLE task_run_packs (
@@ -139,6 +143,22 @@ CREATE TABLE task_run_packs (
   runs             TEXT NOT NULL
 );
 CREATE INDEX task_run_packs_by_flow_run ON task_run_packs(flow_run);
+
+CREATE TABLE task_run_edge_packs (
+  key              INTEGER PRIMARY KEY,
+  flow_run         BLOB NOT NULL,
+  count            INTEGER NOT NULL,
+  upstreams        BLOB NOT NULL,
+  downstreams      BLOB NOT NULL,
+  kinds            TEXT NOT NULL
+);
+CREATE INDEX task_run_edge_packs_by_flow_run ON task_run_edge_packs(flow_run);
+
+CREATE VIEW all_task_run_edges AS
+  SELECT flow_run, upstream, downstream, kind FROM task_run_edges
+  UNION ALL
+  SELECT p.flow_run, substr(p.upstreams, 16 * k.key + 1, 16), substr(p.downstreams, 16 * k.key + 1, 16), k.value
+    FROM task_run_edge_packs p, json_each(p.kinds) k;
 
 CREATE VIEW all_task_runs AS
   SELECT id, flow_run, task_name, run_name, parameters, tags, created, state, state_time, state_message,

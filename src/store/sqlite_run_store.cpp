@@ -87,10 +87,13 @@ struct SqliteRunStore::Statements {
         insert_result(db,
                       "INSERT INTO task_run_results (task_run, flow_run, cache_key, location, size, serializer, "
                       "produced_by, from_cache) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
-        insert_pack(db, "INSERT INTO task_run_packs (flow_run, created, count, ids, runs) VALUES (?1, ?2, ?3, ?4, ?5)") {}
+        insert_pack(db, "INSERT INTO task_run_packs (flow_run, created, count, ids, runs) VALUES (?1, ?2, ?3, ?4, ?5)"),
+        insert_edge_pack(db,
+                         "INSERT INTO task_run_edge_packs (flow_run, count, upstreams, downstreams, kinds) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)") {}
 
   Statement insert_flow, insert_task, update_flow, update_task, replace_flow_by_id, replace_task_by_id, insert_edge,
-      insert_log, heartbeat, insert_result, insert_pack;
+      insert_log, heartbeat, insert_result, insert_pack, insert_edge_pack;
 };
 
 Result<OpenedRunHistory> open_run_history(const SqliteRunStoreOptions& options) {
@@ -256,6 +259,8 @@ void SqliteRunStore::forget_uncommitted() {
   new_keys_.clear();
   for (std::size_t i = 0; i < packs_used_; ++i) packs_[i].count = 0;
   packs_used_ = 0;
+  for (std::size_t i = 0; i < edge_packs_used_; ++i) edge_packs_[i].count = 0;
+  edge_packs_used_ = 0;
 }
 
 SqliteRunStore::OpenRun* SqliteRunStore::find_task(const RunId& id) {
@@ -373,12 +378,46 @@ void SqliteRunStore::apply(const engine::StateChanged& e) {
 }
 
 void SqliteRunStore::apply(const engine::EdgeAdded& e) {
-  Statement& st = st_->insert_edge;
-  bind_id(st, 1, e.flow_run);
-  bind_id(st, 2, e.upstream);
-  bind_id(st, 3, e.downstream);
-  st.bind(4, e.kind == engine::EdgeKind::Data ? std::string_view("data") : std::string_view("wait_for"));
-  st.run();
+  const std::string_view kind = e.kind == engine::EdgeKind::Data ? std::string_view("data") : std::string_view("wait_for");
+  if (e.flow_run.empty()) {
+    Statement& st = st_->insert_edge;
+    bind_id(st, 1, e.flow_run);
+    bind_id(st, 2, e.upstream);
+    bind_id(st, 3, e.downstream);
+    st.bind(4, kind);
+    st.run();
+    return;
+  }
+  // Packed, like final task runs: a row per edge costs more than the task run.
+  EdgePack* pack = nullptr;
+  for (std::size_t i = edge_packs_used_; i-- > 0;) {  // the newest first: usually the only one
+    if (edge_packs_[i].flow_run == e.flow_run) {
+      pack = &edge_packs_[i];
+      break;
+    }
+  }
+  if (pack == nullptr) {
+    if (edge_packs_used_ == edge_packs_.size()) edge_packs_.emplace_back();
+    pack = &edge_packs_[edge_packs_used_++];
+    pack->flow_run = e.flow_run;
+    pack->count = 0;
+  }
+  if (pack->count == 0) {
+    pack->upstreams.clear();
+    pack->downstreams.clear();
+    pack->kinds.assign(1, '[');
+  }
+  const IdBlob up = to_blob(e.upstream);
+  const IdBlob down = to_blob(e.downstream);
+  pack->upstreams.append(reinterpret_cast<const char*>(up.data()), up.size());
+  pack->downstreams.append(reinterpret_cast<const char*>(down.data()), down.size());
+  if (pack->count > 0) pack->kinds.push_back(',');
+  pack->kinds.push_back('"');
+  pack->kinds.append(kind);
+  pack->kinds.push_back('"');
+  ++pack->count;
+  constexpr std::size_t kEdgePackBytes = 24 * 1024;
+  if (pack->upstreams.size() * 2 >= kEdgePackBytes) write_edge_pack(*pack);
 }
 
 void SqliteRunStore::apply(const engine::LogRecorded& e) {
@@ -536,9 +575,25 @@ void SqliteRunStore::write_pack(Pack& pack) {
   st.run();
 }
 
+void SqliteRunStore::write_edge_pack(EdgePack& pack) {
+  if (pack.count == 0) return;
+  Statement& st = st_->insert_edge_pack;
+  pack.kinds.push_back(']');
+  IdBlob flow_run;
+  bind_id_static(st, 1, pack.flow_run, flow_run);
+  st.bind(2, pack.count);
+  st.bind_blob_static(3, pack.upstreams.data(), static_cast<int>(pack.upstreams.size()));
+  st.bind_blob_static(4, pack.downstreams.data(), static_cast<int>(pack.downstreams.size()));
+  st.bind_static(5, pack.kinds);
+  pack.count = 0;
+  st.run();
+}
+
 void SqliteRunStore::write_packs() {
   for (std::size_t i = 0; i < packs_used_; ++i) write_pack(packs_[i]);
   packs_used_ = 0;
+  for (std::size_t i = 0; i < edge_packs_used_; ++i) write_edge_pack(edge_packs_[i]);
+  edge_packs_used_ = 0;
 }
 
 std::vector<RunId> SqliteRunStore::heartbeat(std::span<const RunId> active_flow_runs) {

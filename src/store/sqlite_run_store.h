@@ -130,6 +130,14 @@ class SqliteRunStore final : public engine::RunStoreSink {
     std::string ids;   // 16 bytes per run
     std::string runs;  // the JSON array, without its closing ']'
   };
+  // The dependency edges of one flow run recorded by the current transaction.
+  struct EdgePack {
+    RunId flow_run;
+    std::int64_t count = 0;  // 0: empty (the buffers are then stale)
+    std::string upstreams;    // 16 bytes per edge
+    std::string downstreams;  // 16 bytes per edge
+    std::string kinds;        // JSON array of "data" / "wait_for", without its closing ']'
+  };
   struct Statements;
   SqliteRunStore(std::unique_ptr<Database> db, Clock* clock, std::chrono::milliseconds heartbeat_interval,
                  std::chrono::milliseconds task_run_write_delay);
@@ -147,6 +155,7 @@ class SqliteRunStore final : public engine::RunStoreSink {
   void pack_task_run(OpenRun& run);
   // Inserts a pack (if it holds runs) and empties it.
   void write_pack(Pack& pack);
+  void write_edge_pack(EdgePack& pack);
   // Inserts the packs of the current transaction (just before its commit).
   void write_packs();
   // Writes the deferred task runs created before `cutoff` (all of them for max()).
@@ -179,6 +188,8 @@ class SqliteRunStore final : public engine::RunStoreSink {
   std::vector<Pack> packs_;  // the first packs_used_ are the current transaction's
   std::size_t packs_used_ = 0;
   std::size_t last_pack_ = 0;
+  std::vector<EdgePack> edge_packs_;  // the first edge_packs_used_ are the current transaction's
+  std::size_t edge_packs_used_ = 0;
 };
 
 // The default store for the engine: SqliteRunStore at settings::database_path().

@@ -299,6 +299,56 @@ TEST(StoreRoundTrip, PackedAndRowTaskRunsReadBackAlikeWithEveryTransition) {
   sqlite3_close(db);
 }
 
+TEST(StoreRoundTrip, PackedEdgesReadBackInOrderThroughTheReaderAndTheView) {
+  TempDir dir;
+  const RunId flow = RunId::random();
+  std::vector<RunId> tasks(300);
+  {
+    auto store = open_store(dir);
+    std::vector<Event> b1 = {flow_created(flow, "f", at_second(1))};
+    for (auto& t : tasks) {
+      t = RunId::random();
+      b1.emplace_back(task_created(t, flow, "t", at_second(2)));
+    }
+    store->write(b1);
+    // A chain across two batches, every third edge a wait_for; one edge outside any flow.
+    for (std::size_t half = 0; half < 2; ++half) {
+      std::vector<Event> b;
+      for (std::size_t i = 1 + half * 150; i < 150 + half * 150 && i < tasks.size(); ++i) {
+        b.emplace_back(engine::EdgeAdded{flow, tasks[i - 1], tasks[i], i % 3 == 0 ? engine::EdgeKind::WaitFor
+                                                                                 : engine::EdgeKind::Data});
+      }
+      b.emplace_back(engine::EdgeAdded{RunId{}, tasks[0], tasks[1], engine::EdgeKind::Data});
+      store->write(b);
+    }
+  }
+  auto reader = open_reader(dir);
+  auto edges = reader->edges(flow);
+  ASSERT_TRUE(edges.ok()) << edges.status().message();
+  ASSERT_EQ(edges->size(), 298u);
+  for (std::size_t k = 0; k < edges->size(); ++k) {
+    const std::size_t i = k < 149 ? k + 1 : k + 2;  // the chain skips tasks[149] -> tasks[150]
+    EXPECT_EQ((*edges)[k].upstream, tasks[i - 1]);
+    EXPECT_EQ((*edges)[k].downstream, tasks[i]);
+    EXPECT_EQ((*edges)[k].kind, i % 3 == 0 ? engine::EdgeKind::WaitFor : engine::EdgeKind::Data);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path(dir).c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT count(*), sum(kind = 'wait_for'), sum(length(upstream) = 16 AND "
+                               "length(downstream) = 16), sum(flow_run IS NULL) FROM all_task_run_edges",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 300);
+  EXPECT_EQ(sqlite3_column_int64(st, 1), 98);
+  EXPECT_EQ(sqlite3_column_int64(st, 2), 300);
+  EXPECT_EQ(sqlite3_column_int64(st, 3), 2);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 TEST(StoreBatching, RunsSpanBatchesAndImpliedPendingIsRecordedOnce) {
   TempDir dir;
   const RunId flow = RunId::random();
