@@ -10,11 +10,14 @@
 
 namespace baton::store {
 
-void append_transition_json(std::string& out, StateType type, std::int64_t at_us, std::string_view message) {
+namespace {
+
+void put_transition(std::string& out, bool comma, StateType type, std::int64_t at_us, std::string_view message) {
   // One append of a stack buffer: this runs three times per task run.
   const std::string_view name = to_string(type);
   char buf[64];
   char* p = buf;
+  if (comma) *p++ = ',';
   *p++ = '[';
   *p++ = '"';
   p = std::copy(name.begin(), name.end(), p);  // state names are short (< 32 characters)
@@ -30,6 +33,16 @@ void append_transition_json(std::string& out, StateType type, std::int64_t at_us
   out.append(buf, static_cast<std::size_t>(p - buf));
   append_json_text(out, message);
   out.push_back(']');
+}
+
+}  // namespace
+
+void append_transition_json(std::string& out, StateType type, std::int64_t at_us, std::string_view message) {
+  put_transition(out, false, type, at_us, message);
+}
+
+void append_next_transition_json(std::string& out, StateType type, std::int64_t at_us, std::string_view message) {
+  put_transition(out, true, type, at_us, message);
 }
 
 void append_json_text(std::string& out, std::string_view s) {
@@ -101,6 +114,7 @@ char* put_plain_json_string(char* p, std::string_view s) {
 void append_packed_task_run(std::string& runs, std::string_view task_name, std::string_view run_name,
                             std::string_view parameters_json, std::string_view tags_json, std::int64_t created_us,
                             std::string_view history) {
+  // `history` comes without its closing ']' (written here).
   if (parameters_json.empty()) parameters_json = "{}";
   if (tags_json.empty()) tags_json = "[]";
   // Parameters and tags go in as strings, not spliced in: a malformed text
@@ -110,7 +124,7 @@ void append_packed_task_run(std::string& runs, std::string_view task_name, std::
   // room made in one step, not appended piece by piece.
   const std::size_t mark = runs.size();
   const std::size_t room = 2 + 4 * 2 + 2 * (task_name.size() + run_name.size() + parameters_json.size() + tags_json.size()) +
-                           8 + 24 + history.size() + 1;
+                           8 + 24 + history.size() + 2;
   runs.resize(mark + room);
   char* const begin = runs.data() + mark;
   char* p = begin;
@@ -132,12 +146,13 @@ void append_packed_task_run(std::string& runs, std::string_view task_name, std::
     runs += std::to_string(created_us);
     runs.push_back(',');
     runs.append(history);
-    runs.push_back(']');
+    runs.append("]]");
     return;
   }
   p = std::to_chars(p, begin + room, created_us).ptr;
   *p++ = ',';
   p = std::copy(history.begin(), history.end(), p);
+  *p++ = ']';
   *p++ = ']';
   runs.resize(static_cast<std::size_t>(p - runs.data()));
 }

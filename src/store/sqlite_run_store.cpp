@@ -285,6 +285,7 @@ void SqliteRunStore::start_pending(OpenRun& run, TimePoint created) {
   run.state_message.clear();
   run.start_time.reset();
   run.end_time.reset();
+  run.history.reserve(128);  // a short run's whole history: no growth as it goes on
   run.history.assign(1, '[');
   append_transition_json(run.history, StateType::Pending, run.state_time, {});
   if (!run.touched) {
@@ -369,8 +370,7 @@ void SqliteRunStore::apply(const engine::StateChanged& e) {
   } else {
     run.end_time.reset();
   }
-  run.history.push_back(',');
-  append_transition_json(run.history, e.type, at, e.message);
+  append_next_transition_json(run.history, e.type, at, e.message);
   if (!run.touched) {
     run.touched = true;
     touched_.push_back(&run);
@@ -551,10 +551,8 @@ void SqliteRunStore::pack_task_run(OpenRun& run) {
   const std::int64_t created = to_micros(c.created);
   pack->created = std::min(pack->created, created);
   ++pack->count;
-  run.history.push_back(']');
   append_packed_task_run(pack->runs, name_or_empty(c.task_name), c.run_name, c.parameters_json, c.tags_json, created,
                          run.history);
-  run.history.pop_back();
   // A pack is written once it reaches a few pages, so that SQLite never needs
   // one large buffer for it (each costs the allocator a heap resize), and the
   // writer's memory stays flat however many runs a batch finishes.

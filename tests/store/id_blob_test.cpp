@@ -86,18 +86,14 @@ TEST(TaskRunPack, EntriesComeBackWithTheirStateDerivedFromTheHistory) {
   append_transition_json(ha, StateType::Pending, 10, {});
   ha += ",";
   append_transition_json(ha, StateType::Running, 11, {});
-  ha += ",";
-  append_transition_json(ha, StateType::Completed, 12, {});
-  ha += "]";
+  append_next_transition_json(ha, StateType::Completed, 12, {});  // kept open, as the writer does
   append_packed_task_run(runs, "load", "load-1", R"({"path": "a\b.parquet"})", "", 10, ha);
   // The second entry takes the general escaper's path: control bytes and UTF-8.
   std::string hb = "[";
   append_transition_json(hb, StateType::Pending, 20, {});
   hb += ",";
   append_transition_json(hb, StateType::Retrying, 21, {});
-  hb += ",";
-  append_transition_json(hb, StateType::Failed, 22, "bad\n\x01 caf\xc3\xa9");
-  hb += "]";
+  append_next_transition_json(hb, StateType::Failed, 22, "bad\n\x01 caf\xc3\xa9");
   append_packed_task_run(runs, "caf\xc3\xa9", "run\tname", "{}", R"(["nightly"])", 20, hb);
   runs += "]";
 
