@@ -36,7 +36,7 @@ void EventStream::close_store() {
   sink_.reset();
 }
 
-void EventStream::push(Event event) {
+void EventStream::push(Event&& event) {
   std::unique_lock lock(mu_);
   if (closed_) return;
   if (pending_.size() >= kCapacity) {

@@ -7,6 +7,10 @@
 #include "store/sqlite_db.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <iterator>
 
 namespace baton::store {
 
@@ -15,7 +19,8 @@ namespace {
 constexpr std::string_view kFlowColumns =
     "f.id, f.parent_flow_run, f.flow_name, f.run_name, f.parameters, f.tags, f.version, f.created, f.state, "
     "f.state_time, f.state_message, f.start_time, f.end_time, f.history, f.pid, f.process_started, f.hostname, "
-    "f.heartbeat, f.cancel_requested, (SELECT count(*) FROM task_runs t WHERE t.flow_run = f.id)";
+    "f.heartbeat, f.cancel_requested, (SELECT count(*) FROM task_runs t WHERE t.flow_run = f.id) + "
+    "(SELECT coalesce(sum(p.count), 0) FROM task_run_packs p WHERE p.flow_run = f.id)";
 
 constexpr std::string_view kTaskColumns =
     "id, flow_run, task_name, run_name, parameters, tags, created, state, state_time, state_message, start_time, "
@@ -211,7 +216,38 @@ Result<FlowRunRecord> RunStoreReader::flow_run(const RunId& id) { return find_fl
 Result<TaskRunRecord> RunStoreReader::find_task_run(std::string_view id_or_prefix) {
   try {
     // kTaskColumns are unqualified; the alias f is only for the shared WHERE.
-    return find_by_prefix<TaskRunRecord>(*db_, "task_runs", kTaskColumns, "task run", id_or_prefix, read_task);
+    auto row = find_by_prefix<TaskRunRecord>(*db_, "task_runs", kTaskColumns, "task run", id_or_prefix, read_task);
+    // Packed task runs (schema.cpp): a scan of the packs' id blobs, parsing only
+    // a pack that holds a match.
+    const auto range = id_prefix_range(id_or_prefix);
+    if (!range) return row;
+    std::vector<TaskRunRecord> found;
+    if (row.ok()) found.push_back(std::move(row).value());
+    else if (!row.status().message().starts_with("no task run")) return row;
+    auto in_range = [&](std::string_view id) {
+      const auto* p = reinterpret_cast<const unsigned char*>(id.data());
+      return std::lexicographical_compare(p, p + 16, range->lower.begin(), range->lower.end()) == false &&
+             (!range->upper || std::lexicographical_compare(p, p + 16, range->upper->begin(), range->upper->end()));
+    };
+    Statement st(*db_, "SELECT flow_run, ids, runs FROM task_run_packs ORDER BY key");
+    while (st.step() && found.size() < 2) {
+      const std::string_view ids = st.blob(1);
+      bool match = false;
+      for (std::size_t i = 0; i + 16 <= ids.size() && !match; i += 16) match = in_range(ids.substr(i, 16));
+      if (!match) continue;
+      for (auto& r : parse_task_run_pack(from_blob(st.blob(0)), ids, st.text_view(2))) {
+        const IdBlob b = to_blob(r.id);
+        if (in_range(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()))) found.push_back(std::move(r));
+      }
+    }
+    if (found.empty()) return row;  // its "no task run ..." message
+    if (found.size() > 1) {
+      // The row search said "ambiguous" itself when the rows alone are; here a
+      // row and a packed run, or two packed runs, match.
+      return Status::error(fmt::format("task run id prefix {} is ambiguous: it matches {}, {}; give more digits",
+                                       id_or_prefix, found[0].id.str(), found[1].id.str()));
+    }
+    return std::move(found.front());
   } catch (const SqliteError& e) {
     return read_failed(e.what());
   }
@@ -219,10 +255,27 @@ Result<TaskRunRecord> RunStoreReader::find_task_run(std::string_view id_or_prefi
 
 Result<std::vector<TaskRunRecord>> RunStoreReader::task_runs(const RunId& flow_run) {
   try {
+    // Packed runs first, then rows, each in write order; then by creation time
+    // (stable): the order of the rows alone, by created then key, is kept.
+    std::vector<TaskRunRecord> out;
+    Statement packs(*db_, "SELECT ids, runs FROM task_run_packs WHERE flow_run = ?1 ORDER BY key");
+    bind_id(packs, 1, flow_run);
+    while (packs.step()) {
+      int unreadable = 0;
+      auto runs = parse_task_run_pack(flow_run, packs.blob(0), packs.text_view(1), &unreadable);
+      if (unreadable > 0) {
+        if (Status damaged = read_failed(fmt::format("{} unreadable entries in a task run pack of flow run {}",
+                                                     unreadable, flow_run.str()));
+            damage_found(damaged)) {
+          return damaged;
+        }
+      }
+      std::move(runs.begin(), runs.end(), std::back_inserter(out));
+    }
     Statement st(*db_, fmt::format("SELECT {} FROM task_runs WHERE flow_run = ?1 ORDER BY created, key", kTaskColumns));
     bind_id(st, 1, flow_run);
-    std::vector<TaskRunRecord> out;
     while (st.step()) out.push_back(read_task(st));
+    std::stable_sort(out.begin(), out.end(), [](const TaskRunRecord& a, const TaskRunRecord& b) { return a.created < b.created; });
     return out;
   } catch (const SqliteError& e) {
     return read_failed(e.what());
@@ -231,6 +284,7 @@ Result<std::vector<TaskRunRecord>> RunStoreReader::task_runs(const RunId& flow_r
 
 Result<std::vector<EdgeRecord>> RunStoreReader::edges(const RunId& flow_run) {
   try {
+    // Rows first (a writer packs every edge of a flow run), then the packs, each in write order.
     Statement st(*db_, "SELECT upstream, downstream, kind FROM task_run_edges WHERE flow_run = ?1 ORDER BY key");
     bind_id(st, 1, flow_run);
     std::vector<EdgeRecord> out;
@@ -240,6 +294,29 @@ Result<std::vector<EdgeRecord>> RunStoreReader::edges(const RunId& flow_run) {
       e.downstream = from_blob(st.blob(1));
       e.kind = st.text_view(2) == "wait_for" ? engine::EdgeKind::WaitFor : engine::EdgeKind::Data;
       out.push_back(e);
+    }
+    Statement packs(*db_,
+                    "SELECT upstreams, downstreams, kinds FROM task_run_edge_packs WHERE flow_run = ?1 ORDER BY key");
+    bind_id(packs, 1, flow_run);
+    while (packs.step()) {
+      const std::string_view ups = packs.blob(0);
+      const std::string_view downs = packs.blob(1);
+      auto kinds = nlohmann::json::parse(packs.text_view(2), nullptr, /*allow_exceptions=*/false);
+      if (!kinds.is_array() || ups.size() != downs.size() || ups.size() != 16 * kinds.size()) {
+        if (Status damaged = read_failed(fmt::format("an unreadable edge pack of flow run {}", flow_run.str()));
+            damage_found(damaged)) {
+          return damaged;
+        }
+        continue;
+      }
+      for (std::size_t i = 0; i < kinds.size(); ++i) {
+        EdgeRecord e;
+        e.upstream = from_blob(ups.substr(16 * i, 16));
+        e.downstream = from_blob(downs.substr(16 * i, 16));
+        e.kind = kinds[i].is_string() && kinds[i].get_ref<const std::string&>() == "wait_for" ? engine::EdgeKind::WaitFor
+                                                                                               : engine::EdgeKind::Data;
+        out.push_back(e);
+      }
     }
     return out;
   } catch (const SqliteError& e) {

@@ -115,8 +115,83 @@ CREATE TABLE task_run_results (
 CREATE INDEX task_run_results_by_flow_run ON task_run_results(flow_run);
 )sql";
 
+// Task runs packed: a task run whose first write happens once it is final (the
+// common case: created, run and finished within task_run_write_delay) is not
+// given a task_runs row of its own but an entry in a pack, one row per flow run
+// and write batch. A row per task run costs about as much as the engine's whole
+// work on the task; a pack entry costs a few dozen bytes. Packed runs are final,
+// so nothing updates them (crash detection only touches runs that are not).
+//   ids   16 bytes per entry, in entry order (the ids are blobs, as elsewhere)
+//   runs  a JSON array, one entry per run:
+//         [task_name, run_name, parameters, tags, created, history]
+//         (parameters and tags as JSON strings holding their JSON text; history
+//         in the history column's format). Its latest state, state time, message,
+//         start and end times follow from the history.
+// Dependency edges of a flow run are packed the same way, one row per flow run
+// and batch in task_run_edge_packs: upstream and downstream ids as 16-byte blobs
+// one after another, kinds as a JSON array ("data" or "wait_for").
+// The views all_task_runs (every task run with task_runs' columns),
+// all_task_run_edges (every edge with task_run_edges' columns) and
+// state_transitions unfold the packs, so SQL sees what it saw before.
+constexpr std::string_view kMigration3 = R"sql(
+CREATE TABLE task_run_packs (
+  key              INTEGER PRIMARY KEY,
+  flow_run         BLOB NOT NULL,
+  created          INTEGER NOT NULL,
+  count            INTEGER NOT NULL,
+  ids              BLOB NOT NULL,
+  runs             TEXT NOT NULL
+);
+CREATE INDEX task_run_packs_by_flow_run ON task_run_packs(flow_run);
+
+CREATE TABLE task_run_edge_packs (
+  key              INTEGER PRIMARY KEY,
+  flow_run         BLOB NOT NULL,
+  count            INTEGER NOT NULL,
+  upstreams        BLOB NOT NULL,
+  downstreams      BLOB NOT NULL,
+  kinds            TEXT NOT NULL
+);
+CREATE INDEX task_run_edge_packs_by_flow_run ON task_run_edge_packs(flow_run);
+
+CREATE VIEW all_task_run_edges AS
+  SELECT flow_run, upstream, downstream, kind FROM task_run_edges
+  UNION ALL
+  SELECT p.flow_run, substr(p.upstreams, 16 * k.key + 1, 16), substr(p.downstreams, 16 * k.key + 1, 16), k.value
+    FROM task_run_edge_packs p, json_each(p.kinds) k;
+
+CREATE VIEW all_task_runs AS
+  SELECT id, flow_run, task_name, run_name, parameters, tags, created, state, state_time, state_message,
+         start_time, end_time, history
+    FROM task_runs
+  UNION ALL
+  SELECT substr(p.ids, 16 * e.key + 1, 16), p.flow_run, json_extract(e.value, '$[0]'),
+         json_extract(e.value, '$[1]'), json_extract(e.value, '$[2]'), json_extract(e.value, '$[3]'),
+         json_extract(e.value, '$[4]'), json_extract(e.value, '$[5][#-1][0]'),
+         json_extract(e.value, '$[5][#-1][1]'), coalesce(json_extract(e.value, '$[5][#-1][2]'), ''),
+         (SELECT json_extract(h.value, '$[1]') FROM json_each(e.value, '$[5]') h
+           WHERE json_extract(h.value, '$[0]') IN ('Running', 'Retrying') ORDER BY h.key LIMIT 1),
+         json_extract(e.value, '$[5][#-1][1]'), json_extract(e.value, '$[5]')
+    FROM task_run_packs p, json_each(p.runs) e;
+
+DROP VIEW state_transitions;
+CREATE VIEW state_transitions AS
+  SELECT 'flow' AS run_kind, r.id AS run_id, CAST(h.key AS INTEGER) AS seq,
+         json_extract(h.value, '$[0]') AS state, json_extract(h.value, '$[1]') AS time,
+         coalesce(json_extract(h.value, '$[2]'), '') AS message
+    FROM flow_runs r, json_each(r.history) h
+  UNION ALL
+  SELECT 'task', r.id, CAST(h.key AS INTEGER), json_extract(h.value, '$[0]'), json_extract(h.value, '$[1]'),
+         coalesce(json_extract(h.value, '$[2]'), '')
+    FROM task_runs r, json_each(r.history) h
+  UNION ALL
+  SELECT 'task', substr(p.ids, 16 * e.key + 1, 16), CAST(h.key AS INTEGER), json_extract(h.value, '$[0]'),
+         json_extract(h.value, '$[1]'), coalesce(json_extract(h.value, '$[2]'), '')
+    FROM task_run_packs p, json_each(p.runs) e, json_each(e.value, '$[5]') h;
+)sql";
+
 // Append new migrations at the end; never edit one that has shipped.
-constexpr std::array<std::string_view, 2> kMigrations = {kMigration1, kMigration2};
+constexpr std::array<std::string_view, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
 
 int user_version(Database& db) {
   Statement st(db, "PRAGMA user_version");

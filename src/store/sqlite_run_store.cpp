@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <type_traits>
 #include <variant>
 
@@ -84,10 +86,14 @@ struct SqliteRunStore::Statements {
         heartbeat(db, "UPDATE flow_runs SET heartbeat = ?1 WHERE id = ?2 RETURNING cancel_requested IS NOT NULL"),
         insert_result(db,
                       "INSERT INTO task_run_results (task_run, flow_run, cache_key, location, size, serializer, "
-                      "produced_by, from_cache) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") {}
+                      "produced_by, from_cache) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        insert_pack(db, "INSERT INTO task_run_packs (flow_run, created, count, ids, runs) VALUES (?1, ?2, ?3, ?4, ?5)"),
+        insert_edge_pack(db,
+                         "INSERT INTO task_run_edge_packs (flow_run, count, upstreams, downstreams, kinds) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)") {}
 
   Statement insert_flow, insert_task, update_flow, update_task, replace_flow_by_id, replace_task_by_id, insert_edge,
-      insert_log, heartbeat, insert_result;
+      insert_log, heartbeat, insert_result, insert_pack, insert_edge_pack;
 };
 
 Result<OpenedRunHistory> open_run_history(const SqliteRunStoreOptions& options) {
@@ -147,6 +153,7 @@ SqliteRunStore::~SqliteRunStore() {
     try {
       WriteTransaction txn(*db_);
       flush_deferred(std::chrono::steady_clock::time_point::max());
+      write_packs();
       txn.commit();
       after_commit();
     } catch (const std::exception& e) {
@@ -185,6 +192,7 @@ void SqliteRunStore::write(std::span<const engine::Event> batch) {
     }
     touched_.clear();
     flush_deferred(now - task_run_write_delay_);
+    write_packs();
     txn.commit();
   } catch (...) {
     // Nothing of this transaction was written; the runs keep what they hold
@@ -192,9 +200,11 @@ void SqliteRunStore::write(std::span<const engine::Event> batch) {
     for (OpenRun* run : touched_) run->touched = false;
     touched_.clear();
     forget_uncommitted();
+    own_borrowed();
     throw;
   }
   after_commit();
+  own_borrowed();
 }
 
 void SqliteRunStore::after_commit() {
@@ -202,13 +212,39 @@ void SqliteRunStore::after_commit() {
   new_keys_.clear();
   for (OpenRun* run : flushed_) {
     run->flow_created.reset();
-    run->task_created.reset();
+    run->task_created = nullptr;
+    run->task_owned.reset();
     if (run->end_time || run->key == kDetached) {
-      auto& map = run->is_flow ? flows_ : tasks_;
-      map.erase(run->id);  // final: nothing follows
+      // Final: nothing follows.
+      if (run->is_flow) {
+        flows_.erase(run->id);
+      } else {
+        free_task_slot(*run);
+      }
     }
   }
   flushed_.clear();
+}
+
+void SqliteRunStore::free_task_slot(OpenRun& run) {
+  tasks_.erase(run.id);
+  run.id = RunId{};
+  run.task_created = nullptr;
+  run.task_borrowed = false;
+  run.task_owned.reset();
+  free_slots_.push_back(run.slot);
+}
+
+void SqliteRunStore::own_borrowed() {
+  for (OpenRun* run : borrowed_) {
+    if (!run->task_borrowed) continue;  // freed, or borrowed again by a later event of the batch
+    run->task_borrowed = false;
+    if (run->task_created != nullptr) {
+      run->task_owned = std::make_unique<engine::TaskRunCreated>(*run->task_created);
+      run->task_created = run->task_owned.get();
+    }
+  }
+  borrowed_.clear();
 }
 
 void SqliteRunStore::forget_uncommitted() {
@@ -221,21 +257,35 @@ void SqliteRunStore::forget_uncommitted() {
   }
   flushed_.clear();
   new_keys_.clear();
+  for (std::size_t i = 0; i < packs_used_; ++i) packs_[i].count = 0;
+  packs_used_ = 0;
+  for (std::size_t i = 0; i < edge_packs_used_; ++i) edge_packs_[i].count = 0;
+  edge_packs_used_ = 0;
+}
+
+SqliteRunStore::OpenRun* SqliteRunStore::find_task(const RunId& id) {
+  const std::uint32_t slot = tasks_.find(id);
+  return slot == RunSlotIndex::kNone ? nullptr : &task_slots_[slot];
 }
 
 void SqliteRunStore::flush_deferred(std::chrono::steady_clock::time_point cutoff) {
   while (!deferred_.empty() && deferred_.front().second <= cutoff) {
-    auto it = tasks_.find(deferred_.front().first);
+    OpenRun* run = find_task(deferred_.front().first);
     deferred_.pop_front();
-    if (it == tasks_.end() || !it->second.deferred) continue;  // written meanwhile
-    flush_run(it->second);
+    if (run == nullptr || !run->deferred) continue;  // written meanwhile
+    flush_run(*run);
   }
 }
 
 void SqliteRunStore::start_pending(OpenRun& run, TimePoint created) {
   run.first_seen = std::chrono::steady_clock::now();
+  run.implied_initial = true;
   run.state = StateType::Pending;
   run.state_time = to_micros(created);
+  run.state_message.clear();
+  run.start_time.reset();
+  run.end_time.reset();
+  run.history.reserve(128);  // a short run's whole history: no growth as it goes on
   run.history.assign(1, '[');
   append_transition_json(run.history, StateType::Pending, run.state_time, {});
   if (!run.touched) {
@@ -255,21 +305,46 @@ void SqliteRunStore::apply(const engine::FlowRunCreated& e) {
 }
 
 void SqliteRunStore::apply(const engine::TaskRunCreated& e) {
-  auto [it, inserted] = tasks_.try_emplace(e.id);
-  OpenRun& run = it->second;
-  if (!inserted && run.key != 0) return;
-  run.id = e.id;
-  run.is_flow = false;
-  run.task_created = std::make_unique<engine::TaskRunCreated>(e);
-  start_pending(run, e.created);
+  OpenRun* run = find_task(e.id);
+  if (run != nullptr) {
+    if (run->key != 0) return;  // created twice: the first one stands
+  } else {
+    std::uint32_t slot;
+    if (!free_slots_.empty()) {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(task_slots_.size());
+      task_slots_.emplace_back();
+    }
+    run = &task_slots_[slot];
+    run->slot = slot;
+    run->id = e.id;
+    run->key = 0;
+    run->deferred = false;
+    tasks_.insert(e.id, slot);
+  }
+  run->is_flow = false;
+  run->task_owned.reset();
+  run->task_created = &e;  // read in place; own_borrowed() copies it if the run outlives the batch unwritten
+  if (!run->task_borrowed) {
+    run->task_borrowed = true;
+    borrowed_.push_back(run);
+  }
+  start_pending(*run, e.created);
 }
 
 void SqliteRunStore::apply(const engine::StateChanged& e) {
   const bool is_flow = e.kind == engine::RunKind::Flow;
-  auto& map = is_flow ? flows_ : tasks_;
   const std::int64_t at = to_micros(e.at);
-  auto it = map.find(e.run);
-  if (it == map.end()) {
+  OpenRun* found = nullptr;
+  if (is_flow) {
+    auto it = flows_.find(e.run);
+    if (it != flows_.end()) found = &it->second;
+  } else {
+    found = find_task(e.run);
+  }
+  if (found == nullptr) {
     Statement& st = is_flow ? st_->replace_flow_by_id : st_->replace_task_by_id;
     std::string transition;
     append_transition_json(transition, e.type, at, e.message);
@@ -281,7 +356,7 @@ void SqliteRunStore::apply(const engine::StateChanged& e) {
     st.run();  // an id nobody created changes no row: nothing to record it against
     return;
   }
-  OpenRun& run = it->second;
+  OpenRun& run = *found;
   // The engine may also send the Pending that creation implies: record it once.
   const bool repeat = run.implied_initial && e.type == run.state && e.message.empty();
   run.implied_initial = false;
@@ -295,8 +370,7 @@ void SqliteRunStore::apply(const engine::StateChanged& e) {
   } else {
     run.end_time.reset();
   }
-  run.history.push_back(',');
-  append_transition_json(run.history, e.type, at, e.message);
+  append_next_transition_json(run.history, e.type, at, e.message);
   if (!run.touched) {
     run.touched = true;
     touched_.push_back(&run);
@@ -304,12 +378,46 @@ void SqliteRunStore::apply(const engine::StateChanged& e) {
 }
 
 void SqliteRunStore::apply(const engine::EdgeAdded& e) {
-  Statement& st = st_->insert_edge;
-  bind_id(st, 1, e.flow_run);
-  bind_id(st, 2, e.upstream);
-  bind_id(st, 3, e.downstream);
-  st.bind(4, e.kind == engine::EdgeKind::Data ? std::string_view("data") : std::string_view("wait_for"));
-  st.run();
+  const std::string_view kind = e.kind == engine::EdgeKind::Data ? std::string_view("data") : std::string_view("wait_for");
+  if (e.flow_run.empty()) {
+    Statement& st = st_->insert_edge;
+    bind_id(st, 1, e.flow_run);
+    bind_id(st, 2, e.upstream);
+    bind_id(st, 3, e.downstream);
+    st.bind(4, kind);
+    st.run();
+    return;
+  }
+  // Packed, like final task runs: a row per edge costs more than the task run.
+  EdgePack* pack = nullptr;
+  for (std::size_t i = edge_packs_used_; i-- > 0;) {  // the newest first: usually the only one
+    if (edge_packs_[i].flow_run == e.flow_run) {
+      pack = &edge_packs_[i];
+      break;
+    }
+  }
+  if (pack == nullptr) {
+    if (edge_packs_used_ == edge_packs_.size()) edge_packs_.emplace_back();
+    pack = &edge_packs_[edge_packs_used_++];
+    pack->flow_run = e.flow_run;
+    pack->count = 0;
+  }
+  if (pack->count == 0) {
+    pack->upstreams.clear();
+    pack->downstreams.clear();
+    pack->kinds.assign(1, '[');
+  }
+  const IdBlob up = to_blob(e.upstream);
+  const IdBlob down = to_blob(e.downstream);
+  pack->upstreams.append(reinterpret_cast<const char*>(up.data()), up.size());
+  pack->downstreams.append(reinterpret_cast<const char*>(down.data()), down.size());
+  if (pack->count > 0) pack->kinds.push_back(',');
+  pack->kinds.push_back('"');
+  pack->kinds.append(kind);
+  pack->kinds.push_back('"');
+  ++pack->count;
+  constexpr std::size_t kEdgePackBytes = 24 * 1024;
+  if (pack->upstreams.size() * 2 >= kEdgePackBytes) write_edge_pack(*pack);
 }
 
 void SqliteRunStore::apply(const engine::LogRecorded& e) {
@@ -334,6 +442,11 @@ void SqliteRunStore::apply(const engine::ResultRecorded& e) {
 }
 
 void SqliteRunStore::flush_run(OpenRun& run) {
+  if (!run.is_flow && run.key == 0 && run.end_time && run.task_created != nullptr &&
+      !run.task_created->flow_run.empty()) {
+    pack_task_run(run);
+    return;
+  }
   flushed_.push_back(&run);
   run.deferred = false;  // its deferred_ entry, if any, is stale now (re-added on rollback)
   run.history.push_back(']');
@@ -371,7 +484,7 @@ void SqliteRunStore::flush_run(OpenRun& run) {
     st.bind(19, std::chrono::duration_cast<std::chrono::microseconds>(heartbeat_interval_).count());
     inserted = st.run_unless_constraint();
   } else {
-    const engine::TaskRunCreated& c = *run.task_created;
+    const engine::TaskRunCreated& c = *run.task_created;  // set until the run's first write
     Statement& st = st_->insert_task;
     bind_id_static(st, 1, c.id, id_blob);
     bind_id_static(st, 2, c.flow_run, parent_blob);
@@ -404,6 +517,83 @@ void SqliteRunStore::flush_run(OpenRun& run) {
   new_keys_.emplace_back(&run, kDetached);
 }
 
+void SqliteRunStore::pack_task_run(OpenRun& run) {
+  flushed_.push_back(&run);
+  run.deferred = false;
+  const engine::TaskRunCreated& c = *run.task_created;
+  // Most batches hold the task runs of one flow run: try the last pack first.
+  Pack* pack = nullptr;
+  if (last_pack_ < packs_used_ && packs_[last_pack_].flow_run == c.flow_run) {
+    pack = &packs_[last_pack_];
+  } else {
+    for (std::size_t i = 0; i < packs_used_; ++i) {
+      if (packs_[i].flow_run == c.flow_run) {
+        last_pack_ = i;
+        pack = &packs_[i];
+        break;
+      }
+    }
+  }
+  if (pack == nullptr) {
+    if (packs_used_ == packs_.size()) packs_.emplace_back();
+    last_pack_ = packs_used_++;
+    pack = &packs_[last_pack_];
+    pack->flow_run = c.flow_run;
+    pack->count = 0;
+  }
+  if (pack->count == 0) {
+    pack->created = std::numeric_limits<std::int64_t>::max();
+    pack->ids.clear();
+    pack->runs.assign(1, '[');
+  }
+  const IdBlob id = to_blob(run.id);
+  pack->ids.append(reinterpret_cast<const char*>(id.data()), id.size());
+  const std::int64_t created = to_micros(c.created);
+  pack->created = std::min(pack->created, created);
+  ++pack->count;
+  append_packed_task_run(pack->runs, name_or_empty(c.task_name), c.run_name, c.parameters_json, c.tags_json, created,
+                         run.history);
+  // A pack is written once it reaches a few pages, so that SQLite never needs
+  // one large buffer for it (each costs the allocator a heap resize), and the
+  // writer's memory stays flat however many runs a batch finishes.
+  constexpr std::size_t kPackBytes = 24 * 1024;
+  if (pack->runs.size() >= kPackBytes) write_pack(*pack);
+}
+
+void SqliteRunStore::write_pack(Pack& pack) {
+  if (pack.count == 0) return;
+  Statement& st = st_->insert_pack;
+  pack.runs.push_back(']');
+  IdBlob flow_run;
+  bind_id_static(st, 1, pack.flow_run, flow_run);
+  st.bind(2, pack.created).bind(3, pack.count);
+  st.bind_blob_static(4, pack.ids.data(), static_cast<int>(pack.ids.size()));
+  st.bind_static(5, pack.runs);
+  pack.count = 0;  // before run(): a failed insert rolls the transaction back, the runs are packed again
+  st.run();
+}
+
+void SqliteRunStore::write_edge_pack(EdgePack& pack) {
+  if (pack.count == 0) return;
+  Statement& st = st_->insert_edge_pack;
+  pack.kinds.push_back(']');
+  IdBlob flow_run;
+  bind_id_static(st, 1, pack.flow_run, flow_run);
+  st.bind(2, pack.count);
+  st.bind_blob_static(3, pack.upstreams.data(), static_cast<int>(pack.upstreams.size()));
+  st.bind_blob_static(4, pack.downstreams.data(), static_cast<int>(pack.downstreams.size()));
+  st.bind_static(5, pack.kinds);
+  pack.count = 0;
+  st.run();
+}
+
+void SqliteRunStore::write_packs() {
+  for (std::size_t i = 0; i < packs_used_; ++i) write_pack(packs_[i]);
+  packs_used_ = 0;
+  for (std::size_t i = 0; i < edge_packs_used_; ++i) write_edge_pack(edge_packs_[i]);
+  edge_packs_used_ = 0;
+}
+
 std::vector<RunId> SqliteRunStore::heartbeat(std::span<const RunId> active_flow_runs) {
   std::vector<RunId> cancelled;
   if (active_flow_runs.empty() && deferred_.empty()) return cancelled;
@@ -411,6 +601,7 @@ std::vector<RunId> SqliteRunStore::heartbeat(std::span<const RunId> active_flow_
   try {
     WriteTransaction txn(*db_);
     flush_deferred(std::chrono::steady_clock::time_point::max());
+    write_packs();
     Statement& st = st_->heartbeat;
     for (const RunId& id : active_flow_runs) {
       st.bind(1, now);

@@ -9,10 +9,18 @@
 //
 // A new task run's first write waits until it is final or `task_run_write_delay`
 // has passed (or the next heartbeat, or the store closes): a short task is then
-// written once, as one row, instead of inserted and updated. Flow runs are
-// written at once. The price: a process killed within the delay of creating a
-// task run leaves no row for it (its flow run is still marked Crashed), the
-// same kind of window as the engine's own event queue.
+// written once, and as an entry of its flow run's pack for this batch
+// (task_run_packs, schema.cpp) instead of a row of its own: a few dozen bytes
+// and no row insert per task. A task run written before it is final keeps a row
+// in task_runs, updated as it goes on. The reader and the SQL views show both
+// kinds alike. Flow runs are written at once. The price of the delay: a process
+// killed within it of creating a task run leaves no record of that run (its flow
+// run is still marked Crashed), the same kind of window as the engine's own
+// event queue.
+//
+// The events of a batch are read in place, not copied: only a run still open
+// when the batch is done copies its creation event (write() takes the batch as
+// const, since the engine resends a batch the store refused).
 //
 // Several processes may write the same database at once: every write
 // transaction starts with BEGIN IMMEDIATE and waits (with backoff, never giving
@@ -21,6 +29,7 @@
 // Thread safety: write() and heartbeat() are called from one writer thread (the
 // RunStoreSink contract); the object is not otherwise shared.
 #include "engine/run_store_sink.h"
+#include "store/run_slot_index.h"
 #include "util/clock.h"
 #include "util/status.h"
 
@@ -93,11 +102,15 @@ class SqliteRunStore final : public engine::RunStoreSink {
   struct OpenRun {
     RunId id;
     bool is_flow = false;
+    std::uint32_t slot = RunSlotIndex::kNone;  // task runs: its place in task_slots_
     std::int64_t key = 0;  // its rowid, 0 until first written
-    // The creation event, until the run's first write. Behind pointers so that
-    // the map's nodes stay small: lookups are the writer's hottest loop.
+    // The creation event, until the run's first write. A flow run's is a copy;
+    // a task run's points into the batch being written (task_borrowed) and is
+    // copied (task_owned) only if the run outlives the batch unwritten.
     std::unique_ptr<engine::FlowRunCreated> flow_created;
-    std::unique_ptr<engine::TaskRunCreated> task_created;
+    const engine::TaskRunCreated* task_created = nullptr;
+    bool task_borrowed = false;
+    std::unique_ptr<engine::TaskRunCreated> task_owned;
     std::chrono::steady_clock::time_point first_seen;  // when the writer saw it created
     bool implied_initial = true;  // still in the Pending implied by its creation
     bool touched = false;         // in touched_
@@ -108,6 +121,22 @@ class SqliteRunStore final : public engine::RunStoreSink {
     std::optional<std::int64_t> start_time;
     std::optional<std::int64_t> end_time;
     std::string history;  // JSON array without its closing ']'
+  };
+  // The final task runs of one flow run written by the current transaction.
+  struct Pack {
+    RunId flow_run;
+    std::int64_t created = 0;  // the earliest creation time in it
+    std::int64_t count = 0;  // 0: empty (ids and runs are then stale)
+    std::string ids;   // 16 bytes per run
+    std::string runs;  // the JSON array, without its closing ']'
+  };
+  // The dependency edges of one flow run recorded by the current transaction.
+  struct EdgePack {
+    RunId flow_run;
+    std::int64_t count = 0;  // 0: empty (the buffers are then stale)
+    std::string upstreams;    // 16 bytes per edge
+    std::string downstreams;  // 16 bytes per edge
+    std::string kinds;        // JSON array of "data" / "wait_for", without its closing ']'
   };
   struct Statements;
   SqliteRunStore(std::unique_ptr<Database> db, Clock* clock, std::chrono::milliseconds heartbeat_interval,
@@ -121,11 +150,22 @@ class SqliteRunStore final : public engine::RunStoreSink {
   void apply(const engine::EdgeAdded& e);
   void apply(const engine::LogRecorded& e);
   void apply(const engine::ResultRecorded& e);
+  OpenRun* find_task(const RunId& id);
   void flush_run(OpenRun& run);
+  void pack_task_run(OpenRun& run);
+  // Inserts a pack (if it holds runs) and empties it.
+  void write_pack(Pack& pack);
+  void write_edge_pack(EdgePack& pack);
+  // Inserts the packs of the current transaction (just before its commit).
+  void write_packs();
   // Writes the deferred task runs created before `cutoff` (all of them for max()).
   void flush_deferred(std::chrono::steady_clock::time_point cutoff);
   void after_commit();
   void forget_uncommitted();
+  // The runs created by the batch being written stop pointing into it: those
+  // still unwritten copy their creation event.
+  void own_borrowed();
+  void free_task_slot(OpenRun& run);
 
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> st_;
@@ -133,13 +173,23 @@ class SqliteRunStore final : public engine::RunStoreSink {
   std::chrono::milliseconds heartbeat_interval_;  // recorded with each flow run
   std::chrono::milliseconds task_run_write_delay_;
   int crashed_on_open_ = 0;
-  // Runs not final yet, as last written (writer thread only).
+  // Runs not final yet, as last written (writer thread only). Task runs live in
+  // slots (a deque: addresses stay put; freed slots are reused, their strings'
+  // capacity with them) found through a flat index.
   std::unordered_map<RunId, OpenRun> flows_;
-  std::unordered_map<RunId, OpenRun> tasks_;
-  std::vector<OpenRun*> touched_;  // runs changed by the current batch, in first-touch order
-  std::vector<OpenRun*> flushed_;  // runs written by the current transaction
+  std::deque<OpenRun> task_slots_;
+  std::vector<std::uint32_t> free_slots_;
+  RunSlotIndex tasks_;
+  std::vector<OpenRun*> touched_;   // runs changed by the current batch, in first-touch order
+  std::vector<OpenRun*> flushed_;   // runs written by the current transaction
+  std::vector<OpenRun*> borrowed_;  // task runs whose creation event is in the current batch
   std::vector<std::pair<OpenRun*, std::int64_t>> new_keys_;  // their rowids, applied on commit
   std::deque<std::pair<RunId, std::chrono::steady_clock::time_point>> deferred_;  // oldest first
+  std::vector<Pack> packs_;  // the first packs_used_ are the current transaction's
+  std::size_t packs_used_ = 0;
+  std::size_t last_pack_ = 0;
+  std::vector<EdgePack> edge_packs_;  // the first edge_packs_used_ are the current transaction's
+  std::size_t edge_packs_used_ = 0;
 };
 
 // The default store for the engine: SqliteRunStore at settings::database_path().

@@ -72,5 +72,69 @@ TEST(HistoryCodec, SkipsWhatItCannotRead) {
   EXPECT_EQ(parsed[1].message, "ok");
 }
 
+TEST(TaskRunPack, EntriesComeBackWithTheirStateDerivedFromTheHistory) {
+  const RunId flow = RunId::random();
+  const RunId a = RunId::random();
+  const RunId b = RunId::random();
+  std::string ids;
+  for (const RunId& id : {a, b}) {
+    const IdBlob blob = to_blob(id);
+    ids.append(reinterpret_cast<const char*>(blob.data()), blob.size());
+  }
+  std::string runs = "[";
+  std::string ha = "[";
+  append_transition_json(ha, StateType::Pending, 10, {});
+  ha += ",";
+  append_transition_json(ha, StateType::Running, 11, {});
+  append_next_transition_json(ha, StateType::Completed, 12, {});  // kept open, as the writer does
+  append_packed_task_run(runs, "load", "load-1", R"({"path": "a\b.parquet"})", "", 10, ha);
+  // The second entry takes the general escaper's path: control bytes and UTF-8.
+  std::string hb = "[";
+  append_transition_json(hb, StateType::Pending, 20, {});
+  hb += ",";
+  append_transition_json(hb, StateType::Retrying, 21, {});
+  append_next_transition_json(hb, StateType::Failed, 22, "bad\n\x01 caf\xc3\xa9");
+  append_packed_task_run(runs, "caf\xc3\xa9", "run\tname", "{}", R"(["nightly"])", 20, hb);
+  runs += "]";
+
+  int unreadable = -1;
+  auto got = parse_task_run_pack(flow, ids, runs, &unreadable);
+  EXPECT_EQ(unreadable, 0);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].id, a);
+  EXPECT_EQ(got[0].flow_run, flow);
+  EXPECT_EQ(got[0].task_name, "load");
+  EXPECT_EQ(got[0].run_name, "load-1");
+  EXPECT_EQ(got[0].parameters_json, R"({"path": "a\b.parquet"})");
+  EXPECT_EQ(got[0].tags_json, "[]");
+  EXPECT_EQ(got[0].created, from_micros(10));
+  EXPECT_EQ(got[0].state, StateType::Completed);
+  EXPECT_EQ(got[0].state_time, from_micros(12));
+  EXPECT_EQ(got[0].start_time, from_micros(11));
+  EXPECT_EQ(got[0].end_time, from_micros(12));
+  ASSERT_EQ(got[0].history.size(), 3u);
+  EXPECT_EQ(got[1].id, b);
+  EXPECT_EQ(got[1].task_name, "caf\xc3\xa9");
+  EXPECT_EQ(got[1].run_name, "run\tname");
+  EXPECT_EQ(got[1].tags_json, R"(["nightly"])");
+  EXPECT_EQ(got[1].state, StateType::Failed);
+  EXPECT_EQ(got[1].state_message, "bad\n\x01 caf\xc3\xa9");
+  EXPECT_EQ(got[1].start_time, from_micros(21));  // a Retrying starts an attempt too
+  ASSERT_EQ(got[1].history.size(), 3u);
+}
+
+TEST(TaskRunPack, AnUnreadableEntryIsSkippedAndCounted) {
+  const RunId flow = RunId::random();
+  const IdBlob blob = to_blob(RunId::random());
+  std::string ids(reinterpret_cast<const char*>(blob.data()), blob.size());
+  ids += ids;
+  int unreadable = 0;
+  auto got = parse_task_run_pack(flow, ids, R"([["t","r","{}","[]",1,[["Completed",2]]],[1,2,3]])", &unreadable);
+  EXPECT_EQ(got.size(), 1u);
+  EXPECT_EQ(unreadable, 1);
+  EXPECT_TRUE(parse_task_run_pack(flow, ids, "not json", &unreadable).empty());
+  EXPECT_GT(unreadable, 0);
+}
+
 }  // namespace
 }  // namespace baton::store

@@ -1,5 +1,6 @@
 // Writing every event kind and reading it back; batching across transactions;
 // id prefixes; list filters; cancellation through the heartbeat.
+#include "store/id_blob.h"
 #include "store/run_store_reader.h"
 #include "store/sqlite_run_store.h"
 #include "store_test_util.h"
@@ -181,6 +182,171 @@ TEST(StoreRoundTrip, StateTransitionsViewUnfoldsHistories) {
   sqlite3_close(db);
   EXPECT_EQ(rows, (std::vector<std::string>{"flow Pending 10000000 ", "task Pending 11000000 ", "task Running 12000000 ",
                                             "task Failed 13000000 oops"}));
+}
+
+// Task runs final within their first batch are packed (task_run_packs), the
+// others get rows: both must read back alike, every transition in order, through
+// the reader and through the SQL views.
+TEST(StoreRoundTrip, PackedAndRowTaskRunsReadBackAlikeWithEveryTransition) {
+  struct Script {
+    std::string name;
+    std::vector<std::pair<StateType, std::string>> states;  // after the implied Pending
+  };
+  const std::vector<Script> scripts = {
+      {"retried", {{StateType::Running, ""}, {StateType::AwaitingRetry, "attempt 1 failed: boom"},
+                   {StateType::Retrying, ""}, {StateType::Completed, ""}}},
+      {"failed", {{StateType::Running, ""}, {StateType::Failed, "division by \"zero\"\n"}}},
+      {"cancelled", {{StateType::Cancelled, "its flow run was cancelled"}}},
+  };
+  // One flow run written batch by batch (rows), one written in a single batch (packs).
+  TempDir dir;
+  const RunId row_flow = RunId::random();
+  const RunId pack_flow = RunId::random();
+  {
+    auto store = open_store(dir);
+    std::vector<Event> packed = {flow_created(pack_flow, "f", at_second(1))};
+    std::vector<Event> first = {flow_created(row_flow, "f", at_second(1))};
+    store->write(first);
+    for (std::size_t i = 0; i < scripts.size(); ++i) {
+      const RunId as_row = RunId::random();
+      const RunId as_pack = RunId::random();
+      const long long t0 = 10 + 10 * static_cast<long long>(i);
+      std::vector<Event> created = {task_created(as_row, row_flow, scripts[i].name, at_second(t0))};
+      store->write(created);
+      packed.emplace_back(task_created(as_pack, pack_flow, scripts[i].name, at_second(t0)));
+      long long t = t0;
+      for (const auto& [type, message] : scripts[i].states) {
+        ++t;
+        std::vector<Event> one = {task_state(as_row, type, at_second(t), message)};
+        store->write(one);
+        packed.emplace_back(task_state(as_pack, type, at_second(t), message));
+      }
+    }
+    store->write(packed);
+  }
+  auto reader = open_reader(dir);
+  auto rows = reader->task_runs(row_flow);
+  auto packs = reader->task_runs(pack_flow);
+  ASSERT_TRUE(rows.ok() && packs.ok());
+  ASSERT_EQ(rows->size(), scripts.size());
+  ASSERT_EQ(packs->size(), scripts.size());
+  for (std::size_t i = 0; i < scripts.size(); ++i) {
+    for (const TaskRunRecord* r : {&(*rows)[i], &(*packs)[i]}) {
+      SCOPED_TRACE(scripts[i].name);
+      EXPECT_EQ(r->task_name, scripts[i].name);
+      ASSERT_EQ(r->history.size(), scripts[i].states.size() + 1);
+      EXPECT_EQ(r->history[0].type, StateType::Pending);
+      for (std::size_t k = 0; k < scripts[i].states.size(); ++k) {
+        EXPECT_EQ(r->history[k + 1].type, scripts[i].states[k].first);
+        EXPECT_EQ(r->history[k + 1].message, scripts[i].states[k].second);
+        EXPECT_EQ(r->history[k + 1].at, r->history[0].at + std::chrono::seconds(k + 1));
+      }
+    }
+    const TaskRunRecord& a = (*rows)[i];
+    const TaskRunRecord& b = (*packs)[i];
+    EXPECT_EQ(a.state, b.state);
+    EXPECT_EQ(a.state_time, b.state_time);
+    EXPECT_EQ(a.state_message, b.state_message);
+    EXPECT_EQ(a.start_time, b.start_time);
+    EXPECT_EQ(a.end_time, b.end_time);
+    EXPECT_EQ(a.created, b.created);
+    EXPECT_EQ(a.run_name, b.run_name);
+    EXPECT_EQ(a.parameters_json, b.parameters_json);
+    EXPECT_EQ(a.tags_json, b.tags_json);
+  }
+  EXPECT_FALSE((*packs)[2].start_time);  // cancelled before it ran
+  // The flow run list counts both kinds; an id prefix finds a packed run.
+  auto listed = reader->list_flow_runs({});
+  ASSERT_TRUE(listed.ok());
+  for (const auto& f : *listed) EXPECT_EQ(f.task_run_count, static_cast<std::int64_t>(scripts.size()));
+  auto found = reader->find_task_run((*packs)[1].id.str().substr(0, 12));
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  EXPECT_EQ(found->id, (*packs)[1].id);
+  EXPECT_EQ(found->state_message, "division by \"zero\"\n");
+
+  // SQL sees the same: all_task_runs has task_runs' columns for both kinds, and
+  // state_transitions unfolds both.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path(dir).c_str(), &db), SQLITE_OK);
+  auto column_rows = [&](const char* sql, const RunId& flow) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    const IdBlob b = to_blob(flow);
+    sqlite3_bind_blob(st, 1, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
+    std::vector<std::string> out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::string row;
+      for (int c = 0; c < sqlite3_column_count(st); ++c) {
+        const unsigned char* text = sqlite3_column_text(st, c);
+        row += (text != nullptr ? reinterpret_cast<const char*>(text) : "NULL") + std::string("|");
+      }
+      out.push_back(row);
+    }
+    sqlite3_finalize(st);
+    return out;
+  };
+  const char* kAll =
+      "SELECT task_name, created, state, state_time, state_message, start_time, end_time, length(id), "
+      "json_array_length(history) FROM all_task_runs WHERE flow_run = ?1 ORDER BY created";
+  const char* kTransitions =
+      "SELECT t.seq, t.state, t.time - r.created, t.message FROM state_transitions t "
+      "JOIN all_task_runs r ON r.id = t.run_id WHERE t.run_kind = 'task' AND r.flow_run = ?1 ORDER BY r.created, t.seq";
+  EXPECT_EQ(column_rows(kAll, row_flow), column_rows(kAll, pack_flow));
+  EXPECT_EQ(column_rows(kAll, pack_flow).size(), scripts.size());
+  const auto transitions = column_rows(kTransitions, pack_flow);
+  EXPECT_EQ(transitions, column_rows(kTransitions, row_flow));
+  EXPECT_EQ(transitions.size(), 5u + 3u + 2u);  // every transition, the implied Pending included
+  sqlite3_close(db);
+}
+
+TEST(StoreRoundTrip, PackedEdgesReadBackInOrderThroughTheReaderAndTheView) {
+  TempDir dir;
+  const RunId flow = RunId::random();
+  std::vector<RunId> tasks(300);
+  {
+    auto store = open_store(dir);
+    std::vector<Event> b1 = {flow_created(flow, "f", at_second(1))};
+    for (auto& t : tasks) {
+      t = RunId::random();
+      b1.emplace_back(task_created(t, flow, "t", at_second(2)));
+    }
+    store->write(b1);
+    // A chain across two batches, every third edge a wait_for; one edge outside any flow.
+    for (std::size_t half = 0; half < 2; ++half) {
+      std::vector<Event> b;
+      for (std::size_t i = 1 + half * 150; i < 150 + half * 150 && i < tasks.size(); ++i) {
+        b.emplace_back(engine::EdgeAdded{flow, tasks[i - 1], tasks[i], i % 3 == 0 ? engine::EdgeKind::WaitFor
+                                                                                 : engine::EdgeKind::Data});
+      }
+      b.emplace_back(engine::EdgeAdded{RunId{}, tasks[0], tasks[1], engine::EdgeKind::Data});
+      store->write(b);
+    }
+  }
+  auto reader = open_reader(dir);
+  auto edges = reader->edges(flow);
+  ASSERT_TRUE(edges.ok()) << edges.status().message();
+  ASSERT_EQ(edges->size(), 298u);
+  for (std::size_t k = 0; k < edges->size(); ++k) {
+    const std::size_t i = k < 149 ? k + 1 : k + 2;  // the chain skips tasks[149] -> tasks[150]
+    EXPECT_EQ((*edges)[k].upstream, tasks[i - 1]);
+    EXPECT_EQ((*edges)[k].downstream, tasks[i]);
+    EXPECT_EQ((*edges)[k].kind, i % 3 == 0 ? engine::EdgeKind::WaitFor : engine::EdgeKind::Data);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path(dir).c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT count(*), sum(kind = 'wait_for'), sum(length(upstream) = 16 AND "
+                               "length(downstream) = 16), sum(flow_run IS NULL) FROM all_task_run_edges",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 300);
+  EXPECT_EQ(sqlite3_column_int64(st, 1), 98);
+  EXPECT_EQ(sqlite3_column_int64(st, 2), 300);
+  EXPECT_EQ(sqlite3_column_int64(st, 3), 2);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 TEST(StoreBatching, RunsSpanBatchesAndImpliedPendingIsRecordedOnce) {
