@@ -342,21 +342,13 @@ engine::RemoteOutcome MpiRunner::run_body(detail::TaskRunCore& run, const detail
   send_cv_.notify_one();
   // While the reply is on its way this thread runs other ready runs (see the
   // process pool), unless this run holds what another could wait for.
-  thread_local int depth = 0;
-  const bool may_help = run.options().tags.empty() && !plan.locks;
   const std::stop_token stop = detail::current_context().stop;
-  while (!call->done.is_set()) {
-    if (may_help && depth < kMaxHelpDepth) {
-      ++depth;
-      const bool ran = dispatch_->run_one_ready();
-      --depth;
-      if (ran) continue;
-    }
-    if (!call->done.wait_for(std::chrono::milliseconds(50)) && stop.stop_requested()) {
+  dispatch_->wait_running_others(call->done, run.options().tags.empty() && !plan.locks, [&] {
+    if (stop.stop_requested()) {
       throw CancelledError("the run was stopped; its body goes on on MPI rank " + std::to_string(options.target) +
                            " until it returns (an MPI rank cannot be stopped alone)");
     }
-  }
+  });
   if (call->error) throw CrashedError(*call->error);
   WireReader r(call->reply);
   (void)r.u64();

@@ -62,8 +62,6 @@ class MpiRunner final : public TaskRunner, public engine::RemoteExecutor {
   // At exit on rank 0: tells the worker ranks to stop, then finalizes MPI.
   void shut_down();
 
-  static constexpr int kMaxHelpDepth = 64;
-
  private:
   struct Call {
     std::uint64_t id = 0;

@@ -501,17 +501,7 @@ engine::RemoteOutcome ProcessPool::run_body(detail::TaskRunCore& run, const deta
   // While the reply is on its way this thread runs other ready runs, so many
   // calls are in flight without a thread (and a wake-up) per call. Not when this
   // run holds what another run could wait for (a concurrency slot, a cache lock).
-  thread_local int depth = 0;
-  const bool may_help = run.options().tags.empty() && !plan.locks;
-  while (!call->done.is_set()) {
-    if (may_help && depth < kMaxHelpDepth) {
-      ++depth;
-      const bool ran = dispatch_->run_one_ready();
-      --depth;
-      if (ran) continue;
-    }
-    call->done.wait_for(std::chrono::milliseconds(50));
-  }
+  dispatch_->wait_running_others(call->done, run.options().tags.empty() && !plan.locks);
   if (call->stopped.load(std::memory_order_acquire)) {
     throw CancelledError("the run was stopped; a worker process running its body is ended");
   }

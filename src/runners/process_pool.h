@@ -63,10 +63,9 @@ class ProcessPool final : public TaskRunner, public engine::RemoteExecutor {
 
   // Calls handed to one worker at most per batch.
   static constexpr std::size_t kMaxBatch = 256;
-  // Dispatch threads per worker process, and how many calls each keeps in
-  // flight at most (it runs further runs while it waits: ThreadPool::run_one_ready).
+  // Dispatch threads per worker process (each keeps more calls in flight while
+  // it waits: ThreadPool::wait_running_others).
   static constexpr int kThreadsPerWorker = 2;
-  static constexpr int kMaxHelpDepth = 64;
 
  private:
   struct Worker;

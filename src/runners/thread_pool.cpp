@@ -99,6 +99,19 @@ bool ThreadPool::run_one_ready() {
   return true;
 }
 
+void ThreadPool::wait_running_others(Completion& done, bool may_help, const std::function<void()>& each_wait) {
+  thread_local int depth = 0;
+  while (!done.is_set()) {
+    if (may_help && depth < kMaxHelpDepth) {
+      ++depth;
+      const bool ran = run_one_ready();
+      --depth;
+      if (ran) continue;
+    }
+    if (!done.wait_for(std::chrono::milliseconds(50)) && each_wait) each_wait();
+  }
+}
+
 bool ThreadPool::any_queued() {
   for (Queue& q : queues_) {
     std::lock_guard lock(q.mu);

@@ -12,9 +12,12 @@
 // worker sleeps, so a busy pool makes no system call per task.
 #include <baton/task_runner.h>
 
+#include "runners/completion.h"
+
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -38,6 +41,14 @@ class ThreadPool final : public TaskRunner {
   // of this pool's threads. The caller must hold nothing such a job could wait
   // for (a lock, a concurrency slot): the job runs on top of its stack.
   bool run_one_ready();
+
+  // Waits until `done` is set. Meanwhile, when `may_help`, runs other ready jobs
+  // on top of this thread (run_one_ready), at most kMaxHelpDepth deep, so many
+  // remote calls are in flight without a thread (and a wake-up) each; the cost
+  // is that this job's end waits for the jobs stacked on it. `each_wait` runs
+  // after every idle wait of up to 50 ms (to notice a stop); it may throw.
+  void wait_running_others(Completion& done, bool may_help, const std::function<void()>& each_wait = {});
+  static constexpr int kMaxHelpDepth = 64;
 
  private:
   static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
