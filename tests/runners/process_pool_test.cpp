@@ -365,12 +365,12 @@ TEST(ProcessPool, AWorkerKilledMidBatchCrashesOnlyTheRunItWasRunningAndTheOthers
   const int n = 300, fatal = 150;
   std::vector<Future<int>> runs;
   auto runner = process_pool(1);
-  const auto before = pool_of(runner).sent();
   auto f = baton::flow("mid-batch", [&] { runs = dies_at.map(std::views::iota(0, n), baton::unmapped(fatal)); })
                .task_runner(runner);
   f();
-  // It died holding more than the run it was running: those calls were sent again.
-  EXPECT_GT(pool_of(runner).sent().calls - before.calls, static_cast<std::uint64_t>(n));
+  // Whether it died holding calls after the fatal one depends on where its batch
+  // ended (under load, often right there); what the user sees is the same
+  // either way: only the fatal run crashed, the others ran once and completed.
   for (int i = 0; i < n; ++i) {
     const State s = runs[static_cast<std::size_t>(i)].state();
     if (i == fatal) {
