@@ -55,7 +55,8 @@ std::shared_ptr<TaskRunner> process_pool(int workers = 0);
 
 // Under `mpirun -np N`: rank 0 runs the flow, ranks 1..N-1 run its tasks (the
 // same program, reaching its first flow call, serves tasks there and exits).
-// Started without mpirun, a thread pool of `workers` instead.
+// Up to `tasks_in_flight_per_rank` calls are out to a rank at once (0: 256),
+// sent to it in batches. Started without mpirun, the default thread pool instead.
 std::shared_ptr<TaskRunner> mpi(int tasks_in_flight_per_rank = 0);
 
 }  // namespace baton
