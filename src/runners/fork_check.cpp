@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <thread>
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -28,10 +27,12 @@ constexpr char kReady = 'R';
 // class and takes that class's lock only to refill or drain it. Allocating one
 // more chunk of every size than a full cache holds forces a refill of every
 // class, so each class lock is taken once; then one large block (the secondary
-// allocator's lock) and one thread (the thread registry's). If any of them was
-// held by another thread at fork, this blocks here, before the worker is used.
-// Cache sizes follow the sanitizer's default size-class map: at most 128 chunks
-// hinted per class, 64 KiB of them, a full cache twice the hint.
+// allocator's lock). If any of them was held by another thread at fork, this
+// blocks here, before the worker is used. Cache sizes follow the sanitizer's
+// default size-class map: at most 128 chunks hinted per class, 64 KiB of them,
+// a full cache twice the hint. Not a thread: a thread started and ended here
+// left its stack's shadow poisoned, and a payload mapped later at that address
+// was reported as a bad read (seen in ProcessPool.LargeResults...).
 void touch_allocator_locks() {
   std::vector<void*> blocks;
   for (std::size_t size = 8; size <= (std::size_t{1} << 17); size += std::max<std::size_t>(8, size / 64)) {
@@ -41,7 +42,6 @@ void touch_allocator_locks() {
     for (void* b : blocks) std::free(b);
   }
   std::free(std::malloc(std::size_t{1} << 20));
-  std::thread([] {}).join();
 }
 #else
 void touch_allocator_locks() {}  // glibc's malloc is guarded across fork
