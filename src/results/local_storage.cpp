@@ -8,6 +8,7 @@
 #include <baton/result_storage.h>
 
 #include "results/group_commit.h"
+#include "util/read_to_end.h"
 #include "results/record_cache.h"
 
 #include <dirent.h>
@@ -258,19 +259,9 @@ class LocalStorage final : public ResultStorage {
       return io_error("cannot open metadata", path, errno);
     }
     std::string text;
-    char buf[16 * 1024];
-    for (;;) {
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        int err = errno;
-        ::close(fd);
-        return io_error("cannot read metadata", path, err);
-      }
-      if (n == 0) break;
-      text.append(buf, static_cast<std::size_t>(n));
-    }
+    const int read_error = read_to_end(fd, text);
     ::close(fd);
+    if (read_error != 0) return io_error("cannot read metadata", path, read_error);
     return std::optional<std::string>(std::move(text));
   }
 

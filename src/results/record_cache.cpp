@@ -1,6 +1,7 @@
 #include "results/record_cache.h"
 
 #include "results/group_commit.h"
+#include "util/read_to_end.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -91,19 +92,9 @@ Result<std::shared_ptr<const ResultRecord>> RecordCache::get(std::string_view ke
     return io_error("cannot stat metadata", path, key, err);
   }
   std::string text;
-  char buf[16 * 1024];
-  for (;;) {
-    ssize_t n = ::read(file, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(file);
-      return io_error("cannot read metadata", path, key, err);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
+  const int read_error = read_to_end(file, text);
   ::close(file);
+  if (read_error != 0) return io_error("cannot read metadata", path, key, read_error);
   Result<ResultRecord> decoded = decode_record(text, key);
   if (!decoded.ok()) return Status::error(decoded.status().message() + " (file " + path + ")");
   auto record = std::make_shared<const ResultRecord>(std::move(*decoded));
