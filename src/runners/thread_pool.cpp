@@ -82,7 +82,10 @@ std::shared_ptr<Runnable> ThreadPool::find() {
     if (best == queues_.size()) return nullptr;
     Queue& q = queues_[best];
     std::lock_guard lock(q.mu);
-    if (q.jobs.empty()) continue;  // taken meanwhile: look again
+    // Taken meanwhile (the shard now starts with a younger job, or is empty):
+    // look again, or a worker that read a stale front would start a later run
+    // before an older one still queued in another shard.
+    if (q.jobs.empty() || q.jobs.front().first != best_ticket) continue;
     std::shared_ptr<Runnable> job = std::move(q.jobs.front().second);
     q.jobs.pop_front();
     q.front.store(q.jobs.empty() ? kEmpty : q.jobs.front().first, std::memory_order_release);
