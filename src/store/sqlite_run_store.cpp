@@ -172,6 +172,7 @@ const std::filesystem::path& SqliteRunStore::path() const { return db_->path(); 
 void SqliteRunStore::write(std::span<const engine::Event> batch) {
   if (batch.empty()) return;
   touched_.clear();
+  undo_.clear();
   try {
     WriteTransaction txn(*db_);
     for (const engine::Event& event : batch) {
@@ -199,6 +200,17 @@ void SqliteRunStore::write(std::span<const engine::Event> batch) {
     // in memory (creation data included) and are written by a later batch.
     for (OpenRun* run : touched_) run->touched = false;
     touched_.clear();
+    for (Undo& u : undo_) {
+      OpenRun& run = *u.run;
+      run.implied_initial = u.implied_initial;
+      run.state = u.state;
+      run.state_time = u.state_time;
+      run.state_message = std::move(u.state_message);
+      run.start_time = u.start_time;
+      run.end_time = u.end_time;
+      run.history.resize(u.history_size);
+    }
+    undo_.clear();
     forget_uncommitted();
     own_borrowed();
     throw;
@@ -357,6 +369,12 @@ void SqliteRunStore::apply(const engine::StateChanged& e) {
     return;
   }
   OpenRun& run = *found;
+  if (!run.touched) {
+    // First change by this batch to a run of an earlier one (a run created by
+    // this batch is touched at creation, and a resent batch creates it again).
+    undo_.push_back(Undo{&run, run.implied_initial, run.state, run.state_time, run.state_message, run.start_time,
+                         run.end_time, run.history.size()});
+  }
   // The engine may also send the Pending that creation implies: record it once.
   const bool repeat = run.implied_initial && e.type == run.state && e.message.empty();
   run.implied_initial = false;

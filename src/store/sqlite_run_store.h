@@ -138,6 +138,19 @@ class SqliteRunStore final : public engine::RunStoreSink {
     std::string downstreams;  // 16 bytes per edge
     std::string kinds;        // JSON array of "data" / "wait_for", without its closing ']'
   };
+  // What an open run held before the current batch first changed it: put back
+  // when the transaction fails, since the engine resends the whole batch and
+  // its transitions must then be recorded once, not twice.
+  struct Undo {
+    OpenRun* run = nullptr;
+    bool implied_initial = true;
+    StateType state = StateType::Pending;
+    std::int64_t state_time = 0;
+    std::string state_message;
+    std::optional<std::int64_t> start_time;
+    std::optional<std::int64_t> end_time;
+    std::size_t history_size = 0;
+  };
   struct Statements;
   SqliteRunStore(std::unique_ptr<Database> db, Clock* clock, std::chrono::milliseconds heartbeat_interval,
                  std::chrono::milliseconds task_run_write_delay);
@@ -181,6 +194,7 @@ class SqliteRunStore final : public engine::RunStoreSink {
   std::vector<std::uint32_t> free_slots_;
   RunSlotIndex tasks_;
   std::vector<OpenRun*> touched_;   // runs changed by the current batch, in first-touch order
+  std::vector<Undo> undo_;          // runs of earlier batches changed by the current one
   std::vector<OpenRun*> flushed_;   // runs written by the current transaction
   std::vector<OpenRun*> borrowed_;  // task runs whose creation event is in the current batch
   std::vector<std::pair<OpenRun*, std::int64_t>> new_keys_;  // their rowids, applied on commit

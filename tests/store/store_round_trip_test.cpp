@@ -2,6 +2,7 @@
 // id prefixes; list filters; cancellation through the heartbeat.
 #include "store/id_blob.h"
 #include "store/run_store_reader.h"
+#include "store/sqlite_db.h"
 #include "store/sqlite_run_store.h"
 #include "store_test_util.h"
 
@@ -389,6 +390,56 @@ TEST(StoreBatching, RunsSpanBatchesAndImpliedPendingIsRecordedOnce) {
   ASSERT_EQ(f->history.size(), 3u);
   EXPECT_EQ(f->history[0].type, StateType::Pending);
   EXPECT_EQ(f->history[1].type, StateType::Running);
+}
+
+// Runs another connection's SQL on the database (a trigger that makes SQLite
+// refuse the store's next write, as a full disk would, and its removal).
+void exec_elsewhere(const TempDir& dir, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path(dir).c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  EXPECT_EQ(rc, SQLITE_OK) << (err != nullptr ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+TEST(StoreBatching, ABatchResentAfterARefusedWriteRecordsEachTransitionOnce) {
+  TempDir dir;
+  const RunId flow = RunId::random();
+  const RunId task = RunId::random();
+  auto store = open_store(dir);
+  // Written by an earlier batch: both runs have rows.
+  std::vector<Event> b1 = {flow_created(flow, "f", at_second(1)), flow_state(flow, StateType::Running, at_second(2)),
+                           task_created(task, flow, "t", at_second(3)),
+                           task_state(task, StateType::Running, at_second(4))};
+  store->write(b1);
+  exec_elsewhere(dir,
+                 "CREATE TRIGGER refuse_flow BEFORE UPDATE ON flow_runs BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+                 "CREATE TRIGGER refuse_task BEFORE UPDATE ON task_runs BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+  std::vector<Event> b2 = {task_state(task, StateType::Completed, at_second(5)),
+                           flow_state(flow, StateType::Completed, at_second(6))};
+  EXPECT_THROW(store->write(b2), SqliteError);
+  EXPECT_THROW(store->write(b2), SqliteError);  // the event stream resends it as long as it is refused
+  exec_elsewhere(dir, "DROP TRIGGER refuse_flow; DROP TRIGGER refuse_task;");
+  store->write(b2);
+
+  auto reader = open_reader(dir);
+  auto t = reader->task_runs(flow);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  ASSERT_EQ(t->size(), 1u);
+  EXPECT_EQ((*t)[0].state, StateType::Completed);
+  ASSERT_EQ((*t)[0].history.size(), 3u);
+  EXPECT_EQ((*t)[0].history[0].type, StateType::Pending);
+  EXPECT_EQ((*t)[0].history[1].type, StateType::Running);
+  EXPECT_EQ((*t)[0].history[2].type, StateType::Completed);
+  EXPECT_EQ((*t)[0].history[2].at, at_second(5));
+  auto f = reader->flow_run(flow);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->state, StateType::Completed);
+  ASSERT_EQ(f->history.size(), 3u);
+  EXPECT_EQ(f->history[1].type, StateType::Running);
+  EXPECT_EQ(f->history[2].type, StateType::Completed);
 }
 
 TEST(StoreBatching, ANewTaskRunIsWrittenOnceFinalOrAfterTheDelay) {
