@@ -16,7 +16,9 @@ namespace baton::engine {
 struct StateBuffer {
   std::mutex mu;
   std::vector<StateChanged> states;  // guarded by mu
-  bool in_use = true;                // guarded by mu: a live thread owns it
+  // A live thread owns it. Atomic, not under mu, so that releasing takes no lock:
+  // a forked child's copy of its thread's buffer may have been locked at the fork.
+  std::atomic<bool> in_use{true};
   bool closed = false;               // guarded by mu: the stream closed, later pushes are dropped
 };
 
@@ -31,10 +33,7 @@ struct LocalBuffer {
   std::shared_ptr<StateBuffer> buffer;
 
   void release() {
-    if (buffer) {
-      std::lock_guard lock(buffer->mu);
-      buffer->in_use = false;  // its states stay for the writer to sweep
-    }
+    if (buffer) buffer->in_use.store(false, std::memory_order_release);  // its states stay for the writer to sweep
     buffer.reset();
     stream = 0;
   }
@@ -120,13 +119,13 @@ StateBuffer& EventStream::local_buffer() {
   std::shared_ptr<StateBuffer> free;
   for (const auto& b : buffers_) {
     std::lock_guard buffer_lock(b->mu);
-    if (b->in_use) continue;
+    if (b->in_use.load(std::memory_order_acquire)) continue;
     for (StateChanged& s : b->states) pending_.emplace_back(std::move(s));
     pushed_ += b->states.size();
     b->states.clear();
     if (!free) {
       free = b;
-      free->in_use = true;
+      free->in_use.store(true, std::memory_order_relaxed);
     }
   }
   if (!free) {

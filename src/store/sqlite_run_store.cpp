@@ -239,6 +239,7 @@ void SqliteRunStore::after_commit() {
 }
 
 void SqliteRunStore::free_task_slot(OpenRun& run) {
+  if (&run == last_task_) last_task_ = nullptr;
   tasks_.erase(run.id);
   run.id = RunId{};
   run.task_created = nullptr;
@@ -353,8 +354,11 @@ void SqliteRunStore::apply(const engine::StateChanged& e) {
   if (is_flow) {
     auto it = flows_.find(e.run);
     if (it != flows_.end()) found = &it->second;
+  } else if (last_task_ != nullptr && last_task_->id == e.run) {
+    found = last_task_;  // a task's states usually come one after another (a thread's buffer, EventStream)
   } else {
     found = find_task(e.run);
+    last_task_ = found;
   }
   if (found == nullptr) {
     Statement& st = is_flow ? st_->replace_flow_by_id : st_->replace_task_by_id;

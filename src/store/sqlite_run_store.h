@@ -193,6 +193,7 @@ class SqliteRunStore final : public engine::RunStoreSink {
   std::deque<OpenRun> task_slots_;
   std::vector<std::uint32_t> free_slots_;
   RunSlotIndex tasks_;
+  OpenRun* last_task_ = nullptr;  // the task run the last state change found: the next one is often its
   std::vector<OpenRun*> touched_;   // runs changed by the current batch, in first-touch order
   std::vector<Undo> undo_;          // runs of earlier batches changed by the current one
   std::vector<OpenRun*> flushed_;   // runs written by the current transaction
