@@ -87,7 +87,10 @@ class EventStream {
 
   static constexpr std::size_t kWakeAt = 4096;       // wake the writer early at this backlog
   static constexpr std::size_t kCapacity = 1 << 18;  // producers wait beyond this backlog
-  static constexpr std::size_t kBlock = 1024;        // a thread's buffer moves to pending_ at this size
+  // A thread's buffer moves to pending_ at this size: small enough that the
+  // writer, woken by pending_'s size, keeps pace with the runs instead of
+  // doing its work after them (which a chain of tasks then waits for at its end).
+  static constexpr std::size_t kBlock = 256;
 
   std::unique_ptr<RunStoreSink> sink_;  // used by the writer thread only; close_store() ends it after the writer
   std::chrono::milliseconds heartbeat_;

@@ -173,6 +173,7 @@ void SqliteRunStore::write(std::span<const engine::Event> batch) {
   if (batch.empty()) return;
   touched_.clear();
   undo_.clear();
+  batch_seen_ = std::chrono::steady_clock::now();
   try {
     WriteTransaction txn(*db_);
     for (const engine::Event& event : batch) {
@@ -291,7 +292,7 @@ void SqliteRunStore::flush_deferred(std::chrono::steady_clock::time_point cutoff
 }
 
 void SqliteRunStore::start_pending(OpenRun& run, TimePoint created) {
-  run.first_seen = std::chrono::steady_clock::now();
+  run.first_seen = batch_seen_;
   run.implied_initial = true;
   run.state = StateType::Pending;
   run.state_time = to_micros(created);

@@ -195,7 +195,10 @@ class SqliteRunStore final : public engine::RunStoreSink {
   RunSlotIndex tasks_;
   OpenRun* last_task_ = nullptr;  // the task run the last state change found: the next one is often its
   std::vector<OpenRun*> touched_;   // runs changed by the current batch, in first-touch order
-  std::vector<Undo> undo_;          // runs of earlier batches changed by the current one
+  // When the current batch's write began: the time its runs were first seen (a
+  // clock read per batch, not per run; the write delay is hundreds of ms).
+  std::chrono::steady_clock::time_point batch_seen_{};
+    std::vector<Undo> undo_;          // runs of earlier batches changed by the current one
   std::vector<OpenRun*> flushed_;   // runs written by the current transaction
   std::vector<OpenRun*> borrowed_;  // task runs whose creation event is in the current batch
   std::vector<std::pair<OpenRun*, std::int64_t>> new_keys_;  // their rowids, applied on commit

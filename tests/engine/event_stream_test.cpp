@@ -116,7 +116,7 @@ struct Seen {
 
 TEST(EventStreamTest, TaskStatesFromWorkerThreadsAreWrittenAfterTheirRunsCreationAndInTheirThreadsOrder) {
   constexpr int kWorkers = 3;
-  constexpr int kRunsEach = 1500;  // two states each: past a buffer's block, so a full block moves too
+  constexpr int kRunsEach = 1500;  // two states each: past a buffer's block (256), so full blocks move too
   auto owned = std::make_unique<RecordingSink>();
   RecordingSink* sink = owned.get();
   const RunId flow_run = RunId::random();
