@@ -226,7 +226,7 @@ void SqliteRunStore::after_commit() {
   for (OpenRun* run : flushed_) {
     run->flow_created.reset();
     run->task_created = nullptr;
-    run->task_owned.reset();
+    drop_owned(*run);
     if (run->end_time || run->key == kDetached) {
       // Final: nothing follows.
       if (run->is_flow) {
@@ -245,8 +245,12 @@ void SqliteRunStore::free_task_slot(OpenRun& run) {
   run.id = RunId{};
   run.task_created = nullptr;
   run.task_borrowed = false;
-  run.task_owned.reset();
+  drop_owned(run);
   free_slots_.push_back(run.slot);
+}
+
+void SqliteRunStore::drop_owned(OpenRun& run) {
+  if (run.task_owned) spare_created_.push_back(std::move(run.task_owned));
 }
 
 void SqliteRunStore::own_borrowed() {
@@ -254,7 +258,14 @@ void SqliteRunStore::own_borrowed() {
     if (!run->task_borrowed) continue;  // freed, or borrowed again by a later event of the batch
     run->task_borrowed = false;
     if (run->task_created != nullptr) {
-      run->task_owned = std::make_unique<engine::TaskRunCreated>(*run->task_created);
+      if (spare_created_.empty()) {
+        run->task_owned = std::make_unique<engine::TaskRunCreated>(*run->task_created);
+      } else {
+        // A copy a written run gave back: its strings' capacity is reused.
+        run->task_owned = std::move(spare_created_.back());
+        spare_created_.pop_back();
+        *run->task_owned = *run->task_created;
+      }
       run->task_created = run->task_owned.get();
     }
   }
@@ -339,7 +350,7 @@ void SqliteRunStore::apply(const engine::TaskRunCreated& e) {
     tasks_.insert(e.id, slot);
   }
   run->is_flow = false;
-  run->task_owned.reset();
+  drop_owned(*run);
   run->task_created = &e;  // read in place; own_borrowed() copies it if the run outlives the batch unwritten
   if (!run->task_borrowed) {
     run->task_borrowed = true;

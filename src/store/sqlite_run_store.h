@@ -179,6 +179,8 @@ class SqliteRunStore final : public engine::RunStoreSink {
   // still unwritten copy their creation event.
   void own_borrowed();
   void free_task_slot(OpenRun& run);
+  // Gives the run's copy of its creation event (if any) to spare_created_.
+  void drop_owned(OpenRun& run);
 
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> st_;
@@ -198,7 +200,10 @@ class SqliteRunStore final : public engine::RunStoreSink {
   // When the current batch's write began: the time its runs were first seen (a
   // clock read per batch, not per run; the write delay is hundreds of ms).
   std::chrono::steady_clock::time_point batch_seen_{};
-    std::vector<Undo> undo_;          // runs of earlier batches changed by the current one
+    std::vector<Undo> undo_;
+  // Copies of creation events no run holds any more, reused by own_borrowed():
+  // a run that outlives its creation's batch then costs no allocation.
+  std::vector<std::unique_ptr<engine::TaskRunCreated>> spare_created_;          // runs of earlier batches changed by the current one
   std::vector<OpenRun*> flushed_;   // runs written by the current transaction
   std::vector<OpenRun*> borrowed_;  // task runs whose creation event is in the current batch
   std::vector<std::pair<OpenRun*, std::int64_t>> new_keys_;  // their rowids, applied on commit

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -440,6 +441,46 @@ TEST(StoreBatching, ABatchResentAfterARefusedWriteRecordsEachTransitionOnce) {
   ASSERT_EQ(f->history.size(), 3u);
   EXPECT_EQ(f->history[1].type, StateType::Running);
   EXPECT_EQ(f->history[2].type, StateType::Completed);
+}
+
+TEST(StoreBatching, RunsThatOutliveTheirCreationsBatchOneAfterAnotherKeepTheirOwnCreationData) {
+  TempDir dir;
+  SqliteRunStoreOptions o;
+  o.path = db_path(dir);
+  o.task_run_write_delay = std::chrono::seconds(60);  // written when final only
+  auto opened = SqliteRunStore::open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  auto store = std::move(opened).value();
+  const RunId flow = RunId::random();
+  std::vector<Event> b0 = {flow_created(flow, "f", at_second(1))};
+  store->write(b0);
+  // Each run is created in one batch and final in the next, so the store keeps
+  // a copy of its creation in between; the second run's copy reuses the first's.
+  std::vector<RunId> tasks;
+  for (int i = 0; i < 3; ++i) {
+    tasks.push_back(RunId::random());
+    engine::TaskRunCreated created = task_created(tasks.back(), flow, "t" + std::to_string(i), at_second(2 + i));
+    created.run_name = "a-much-longer-run-name-than-fits-in-place-" + std::to_string(i);
+    created.parameters_json = R"({"i": )" + std::to_string(i) + "}";
+    created.tags_json = i == 1 ? R"(["one"])" : "[]";
+    std::vector<Event> create = {created, task_state(tasks.back(), StateType::Running, at_second(2 + i))};
+    store->write(create);
+    std::vector<Event> finish = {task_state(tasks.back(), StateType::Completed, at_second(3 + i))};
+    store->write(finish);
+  }
+  auto t = open_reader(dir)->task_runs(flow);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  ASSERT_EQ(t->size(), 3u);
+  for (const TaskRunRecord& r : *t) {
+    const int i = static_cast<int>(std::find(tasks.begin(), tasks.end(), r.id) - tasks.begin());
+    ASSERT_LT(i, 3);
+    EXPECT_EQ(r.task_name, "t" + std::to_string(i));
+    EXPECT_EQ(r.run_name, "a-much-longer-run-name-than-fits-in-place-" + std::to_string(i));
+    EXPECT_EQ(r.parameters_json, R"({"i": )" + std::to_string(i) + "}");
+    EXPECT_EQ(r.tags_json, i == 1 ? R"(["one"])" : "[]");
+    EXPECT_EQ(r.state, StateType::Completed);
+    EXPECT_EQ(r.history.size(), 3u);
+  }
 }
 
 TEST(StoreBatching, ANewTaskRunIsWrittenOnceFinalOrAfterTheDelay) {
