@@ -11,8 +11,10 @@
 // the shared queue before its task can start) always reaches the store before
 // its state changes; one thread's events keep their order (a thread's shared
 // push first moves its buffer); a flow run's state change follows every task
-// state pushed before it; and flush() covers the buffers. Bounded: a producer waits when
-// the store falls too far behind (backpressure), so memory stays flat.
+// state pushed before it; and flush() covers the buffers.
+//
+// Bounded: a producer waits when the store falls too far behind (backpressure),
+// so memory stays flat.
 //
 // A failed write loses nothing while it can be helped: the writer keeps the batch
 // (in order, ahead of newer events), warns once, and retries with backoff while

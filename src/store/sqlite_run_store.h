@@ -195,15 +195,15 @@ class SqliteRunStore final : public engine::RunStoreSink {
   std::deque<OpenRun> task_slots_;
   std::vector<std::uint32_t> free_slots_;
   RunSlotIndex tasks_;
-  OpenRun* last_task_ = nullptr;  // the task run the last state change found: the next one is often its
+  OpenRun* last_task_ = nullptr;  // the task run the last state change found: the next change is often its too
   std::vector<OpenRun*> touched_;   // runs changed by the current batch, in first-touch order
   // When the current batch's write began: the time its runs were first seen (a
   // clock read per batch, not per run; the write delay is hundreds of ms).
   std::chrono::steady_clock::time_point batch_seen_{};
-    std::vector<Undo> undo_;
+  std::vector<Undo> undo_;  // runs of earlier batches changed by the current one
   // Copies of creation events no run holds any more, reused by own_borrowed():
   // a run that outlives its creation's batch then costs no allocation.
-  std::vector<std::unique_ptr<engine::TaskRunCreated>> spare_created_;          // runs of earlier batches changed by the current one
+  std::vector<std::unique_ptr<engine::TaskRunCreated>> spare_created_;
   std::vector<OpenRun*> flushed_;   // runs written by the current transaction
   std::vector<OpenRun*> borrowed_;  // task runs whose creation event is in the current batch
   std::vector<std::pair<OpenRun*, std::int64_t>> new_keys_;  // their rowids, applied on commit
