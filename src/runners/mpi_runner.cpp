@@ -4,7 +4,6 @@
 
 #include "engine/run_context.h"
 #include "engine/runtime.h"
-#include "engine/settings.h"
 #include "runners/event_codec.h"
 #include "runners/message_batch.h"
 #include "runners/remote_protocol.h"
@@ -326,7 +325,6 @@ engine::RemoteOutcome MpiRunner::run_body(detail::TaskRunCore& run, const detail
 
   auto call = std::make_shared<Call>();
   RequestOptions options;
-  options.inline_limit = settings::inline_result_bytes();
   {
     std::lock_guard lock(mu_);
     options.target = pick_rank(preferred);

@@ -482,7 +482,6 @@ engine::RemoteOutcome ProcessPool::run_body(detail::TaskRunCore& run, const deta
   auto call = std::make_shared<Call>();
   RequestOptions options;
   options.call_id = next_call_.fetch_add(1, std::memory_order_relaxed);
-  options.inline_limit = settings::inline_result_bytes();
   call->id = options.call_id;
   call->serial = run.options().remote->serial;
   call->run_name = run.run_name();

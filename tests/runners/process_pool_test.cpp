@@ -55,6 +55,9 @@ const auto chatty = baton::task("chatty", [](int i) {
 
 fs::path scratch(const std::string& name) {
   fs::path p = fs::temp_directory_path() / ("baton-test-runners-" + std::to_string(getpid())) / name;
+  // Emptied first: a directory left by an earlier process with the same pid (pids
+  // are reused) holds its markers, and a test that crashes once would not crash.
+  fs::remove_all(p);
   fs::create_directories(p);
   return p;
 }
