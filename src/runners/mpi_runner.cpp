@@ -104,7 +104,7 @@ MpiRunner::MpiRunner(int calls_per_rank)
     return;
   }
   ranks_.resize(static_cast<std::size_t>(size_));
-  dispatch_.emplace(std::max(1, (size_ - 1) * 2));
+  dispatch_.emplace(std::max(1, (size_ - 1) * kThreadsPerRank));
   receiver_ = std::thread([this] { receive_loop(); });
   sender_ = std::thread([this] { send_loop(); });
   std::atexit([] {
@@ -123,6 +123,47 @@ void MpiRunner::send(int rank, int tag, std::string_view bytes) {
   if (rank_ == 0 && rank != 0) {
     bytes_through_rank0_ += bytes.size();
     ++messages_;
+  }
+}
+
+void MpiRunner::post(int rank, int tag, std::string bytes) {
+  if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
+    throw Error("a message of " + std::to_string(bytes.size()) + " bytes for MPI rank " + std::to_string(rank) +
+                " is over MPI's 2 GiB message limit; persist such results to shared result storage instead");
+  }
+  if (rank_ == 0 && rank != 0) {
+    bytes_through_rank0_ += bytes.size();
+    ++messages_;
+  }
+  std::lock_guard lock(out_mu_);
+  Outgoing& out = outgoing_.emplace_back();
+  out.bytes = std::move(bytes);
+  outgoing_count_.fetch_add(1, std::memory_order_relaxed);
+  std::unique_lock mpi_lock(send_mu_, std::defer_lock);
+  if (!thread_multiple_) mpi_lock.lock();
+  MPI_Isend(out.bytes.data(), static_cast<int>(out.bytes.size()), MPI_BYTE, rank, tag, MPI_COMM_WORLD, &out.request);
+}
+
+void MpiRunner::reap_sends(bool all) {
+  for (;;) {
+    if (outgoing_count_.load(std::memory_order_relaxed) == 0) return;
+    {
+      std::lock_guard lock(out_mu_);
+      std::unique_lock mpi_lock(send_mu_, std::defer_lock);
+      if (!thread_multiple_) mpi_lock.lock();
+      for (auto it = outgoing_.begin(); it != outgoing_.end();) {
+        int done = 0;
+        MPI_Test(&it->request, &done, MPI_STATUS_IGNORE);
+        if (done) {
+          it = outgoing_.erase(it);
+          outgoing_count_.fetch_sub(1, std::memory_order_relaxed);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (!all) return;
+    usleep(50);  // only at the end: the receivers take what is left
   }
 }
 
@@ -145,10 +186,13 @@ std::optional<Message> try_receive(int source, std::mutex& mu, bool thread_multi
 }
 
 // The next message from `source`: polls, backing off to sleeps when idle.
-Message receive_next(int source, std::mutex& mu, bool thread_multiple) {
+// `between` runs between polls (it frees the buffers of completed sends).
+template <typename Between>
+Message receive_next(int source, std::mutex& mu, bool thread_multiple, Between&& between) {
   int idle = 0;
   for (;;) {
     if (std::optional<Message> m = try_receive(source, mu, thread_multiple)) return std::move(*m);
+    between();
     ++idle;
     if (idle < 50) continue;  // a reply usually follows within microseconds
     const int us = idle < 200 ? 20 : idle < 1000 ? 100 : 500;
@@ -160,7 +204,7 @@ Message receive_next(int source, std::mutex& mu, bool thread_multiple) {
 
 void MpiRunner::receive_loop() {
   for (;;) {
-    Message m = receive_next(MPI_ANY_SOURCE, send_mu_, thread_multiple_);
+    Message m = receive_next(MPI_ANY_SOURCE, send_mu_, thread_multiple_, [this] { reap_sends(); });
     if (m.source != 0) {
       bytes_through_rank0_ += m.bytes.size();
       ++messages_;
@@ -265,7 +309,7 @@ void MpiRunner::send_loop() {
       if (has_room(r)) batches.emplace_back(r, plan_batch(r));
     }
     lock.unlock();
-    for (auto& [rank, bytes] : batches) send(rank, static_cast<int>(MessageKind::Batch), bytes);
+    for (auto& [rank, bytes] : batches) post(rank, static_cast<int>(MessageKind::Batch), std::move(bytes));
     lock.lock();
   }
 }
@@ -399,6 +443,7 @@ void MpiRunner::shut_down() {
   for (int r = 1; r < size_; ++r) send(r, static_cast<int>(MessageKind::Shutdown), {});
   send(0, static_cast<int>(MessageKind::Shutdown), {});  // wakes the receiver
   receiver_.join();
+  reap_sends(true);
   if (std::getenv("BATON_MPI_STATS") != nullptr) {
     std::fprintf(stderr, "baton mpi: %llu bytes in %llu messages between rank 0 and the worker ranks\n",
                  static_cast<unsigned long long>(bytes_through_rank0_.load()),
@@ -420,7 +465,7 @@ void MpiRunner::serve() {
   Clock::time_point last_flush = Clock::now();
   auto flush = [&] {
     last_flush = Clock::now();
-    if (!out.empty()) send(0, static_cast<int>(MessageKind::Batch), out.take());
+    if (!out.empty()) post(0, static_cast<int>(MessageKind::Batch), out.take());
   };
   engine::Runtime::get().forward_events([&](engine::Event&& event) {
     std::string message;
@@ -466,6 +511,7 @@ void MpiRunner::serve() {
         break;
       case MessageKind::Shutdown:
         flush();
+        reap_sends(true);
         MPI_Finalize();
         std::exit(0);
       default:
@@ -480,7 +526,7 @@ void MpiRunner::serve() {
       }
       // Nothing left to read: the replies go back now, then wait for more.
       flush();
-      Message m = receive_next(0, send_mu_, thread_multiple_);
+      Message m = receive_next(0, send_mu_, thread_multiple_, [this] { reap_sends(); });
       handle(m);
       continue;
     }
