@@ -187,6 +187,13 @@ std::optional<Message> try_receive(int source, std::mutex& mu, bool thread_multi
 
 // The next message from `source`: polls, backing off to sleeps when idle.
 // `between` runs between polls (it frees the buffers of completed sends).
+//
+// Measured against the alternatives (np2/np3, 20k small tasks, task-clock of
+// the whole job): a blocking MPI_Mprobe on the worker ranks is Open MPI's busy
+// poll (sched_yield when oversubscribed): 1.4x the CPU and 0.75-0.9x the
+// tasks/s; exponential back-off (5 us doubling to 1 ms) answered late after a
+// pause, 0.6-0.7x; a 1 us timer slack for the sleeps, or 10 probes instead of
+// 50 before sleeping, made no difference beyond the noise.
 template <typename Between>
 Message receive_next(int source, std::mutex& mu, bool thread_multiple, Between&& between) {
   int idle = 0;
@@ -202,8 +209,21 @@ Message receive_next(int source, std::mutex& mu, bool thread_multiple, Between&&
 
 }  // namespace
 
+bool MpiRunner::expecting() const {
+  if (finalized_ || !pending_.empty()) return true;
+  for (const Rank& rank : ranks_) {
+    if (!rank.in_flight.empty()) return true;
+  }
+  return false;
+}
+
 void MpiRunner::receive_loop() {
   for (;;) {
+    {
+      // Nothing out, nothing can come back: wait without polling.
+      std::unique_lock lock(mu_);
+      expect_cv_.wait(lock, [this] { return expecting(); });
+    }
     Message m = receive_next(MPI_ANY_SOURCE, send_mu_, thread_multiple_, [this] { reap_sends(); });
     if (m.source != 0) {
       bytes_through_rank0_ += m.bytes.size();
@@ -309,6 +329,7 @@ void MpiRunner::send_loop() {
       if (has_room(r)) batches.emplace_back(r, plan_batch(r));
     }
     lock.unlock();
+    expect_cv_.notify_one();  // replies are on their way
     for (auto& [rank, bytes] : batches) post(rank, static_cast<int>(MessageKind::Batch), std::move(bytes));
     lock.lock();
   }
@@ -408,6 +429,7 @@ std::string MpiRunner::fetch(int rank, std::uint64_t handle, std::string& serial
     std::lock_guard lock(mu_);
     id = expect_reply();
   }
+  expect_cv_.notify_one();
   w.u64(id);
   w.u64(handle);
   send(rank, static_cast<int>(MessageKind::Fetch), request);
@@ -439,6 +461,7 @@ void MpiRunner::shut_down() {
     finalized_ = true;
   }
   send_cv_.notify_all();
+  expect_cv_.notify_all();
   sender_.join();
   for (int r = 1; r < size_; ++r) send(r, static_cast<int>(MessageKind::Shutdown), {});
   send(0, static_cast<int>(MessageKind::Shutdown), {});  // wakes the receiver

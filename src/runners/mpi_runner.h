@@ -19,9 +19,11 @@
 //
 // One thread on rank 0 receives, one sends batches. Batches (both ways) are
 // posted with MPI_Isend and their buffers kept until the send completes, so no
-// thread waits for the other side to take a batch. Receives poll with a short
-// back-off instead of MPI's spinning blocking calls, which would take a whole
-// core on a small machine.
+// thread waits for the other side to take a batch. Rank 0's receiver sleeps
+// on a condition variable while nothing is out (no call, no fetch); otherwise,
+// and on the worker ranks, receives poll with a short back-off instead of
+// MPI's blocking calls, which spin (sched_yield at best) and would take a
+// whole core on a small machine (measured: mpi_runner.cpp, receive_next).
 #include <baton/task_runner.h>
 
 #include "engine/remote_executor.h"
@@ -103,6 +105,10 @@ class MpiRunner final : public TaskRunner, public engine::RemoteExecutor {
   // With mu_ held: whether `rank` has calls queued and room for them; those calls
   // as one batch (moved to its in_flight).
   bool has_room(int rank) const;
+  // With mu_ held: whether a message from a worker rank may come (calls or
+  // fetches are out, or rank 0 is shutting down). Until then the receiver
+  // sleeps on expect_cv_ instead of polling.
+  bool expecting() const;
   std::string plan_batch(int rank);
   void on_batch(int rank, std::string_view bytes);
   [[noreturn]] void serve();
@@ -122,6 +128,7 @@ class MpiRunner final : public TaskRunner, public engine::RemoteExecutor {
   std::condition_variable cv_;
   std::vector<Rank> ranks_;
   std::condition_variable send_cv_;  // a rank has queued calls and room
+  std::condition_variable expect_cv_;  // expecting() may have become true
   std::unordered_map<std::uint64_t, std::optional<std::string>> pending_;  // fetch replies by id
   std::uint64_t next_id_ = 1;
   bool finalized_ = false;
