@@ -199,7 +199,7 @@ ProcessPool::~ProcessPool() {
   ended_cv_.wait(lock, [this] { return receivers_ == 0; });
 }
 
-std::shared_ptr<ProcessPool::Worker> ProcessPool::spawn() {
+std::shared_ptr<ProcessPool::Worker> ProcessPool::spawn(std::unique_lock<std::mutex>& lock) {
   // A child that stays silent is stuck on a lock copied mid-use (fork_check.h);
   // a fresh fork almost always gets through, under any load, in milliseconds.
   constexpr auto kReadyTimeout = std::chrono::seconds(10);
@@ -234,7 +234,15 @@ std::shared_ptr<ProcessPool::Worker> ProcessPool::spawn() {
       worker_main(fds[1], parent, running);
     }
     close(fds[1]);
-    if (child_became_ready(fds[0], kReadyTimeout)) {
+    // The child is on its own now (it closed the other workers' sockets): the
+    // pool goes on while it starts (a millisecond or more on a busy machine);
+    // spawning_ keeps others from forking one more meanwhile.
+    ++spawning_;
+    lock.unlock();
+    const bool ready = child_became_ready(fds[0], kReadyTimeout);
+    lock.lock();
+    --spawning_;
+    if (ready) {
       all_fds_.push_back(fds[0]);
       auto w = std::make_shared<Worker>();
       w->pid = pid;
@@ -261,7 +269,8 @@ std::shared_ptr<ProcessPool::Worker> ProcessPool::spawn() {
   }
 }
 
-std::vector<std::pair<std::shared_ptr<ProcessPool::Worker>, std::string>> ProcessPool::plan_batches(bool may_spawn) {
+std::vector<std::pair<std::shared_ptr<ProcessPool::Worker>, std::string>> ProcessPool::plan_batches(std::unique_lock<std::mutex>& lock,
+                                                                                                   bool may_spawn) {
   std::vector<std::pair<std::shared_ptr<Worker>, std::string>> batches;
   while (!queue_.empty() && !stopping_) {
     bool handed = false;
@@ -288,18 +297,19 @@ std::vector<std::pair<std::shared_ptr<ProcessPool::Worker>, std::string>> Proces
       }
     }
     if (handed) continue;
-    if (static_cast<int>(workers_.size()) < max_workers_) {
-      if (!may_spawn) {
+    if (static_cast<int>(workers_.size()) + spawning_ < max_workers_) {
+      // Batches planned here go out first; forking would hold them back.
+      if (!may_spawn || !batches.empty()) {
         spawn_wanted_ = true;
         spawn_cv_.notify_one();
         break;
       }
       try {
-        spawn();  // knows every task defined so far
+        spawn(lock);  // knows every task defined so far
       } catch (const std::exception& e) {
         // No worker to be had: with none left, the queued calls fail with why;
         // otherwise the live workers take them in turn.
-        if (!workers_.empty()) break;
+        if (!workers_.empty() || spawning_ > 0) break;
         for (auto& call : queue_) {
           call->crash = e.what();
           call->done.set();
@@ -314,7 +324,7 @@ std::vector<std::pair<std::shared_ptr<ProcessPool::Worker>, std::string>> Proces
     const std::size_t newest = queue_.front()->serial;
     bool known = false;
     for (const auto& w : workers_) known = known || (!w->ending && w->known_tasks > newest);
-    if (!known) {
+    if (!known && spawning_ == 0) {  // a worker on its way may know it; it is planned for once ready
       for (const auto& w : workers_) {
         if (!w->ending && w->in_flight.empty()) {
           w->ending = true;
@@ -336,8 +346,8 @@ ProcessPool::Sent ProcessPool::sent() {
 void ProcessPool::pump(bool may_spawn) {
   std::vector<std::pair<std::shared_ptr<Worker>, std::string>> batches;
   {
-    std::lock_guard lock(mu_);
-    batches = plan_batches(may_spawn);
+    std::unique_lock lock(mu_);
+    batches = plan_batches(lock, may_spawn);
   }
   send_batches(batches);
 }
@@ -389,8 +399,8 @@ void ProcessPool::receive_loop(std::shared_ptr<Worker> w) {
         replies.push_back(body);
       });
       if (!replies.empty()) complete(*w, replies);
-      std::lock_guard lock(mu_);
-      if (w->in_flight.empty()) batches = plan_batches(false);
+      std::unique_lock lock(mu_);
+      if (w->in_flight.empty()) batches = plan_batches(lock, false);
     } catch (const std::exception& e) {
       {
         std::lock_guard lock(mu_);
@@ -489,9 +499,9 @@ engine::RemoteOutcome ProcessPool::run_body(detail::TaskRunCore& run, const deta
   call->request.erase(0, 1);  // the kind travels in the batch
   std::vector<std::pair<std::shared_ptr<Worker>, std::string>> batches;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     queue_.push_back(call);
-    batches = plan_batches(true);
+    batches = plan_batches(lock, true);
   }
   send_batches(batches);
   // A stop (timeout, cancellation) takes the call back at once, even while this
