@@ -397,7 +397,6 @@ engine::RemoteOutcome MpiRunner::run_body(detail::TaskRunCore& run, const detail
   }
   call->id = options.call_id;
   call->request = encode_request(run, plan, options);
-  call->request.erase(0, 1);  // the kind travels in the batch
   {
     std::lock_guard lock(mu_);
     ranks_[static_cast<std::size_t>(options.target)].queue.push_back(call);
@@ -433,7 +432,8 @@ std::string MpiRunner::fetch(int rank, std::uint64_t handle, std::string& serial
   w.u64(id);
   w.u64(handle);
   send(rank, static_cast<int>(MessageKind::Fetch), request);
-  std::string reply = *await(id, {});
+  std::optional<std::string> got = await(id, {});  // no stop token: always a reply
+  std::string& reply = *got;
   WireReader r(reply);
   (void)r.u64();
   if (r.u8() == 0) {

@@ -496,7 +496,6 @@ engine::RemoteOutcome ProcessPool::run_body(detail::TaskRunCore& run, const deta
   call->serial = run.options().remote->serial;
   call->run_name = run.run_name();
   call->request = encode_request(run, plan, options);
-  call->request.erase(0, 1);  // the kind travels in the batch
   std::vector<std::pair<std::shared_ptr<Worker>, std::string>> batches;
   {
     std::unique_lock lock(mu_);

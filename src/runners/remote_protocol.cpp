@@ -274,14 +274,17 @@ std::string encode_request(detail::TaskRunCore& run, const detail::ResultPlan& p
   const std::string& spill = !plan.persist || !persist_there ? spill_location(settings) : kNoSpill;
 
   std::string out;
+  // One allocation for the fixed fields and a small argument, not a few as it grows.
+  out.reserve(256 + o.remote->key.size() + 2 * run.run_name().size() + spill.size());
   WireWriter w(out);
-  w.u8(static_cast<std::uint8_t>(MessageKind::Request));
   w.u64(options.call_id);
   w.str(o.remote->key);
   w.u64(o.remote->serial);
   w.id(flow != nullptr ? flow->id : RunId{});
   w.id(run.id());
-  w.str("Task run '" + run.run_name() + "'");
+  static constexpr std::string_view kPrefix = "Task run '";
+  w.u64(kPrefix.size() + run.run_name().size() + 1);  // "Task run '<name>'", without a temporary
+  out.append(kPrefix).append(run.run_name()).push_back('\'');
   const detail::RunContext& ctx = detail::current_context();
   w.u8(ctx.log_prints ? 1 : 0);
   w.u64(persist_there || !plan.persist ? settings.inline_limit : std::numeric_limits<std::uint64_t>::max());

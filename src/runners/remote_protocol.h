@@ -53,7 +53,8 @@ struct RequestOptions {
   int target = -1;  // the rank the call goes to (MPI)
 };
 
-// The request for one attempt of `run`'s body. Throws what writing an argument
+// The request for one attempt of `run`'s body, without its kind byte (the
+// kind travels in the batch; serve_request takes it so). Throws what writing an argument
 // throws (SerializationError, Error). The settings every call reads
 // (BATON_INLINE_RESULT_BYTES, and where large results spill: the default result
 // storage) are read once per flow run on each thread, not per call: reading them
