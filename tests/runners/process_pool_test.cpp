@@ -168,6 +168,34 @@ TEST(ProcessPool, LargeResultsTravelByReferenceThroughResultStorage) {
   EXPECT_FALSE(fs::exists(transient));
 }
 
+// The inline limit and the spill storage are read once per flow run (not per
+// call); a flow run that starts after they change follows the new values on the
+// same pool and its dispatch threads.
+TEST(ProcessPool, AFlowRunFollowsTheInlineLimitSetBeforeItStarts) {
+  const fs::path storage = scratch("limit-per-flow");
+  setenv("BATON_RESULT_STORAGE", storage.c_str(), 1);
+  // How many of 16 results (800 KB each: inline under the default 1 MiB) went
+  // through result storage; 16 calls keep every dispatch thread busy.
+  auto spilled = [&](const char* limit) {
+    if (limit != nullptr) setenv("BATON_INLINE_RESULT_BYTES", limit, 1);
+    else unsetenv("BATON_INLINE_RESULT_BYTES");
+    int seen = 0;
+    auto f = baton::flow("pool-limit", [&] {
+               auto runs = big_vector.map(std::vector<int>(16, 100000));
+               for (auto& v : runs) {
+                 EXPECT_EQ(v.result().size(), 100000u);
+                 seen += fs::exists(storage / "transient" / v.task_run_id().str()) ? 1 : 0;
+               }
+             }).task_runner(process_pool(2));
+    f();
+    return seen;
+  };
+  EXPECT_EQ(spilled(nullptr), 0);
+  EXPECT_EQ(spilled("65536"), 16);
+  EXPECT_EQ(spilled(nullptr), 0);
+  unsetenv("BATON_RESULT_STORAGE");
+}
+
 TEST(ProcessPool, PrintsAndLogsOfWorkersLandInTheirRuns) {
   std::vector<Future<int>> runs;
   auto f = baton::flow("pool-logs", [&] { runs = chatty.map(std::views::iota(0, 5)); })
