@@ -237,6 +237,10 @@ std::shared_ptr<ProcessPool::Worker> ProcessPool::spawn(std::unique_lock<std::mu
       worker_main(fds[1], parent, running);
     }
     close(fds[1]);
+    // Listed at once: a worker forked by another thread while this one starts
+    // must close this socket too (a copy would keep it open after the pool
+    // closes it).
+    all_fds_.push_back(fds[0]);
     // The child is on its own now (it closed the other workers' sockets): the
     // pool goes on while it starts (a millisecond or more on a busy machine);
     // spawning_ keeps others from forking one more meanwhile.
@@ -246,7 +250,6 @@ std::shared_ptr<ProcessPool::Worker> ProcessPool::spawn(std::unique_lock<std::mu
     lock.lock();
     --spawning_;
     if (ready) {
-      all_fds_.push_back(fds[0]);
       auto w = std::make_shared<Worker>();
       w->pid = pid;
       w->fd = fds[0];
@@ -262,6 +265,7 @@ std::shared_ptr<ProcessPool::Worker> ProcessPool::spawn(std::unique_lock<std::mu
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    std::erase(all_fds_, fds[0]);
     close(fds[0]);
     munmap(shared, sizeof(std::atomic<std::uint64_t>));
     if (attempt == kAttempts) {
