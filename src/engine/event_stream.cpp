@@ -10,8 +10,42 @@
 
 namespace baton::engine {
 
+// One thread's task states not yet moved on. Shared by the stream (which sweeps
+// it) and the thread (whose exit releases it for another thread to take); lock
+// order: the stream's mu_ before a buffer's mu.
+struct StateBuffer {
+  std::mutex mu;
+  std::vector<StateChanged> states;  // guarded by mu
+  // A live thread owns it. Atomic, not under mu, so that releasing takes no lock:
+  // a forked child's copy of its thread's buffer may have been locked at the fork.
+  std::atomic<bool> in_use{true};
+  bool closed = false;               // guarded by mu: the stream closed, later pushes are dropped
+};
+
+namespace {
+
+std::atomic<std::uint64_t> g_stream_serial{0};
+
+// The calling thread's buffer: of one stream at a time, told apart by serial (a
+// stream may be gone; only the buffer, shared, is touched then).
+struct LocalBuffer {
+  std::uint64_t stream = 0;
+  std::shared_ptr<StateBuffer> buffer;
+
+  void release() {
+    if (buffer) buffer->in_use.store(false, std::memory_order_release);  // its states stay for the writer to sweep
+    buffer.reset();
+    stream = 0;
+  }
+  ~LocalBuffer() { release(); }
+};
+thread_local LocalBuffer t_local;
+
+}  // namespace
+
 EventStream::EventStream(std::unique_ptr<RunStoreSink> sink, std::chrono::milliseconds heartbeat, Hooks hooks)
-    : sink_(std::move(sink)), heartbeat_(heartbeat), hooks_(std::move(hooks)) {
+    : sink_(std::move(sink)), heartbeat_(heartbeat), hooks_(std::move(hooks)),
+      serial_(g_stream_serial.fetch_add(1, std::memory_order_relaxed) + 1) {
   pending_.reserve(kWakeAt);
   writer_ = std::jthread([this](std::stop_token st) { writer_loop(st); });
 }
@@ -24,6 +58,10 @@ void EventStream::close() {
     std::lock_guard lock(mu_);
     if (closed_) return;
     closed_ = true;
+    for (const auto& b : buffers_) {
+      std::lock_guard buffer_lock(b->mu);
+      b->closed = true;
+    }
   }
   writer_.request_stop();
   wake_writer_.notify_all();
@@ -43,14 +81,82 @@ void EventStream::push(Event&& event) {
     wake_writer_.notify_all();
     space_.wait(lock, [&] { return pending_.size() < kCapacity; });
   }
+  if (const auto* s = std::get_if<StateChanged>(&event); s != nullptr && s->kind == RunKind::Flow) {
+    move_all_to_pending();  // the task states pushed before a flow run's change come first
+  } else if (t_local.stream == serial_) {
+    move_to_pending(*t_local.buffer);  // this thread's earlier events come first
+  }
   pending_.push_back(std::move(event));
   ++pushed_;
   if (pending_.size() == kWakeAt) wake_writer_.notify_all();
 }
 
+void EventStream::push_task_state(StateChanged&& state) {
+  StateBuffer& b = local_buffer();
+  {
+    std::lock_guard lock(b.mu);
+    if (b.closed) return;
+    b.states.push_back(std::move(state));
+    if (b.states.size() < kBlock) return;
+  }
+  // A full buffer goes to the shared queue in one block: bounds the memory, lets
+  // the backpressure apply, and wakes the writer.
+  std::unique_lock lock(mu_);
+  if (closed_) return;
+  if (pending_.size() >= kCapacity) {
+    wake_writer_.notify_all();
+    space_.wait(lock, [&] { return pending_.size() < kCapacity; });
+  }
+  move_to_pending(b);
+}
+
+StateBuffer& EventStream::local_buffer() {
+  if (t_local.stream == serial_) return *t_local.buffer;
+  t_local.release();
+  std::lock_guard lock(mu_);
+  // A buffer released by a thread that ended (or pushed to another stream since)
+  // may hold states; they go ahead of whatever the taker pushes next.
+  std::shared_ptr<StateBuffer> free;
+  for (const auto& b : buffers_) {
+    std::lock_guard buffer_lock(b->mu);
+    if (b->in_use.load(std::memory_order_acquire)) continue;
+    for (StateChanged& s : b->states) pending_.emplace_back(std::move(s));
+    pushed_ += b->states.size();
+    b->states.clear();
+    if (!free) {
+      free = b;
+      free->in_use.store(true, std::memory_order_relaxed);
+    }
+  }
+  if (!free) {
+    free = std::make_shared<StateBuffer>();
+    free->closed = closed_;
+    free->states.reserve(kBlock);
+    buffers_.push_back(free);
+  }
+  t_local.stream = serial_;
+  t_local.buffer = std::move(free);
+  return *t_local.buffer;
+}
+
+void EventStream::move_to_pending(StateBuffer& b) {
+  std::lock_guard lock(b.mu);
+  if (b.states.empty()) return;
+  const bool below = pending_.size() < kWakeAt;
+  for (StateChanged& s : b.states) pending_.emplace_back(std::move(s));
+  pushed_ += b.states.size();
+  b.states.clear();
+  if (below && pending_.size() >= kWakeAt) wake_writer_.notify_all();
+}
+
+void EventStream::move_all_to_pending() {
+  for (const auto& b : buffers_) move_to_pending(*b);
+}
+
 void EventStream::flush() {
   std::unique_lock lock(mu_);
   if (closed_) return;
+  move_all_to_pending();
   std::uint64_t target = pushed_;
   if (written_ >= target) return;
   flush_wanted_ = std::max(flush_wanted_, target);
@@ -162,8 +268,19 @@ void EventStream::writer_loop(std::stop_token stop) {
     }
     batch.swap(pending_);
     std::uint64_t upto = pushed_;
+    // Swept while mu_ is held: the creation of every run whose state is in a
+    // buffer was pushed before, so it is in this batch or an earlier one.
+    swept_.resize(buffers_.size());
+    for (std::size_t i = 0; i < buffers_.size(); ++i) {
+      std::lock_guard buffer_lock(buffers_[i]->mu);
+      swept_[i].swap(buffers_[i]->states);
+    }
     lock.unlock();
     space_.notify_all();
+    for (std::vector<StateChanged>& states : swept_) {
+      for (StateChanged& s : states) batch.emplace_back(std::move(s));
+      states.clear();  // keeps its capacity for the buffer it is swapped with next
+    }
     bool stored = write_batch(batch);
     if (!stored && stop.stop_requested()) {
       // At exit: a last few tries over about two seconds, then say what is missing.

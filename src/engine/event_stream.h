@@ -1,8 +1,20 @@
 #pragma once
 // The in-process event stream: the engine pushes events on its hot path (a lock and
 // a vector append); one writer thread hands them to the run store in batches and
-// keeps the heartbeat of this process's flow runs. Bounded: a producer waits when
-// the store falls too far behind (backpressure), so memory stays flat.
+// keeps the heartbeat of this process's flow runs.
+//
+// A task run's state changes, three or more per task on the hottest path, go to
+// a buffer of the pushing thread instead (push_task_state: a lock no other
+// producer takes, and a 64-byte record instead of the whole Event), which the
+// writer sweeps with every batch; a full buffer moves to the shared queue in one
+// block. The order a run's history needs is kept: a run's creation (pushed to
+// the shared queue before its task can start) always reaches the store before
+// its state changes; one thread's events keep their order (a thread's shared
+// push first moves its buffer); a flow run's state change follows every task
+// state pushed before it; and flush() covers the buffers.
+//
+// Bounded: a producer waits when the store falls too far behind (backpressure),
+// so memory stays flat.
 //
 // A failed write loses nothing while it can be helped: the writer keeps the batch
 // (in order, ahead of newer events), warns once, and retries with backoff while
@@ -25,6 +37,8 @@
 
 namespace baton::engine {
 
+struct StateBuffer;  // one thread's buffered task states (event_stream.cpp)
+
 class EventStream {
  public:
   struct Hooks {
@@ -39,6 +53,10 @@ class EventStream {
   // Takes the event by rvalue: it is moved once, into the queue (an Event is a
   // few hundred bytes, and every task run pushes three).
   void push(Event&& event);
+  // A task run's state change (`state.kind` is RunKind::Task), through the
+  // calling thread's buffer: see above. Written in the order the thread pushed
+  // its events, after the creation of the run.
+  void push_task_state(StateChanged&& state);
   // Blocks until every event pushed before the call is written.
   void flush();
   // Writes everything pushed so far and stops the writer thread; later pushes are
@@ -61,10 +79,20 @@ class EventStream {
   // Returns false when the store refused the write.
   bool write_batch(std::vector<Event>& batch);
   void drop_oldest_unwritten();
+  // The calling thread's buffer in this stream, taken on its first push.
+  StateBuffer& local_buffer();
+  // With mu_ held: moves `b`'s states to the end of pending_.
+  void move_to_pending(StateBuffer& b);
+  // With mu_ held: moves every thread's buffered states to pending_.
+  void move_all_to_pending();
   void report_unwritten_at_close();
 
   static constexpr std::size_t kWakeAt = 4096;       // wake the writer early at this backlog
   static constexpr std::size_t kCapacity = 1 << 18;  // producers wait beyond this backlog
+  // A thread's buffer moves to pending_ at this size: small enough that the
+  // writer, woken by pending_'s size, keeps pace with the runs instead of
+  // doing its work after them (which a chain of tasks then waits for at its end).
+  static constexpr std::size_t kBlock = 256;
 
   std::unique_ptr<RunStoreSink> sink_;  // used by the writer thread only; close_store() ends it after the writer
   std::chrono::milliseconds heartbeat_;
@@ -80,11 +108,14 @@ class EventStream {
   std::condition_variable space_;
   std::condition_variable written_cv_;
   std::vector<Event> pending_;
+  std::vector<std::shared_ptr<StateBuffer>> buffers_;  // every thread's that pushed task states
+  std::vector<std::vector<StateChanged>> swept_;  // writer thread only: the buffers' contents, one per buffer
   std::uint64_t pushed_ = 0;
   std::uint64_t written_ = 0;
   std::uint64_t flush_wanted_ = 0;
   bool closed_ = false;
   std::atomic<std::int64_t> writer_cpu_us_{0};
+  const std::uint64_t serial_;  // unique for the process: tells a thread's buffer of this stream apart
 
   std::jthread writer_;  // last: starts after the members it uses exist
 };

@@ -37,6 +37,11 @@ class Runtime {
     if (stream_) stream_->push(std::move(event));
     else if (forward_) forward_(std::move(event));
   }
+  // A task run's state change: through this thread's buffer (EventStream::push_task_state).
+  void record_task_state(StateChanged&& state) {
+    if (stream_) stream_->push_task_state(std::move(state));
+    else if (forward_) forward_(Event(std::move(state)));
+  }
   // This process works for another one (a forked pool worker, an MPI rank): its
   // events (logs, prints, nested runs) go to `to`, which sends them to the
   // process that keeps the history, and runs it submits run inline. Call from

@@ -122,7 +122,7 @@ namespace {
 struct Engine {
   static void record_state(TaskRunCore& run, const State& s) {
     Runtime& rt = Runtime::get();
-    if (rt.history()) rt.record(engine::StateChanged{run.id_, engine::RunKind::Task, s.type, s.timestamp, s.message});
+    if (rt.history()) rt.record_task_state(engine::StateChanged{run.id_, engine::RunKind::Task, s.type, s.timestamp, s.message});
   }
 
   // A non-final transition (Running, Retrying, AwaitingRetry).

@@ -97,10 +97,11 @@ class ProcessPool final : public TaskRunner, public engine::RemoteExecutor {
     bool ending = false;                // killed, or retired; takes no more calls
   };
 
-  // With mu_ held. Only on a thread that outlives the worker: its death signal
-  // (PR_SET_PDEATHSIG) follows the thread that forked it, not the process. So a
-  // dispatch thread or the spawner thread forks, never a worker's receiver.
-  std::shared_ptr<Worker> spawn();
+  // With mu_ held by `lock`, which it releases while the child starts. Only on
+  // a thread that outlives the worker: its death signal (PR_SET_PDEATHSIG)
+  // follows the thread that forked it, not the process. So a dispatch thread or
+  // the spawner thread forks, never a worker's receiver.
+  std::shared_ptr<Worker> spawn(std::unique_lock<std::mutex>& lock);
   // Hands queued calls to idle workers (forking or replacing workers as needed),
   // then writes the batches. Takes mu_.
   void pump(bool may_spawn);
@@ -109,9 +110,12 @@ class ProcessPool final : public TaskRunner, public engine::RemoteExecutor {
   // Completes the calls `replies` answer (the worker's oldest, in order); throws
   // Error when a reply is not for the call expected. Takes mu_.
   void complete(Worker& worker, std::vector<std::string_view>& replies);
-  // With mu_ held: moves the batches to their workers' in_flight; returns them.
-  // Without `may_spawn` a worker that is needed is asked of the spawner thread.
-  std::vector<std::pair<std::shared_ptr<Worker>, std::string>> plan_batches(bool may_spawn);
+  // With mu_ held by `lock` (released while a worker starts): moves the
+  // batches to their workers' in_flight; returns them. Without `may_spawn`, or
+  // when it has planned a batch already (which must not wait for a fork), a
+  // worker that is needed is asked of the spawner thread.
+  std::vector<std::pair<std::shared_ptr<Worker>, std::string>> plan_batches(std::unique_lock<std::mutex>& lock,
+                                                                            bool may_spawn);
   void receive_loop(std::shared_ptr<Worker> worker);
   // The receiver saw the worker's end: reaps it and settles its calls.
   void worker_ended(const std::shared_ptr<Worker>& worker, const std::string& why);
@@ -126,6 +130,7 @@ class ProcessPool final : public TaskRunner, public engine::RemoteExecutor {
   int receivers_ = 0;
   bool stopping_ = false;
   bool spawn_wanted_ = false;
+  int spawning_ = 0;  // forked workers not ready yet (count toward max_workers_)
   std::condition_variable spawn_cv_;  // guards queue_, workers_, all_fds_ and the guarded fields of Call and Worker
   std::deque<std::shared_ptr<Call>> queue_;        // calls no worker holds yet, oldest first
   std::vector<std::shared_ptr<Worker>> workers_;   // live workers (ending ones until reaped)

@@ -7,6 +7,7 @@
 #include "engine/log_capture.h"
 #include "engine/result_backend.h"
 #include "engine/run_context.h"
+#include "engine/settings.h"
 
 #include <cxxabi.h>
 
@@ -224,6 +225,43 @@ void write_held_reference(WireWriter& w, std::uint64_t handle) {
   w.u64(handle);
 }
 
+namespace {
+
+// The settings a flow run's calls share; see encode_request.
+struct CallSettings {
+  RunId flow;
+  bool read = false;
+  std::uint64_t inline_limit = 0;
+  std::optional<std::string> spill;  // read when first needed: empty when no storage is shareable
+};
+
+CallSettings& call_settings(const detail::FlowRunCore* flow) {
+  thread_local CallSettings cached;
+  // Without a flow run (no id to tell runs apart) the settings are read each time.
+  if (!cached.read || flow == nullptr || cached.flow != flow->id) {
+    cached.flow = flow != nullptr ? flow->id : RunId{};
+    cached.inline_limit = settings::inline_result_bytes();
+    cached.spill.reset();
+    cached.read = true;
+  }
+  return cached;
+}
+
+const std::string& spill_location(CallSettings& settings) {
+  if (!settings.spill) {
+    settings.spill.emplace();
+    try {
+      auto storage = backend().default_storage();
+      if (shareable(storage)) *settings.spill = storage->location();
+    } catch (const std::exception&) {
+      // No usable default storage: large results come back inline.
+    }
+  }
+  return *settings.spill;
+}
+
+}  // namespace
+
 std::string encode_request(detail::TaskRunCore& run, const detail::ResultPlan& plan, const RequestOptions& options) {
   const detail::TaskOptions& o = run.options();
   const detail::FlowRunCore* flow = run.flow_.get();
@@ -231,28 +269,25 @@ std::string encode_request(detail::TaskRunCore& run, const detail::ResultPlan& p
   // A plan the worker cannot carry out (results in this process's memory) is
   // carried out here, which needs the value here.
   const bool keep_value = !plan.persist || plan.keep_in_memory || !persist_there;
-  std::string spill;
-  if (!plan.persist || !persist_there) {
-    try {
-      auto storage = backend().default_storage();
-      if (shareable(storage)) spill = storage->location();
-    } catch (const std::exception&) {
-      // No usable default storage: large results come back inline.
-    }
-  }
+  CallSettings& settings = call_settings(flow);
+  static const std::string kNoSpill;
+  const std::string& spill = !plan.persist || !persist_there ? spill_location(settings) : kNoSpill;
 
   std::string out;
+  // One allocation for the fixed fields and a small argument, not a few as it grows.
+  out.reserve(256 + o.remote->key.size() + 2 * run.run_name().size() + spill.size());
   WireWriter w(out);
-  w.u8(static_cast<std::uint8_t>(MessageKind::Request));
   w.u64(options.call_id);
   w.str(o.remote->key);
   w.u64(o.remote->serial);
   w.id(flow != nullptr ? flow->id : RunId{});
   w.id(run.id());
-  w.str("Task run '" + run.run_name() + "'");
+  static constexpr std::string_view kPrefix = "Task run '";
+  w.u64(kPrefix.size() + run.run_name().size() + 1);  // "Task run '<name>'", without a temporary
+  out.append(kPrefix).append(run.run_name()).push_back('\'');
   const detail::RunContext& ctx = detail::current_context();
   w.u8(ctx.log_prints ? 1 : 0);
-  w.u64(persist_there || !plan.persist ? options.inline_limit : std::numeric_limits<std::uint64_t>::max());
+  w.u64(persist_there || !plan.persist ? settings.inline_limit : std::numeric_limits<std::uint64_t>::max());
   w.u8(keep_value ? 1 : 0);
   w.str(spill);
   w.u8(persist_there ? 1 : 0);

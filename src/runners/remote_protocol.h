@@ -50,12 +50,17 @@ void write_held_reference(WireWriter& w, std::uint64_t handle);
 
 struct RequestOptions {
   std::uint64_t call_id = 0;
-  std::uint64_t inline_limit = 1 << 20;  // larger results do not come back inline
-  int target = -1;                        // the rank the call goes to (MPI)
+  int target = -1;  // the rank the call goes to (MPI)
 };
 
-// The request for one attempt of `run`'s body. Throws what writing an argument
-// throws (SerializationError, Error).
+// The request for one attempt of `run`'s body, without its kind byte (the
+// kind travels in the batch; serve_request takes it so). Throws what writing an argument
+// throws (SerializationError, Error). The settings every call reads
+// (BATON_INLINE_RESULT_BYTES, and where large results spill: the default result
+// storage) are read once per flow run on each thread, not per call: reading them
+// builds names, scans the environment and locks the result backend, which was
+// ~10% of the submitting threads' time with many small calls. So a change of
+// either setting is seen by flow runs that start after it.
 std::string encode_request(detail::TaskRunCore& run, const detail::ResultPlan& plan, const RequestOptions& options);
 
 // Makes the RemoteValue for a result a worker holds (MPI): (handle, size, digest).

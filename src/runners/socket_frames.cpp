@@ -22,7 +22,7 @@ bool send_all(int fd, std::string_view bytes, const std::function<void()>& on_re
   const char* data = bytes.data();
   std::size_t size = bytes.size();
   while (size > 0) {
-    ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
+    ssize_t n = send(fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       data += n;
       size -= static_cast<std::size_t>(n);
@@ -67,6 +67,10 @@ FrameReader::Got FrameReader::next(std::string_view& frame, bool block, std::str
         if (buf_.size() < need) buf_.resize(need);
       }
     }
+    if (!block && drained_) {
+      drained_ = false;  // the next call asks the socket
+      return Got::Empty;
+    }
     if (start_ == end_) start_ = end_ = 0;
     if (buf_.size() - end_ < kReadChunk / 4) {
       if (start_ > 0) {
@@ -76,11 +80,14 @@ FrameReader::Got FrameReader::next(std::string_view& frame, bool block, std::str
       }
       if (buf_.size() - end_ < kReadChunk / 4) buf_.resize(end_ + kReadChunk);
     }
-    ssize_t n = recv(fd_, buf_.data() + end_, buf_.size() - end_, block ? 0 : MSG_DONTWAIT);
+    const std::size_t room = buf_.size() - end_;
+    ssize_t n = recv(fd_, buf_.data() + end_, room, block ? 0 : MSG_DONTWAIT);
     if (n > 0) {
       end_ += static_cast<std::size_t>(n);
+      drained_ = static_cast<std::size_t>(n) < room;
       continue;
     }
+    drained_ = false;
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       if (!block) return Got::Empty;

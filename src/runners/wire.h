@@ -62,12 +62,17 @@ class WireReader {
   std::size_t remaining() const { return in_.size(); }
 
  private:
+  // Small enough to inline (it runs for every field of every message); the
+  // error is built out of line.
   std::string_view take(std::uint64_t n) {
-    if (n > in_.size()) throw Error("a worker message is truncated (" + std::to_string(n) + " bytes wanted, " +
-                                    std::to_string(in_.size()) + " left)");
-    std::string_view v = in_.substr(0, n);
+    if (n > in_.size()) [[unlikely]] truncated(n, in_.size());
+    std::string_view v(in_.data(), n);
     in_.remove_prefix(n);
     return v;
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] static void truncated(std::uint64_t wanted, std::size_t left) {
+    throw Error("a worker message is truncated (" + std::to_string(wanted) + " bytes wanted, " +
+                std::to_string(left) + " left)");
   }
   std::string_view in_;
 };

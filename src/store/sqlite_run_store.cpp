@@ -172,6 +172,8 @@ const std::filesystem::path& SqliteRunStore::path() const { return db_->path(); 
 void SqliteRunStore::write(std::span<const engine::Event> batch) {
   if (batch.empty()) return;
   touched_.clear();
+  undo_.clear();
+  batch_seen_ = std::chrono::steady_clock::now();
   try {
     WriteTransaction txn(*db_);
     for (const engine::Event& event : batch) {
@@ -199,6 +201,17 @@ void SqliteRunStore::write(std::span<const engine::Event> batch) {
     // in memory (creation data included) and are written by a later batch.
     for (OpenRun* run : touched_) run->touched = false;
     touched_.clear();
+    for (Undo& u : undo_) {
+      OpenRun& run = *u.run;
+      run.implied_initial = u.implied_initial;
+      run.state = u.state;
+      run.state_time = u.state_time;
+      run.state_message = std::move(u.state_message);
+      run.start_time = u.start_time;
+      run.end_time = u.end_time;
+      run.history.resize(u.history_size);
+    }
+    undo_.clear();
     forget_uncommitted();
     own_borrowed();
     throw;
@@ -213,7 +226,7 @@ void SqliteRunStore::after_commit() {
   for (OpenRun* run : flushed_) {
     run->flow_created.reset();
     run->task_created = nullptr;
-    run->task_owned.reset();
+    drop_owned(*run);
     if (run->end_time || run->key == kDetached) {
       // Final: nothing follows.
       if (run->is_flow) {
@@ -227,12 +240,17 @@ void SqliteRunStore::after_commit() {
 }
 
 void SqliteRunStore::free_task_slot(OpenRun& run) {
+  if (&run == last_task_) last_task_ = nullptr;
   tasks_.erase(run.id);
   run.id = RunId{};
   run.task_created = nullptr;
   run.task_borrowed = false;
-  run.task_owned.reset();
+  drop_owned(run);
   free_slots_.push_back(run.slot);
+}
+
+void SqliteRunStore::drop_owned(OpenRun& run) {
+  if (run.task_owned) spare_created_.push_back(std::move(run.task_owned));
 }
 
 void SqliteRunStore::own_borrowed() {
@@ -240,7 +258,14 @@ void SqliteRunStore::own_borrowed() {
     if (!run->task_borrowed) continue;  // freed, or borrowed again by a later event of the batch
     run->task_borrowed = false;
     if (run->task_created != nullptr) {
-      run->task_owned = std::make_unique<engine::TaskRunCreated>(*run->task_created);
+      if (spare_created_.empty()) {
+        run->task_owned = std::make_unique<engine::TaskRunCreated>(*run->task_created);
+      } else {
+        // A copy a written run gave back: its strings' capacity is reused.
+        run->task_owned = std::move(spare_created_.back());
+        spare_created_.pop_back();
+        *run->task_owned = *run->task_created;
+      }
       run->task_created = run->task_owned.get();
     }
   }
@@ -278,7 +303,7 @@ void SqliteRunStore::flush_deferred(std::chrono::steady_clock::time_point cutoff
 }
 
 void SqliteRunStore::start_pending(OpenRun& run, TimePoint created) {
-  run.first_seen = std::chrono::steady_clock::now();
+  run.first_seen = batch_seen_;
   run.implied_initial = true;
   run.state = StateType::Pending;
   run.state_time = to_micros(created);
@@ -325,7 +350,7 @@ void SqliteRunStore::apply(const engine::TaskRunCreated& e) {
     tasks_.insert(e.id, slot);
   }
   run->is_flow = false;
-  run->task_owned.reset();
+  drop_owned(*run);
   run->task_created = &e;  // read in place; own_borrowed() copies it if the run outlives the batch unwritten
   if (!run->task_borrowed) {
     run->task_borrowed = true;
@@ -341,8 +366,11 @@ void SqliteRunStore::apply(const engine::StateChanged& e) {
   if (is_flow) {
     auto it = flows_.find(e.run);
     if (it != flows_.end()) found = &it->second;
+  } else if (last_task_ != nullptr && last_task_->id == e.run) {
+    found = last_task_;  // a task's states usually come one after another (a thread's buffer, EventStream)
   } else {
     found = find_task(e.run);
+    last_task_ = found;
   }
   if (found == nullptr) {
     Statement& st = is_flow ? st_->replace_flow_by_id : st_->replace_task_by_id;
@@ -357,6 +385,12 @@ void SqliteRunStore::apply(const engine::StateChanged& e) {
     return;
   }
   OpenRun& run = *found;
+  if (!run.touched) {
+    // First change by this batch to a run of an earlier one (a run created by
+    // this batch is touched at creation, and a resent batch creates it again).
+    undo_.push_back(Undo{&run, run.implied_initial, run.state, run.state_time, run.state_message, run.start_time,
+                         run.end_time, run.history.size()});
+  }
   // The engine may also send the Pending that creation implies: record it once.
   const bool repeat = run.implied_initial && e.type == run.state && e.message.empty();
   run.implied_initial = false;

@@ -138,6 +138,19 @@ class SqliteRunStore final : public engine::RunStoreSink {
     std::string downstreams;  // 16 bytes per edge
     std::string kinds;        // JSON array of "data" / "wait_for", without its closing ']'
   };
+  // What an open run held before the current batch first changed it: put back
+  // when the transaction fails, since the engine resends the whole batch and
+  // its transitions must then be recorded once, not twice.
+  struct Undo {
+    OpenRun* run = nullptr;
+    bool implied_initial = true;
+    StateType state = StateType::Pending;
+    std::int64_t state_time = 0;
+    std::string state_message;
+    std::optional<std::int64_t> start_time;
+    std::optional<std::int64_t> end_time;
+    std::size_t history_size = 0;
+  };
   struct Statements;
   SqliteRunStore(std::unique_ptr<Database> db, Clock* clock, std::chrono::milliseconds heartbeat_interval,
                  std::chrono::milliseconds task_run_write_delay);
@@ -166,6 +179,8 @@ class SqliteRunStore final : public engine::RunStoreSink {
   // still unwritten copy their creation event.
   void own_borrowed();
   void free_task_slot(OpenRun& run);
+  // Gives the run's copy of its creation event (if any) to spare_created_.
+  void drop_owned(OpenRun& run);
 
   std::unique_ptr<Database> db_;
   std::unique_ptr<Statements> st_;
@@ -180,7 +195,15 @@ class SqliteRunStore final : public engine::RunStoreSink {
   std::deque<OpenRun> task_slots_;
   std::vector<std::uint32_t> free_slots_;
   RunSlotIndex tasks_;
+  OpenRun* last_task_ = nullptr;  // the task run the last state change found: the next change is often its too
   std::vector<OpenRun*> touched_;   // runs changed by the current batch, in first-touch order
+  // When the current batch's write began: the time its runs were first seen (a
+  // clock read per batch, not per run; the write delay is hundreds of ms).
+  std::chrono::steady_clock::time_point batch_seen_{};
+  std::vector<Undo> undo_;  // runs of earlier batches changed by the current one
+  // Copies of creation events no run holds any more, reused by own_borrowed():
+  // a run that outlives its creation's batch then costs no allocation.
+  std::vector<std::unique_ptr<engine::TaskRunCreated>> spare_created_;
   std::vector<OpenRun*> flushed_;   // runs written by the current transaction
   std::vector<OpenRun*> borrowed_;  // task runs whose creation event is in the current batch
   std::vector<std::pair<OpenRun*, std::int64_t>> new_keys_;  // their rowids, applied on commit

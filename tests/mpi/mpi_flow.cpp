@@ -12,12 +12,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -53,6 +55,12 @@ const auto stage1 = BATON_TASK("stage1", [](int i) { return i * 10; }).cache_pol
 const auto stage2 = BATON_TASK("stage2", [](int v) {
                       if (!g_crash_marker.empty() && v == 20 && !std::filesystem::exists(g_crash_marker)) {
                         std::ofstream(g_crash_marker) << "crashed once\n";
+                        // Not at once: rank 0's history writer gathers events for up
+                        // to 20 ms before it writes them, and mpirun ends rank 0 when
+                        // this rank dies. Stage 1 finished just before; its Completed
+                        // states must be in the history for the test to find them
+                        // (it failed about 1 run in 10 once the runner got faster).
+                        std::this_thread::sleep_for(std::chrono::milliseconds(500));
                         raise(SIGKILL);  // the whole process, as a node failure would
                       }
                       return v + 1;

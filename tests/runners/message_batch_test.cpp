@@ -124,5 +124,29 @@ TEST(FrameReader, AnAbsurdLengthIsMalformedAndNonBlockingReadsReportEmpty) {
   EXPECT_NE(error.find("claims"), std::string::npos) << error;
 }
 
+// After a read that emptied the socket, a non-blocking call answers Empty
+// without asking the socket; a frame that comes later is still read.
+TEST(FrameReader, AFrameThatComesAfterAnEmptyAnswerIsStillRead) {
+  SocketPair s;
+  auto frame_of = [](const std::string& body) {
+    BatchWriter w(true);
+    w.add(MessageKind::Request, body);
+    return w.take();
+  };
+  FrameReader reader(s.fds[1]);
+  std::string_view got;
+  std::string error;
+  ASSERT_TRUE(send_all(s.fds[0], frame_of("first")));
+  ASSERT_EQ(reader.next(got, true, error), FrameReader::Got::Frame);
+  EXPECT_EQ(read_all(got).at(0).second, "first");
+  EXPECT_EQ(reader.next(got, false, error), FrameReader::Got::Empty);
+  ASSERT_TRUE(send_all(s.fds[0], frame_of("second")));
+  FrameReader::Got next = reader.next(got, false, error);
+  if (next == FrameReader::Got::Empty) next = reader.next(got, false, error);  // at most one more Empty
+  ASSERT_EQ(next, FrameReader::Got::Frame);
+  EXPECT_EQ(read_all(got).at(0).second, "second");
+  EXPECT_EQ(reader.next(got, false, error), FrameReader::Got::Empty);
+}
+
 }  // namespace
 }  // namespace baton::runners

@@ -17,6 +17,8 @@
 #include <fstream>
 #include <iostream>
 #include <numeric>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -47,6 +49,18 @@ const auto big_vector = baton::task("big-vector", [](int n) {
 const auto total = baton::task("total", [](const std::vector<double>& v) {
   return std::accumulate(v.begin(), v.end(), 0.0);
 });
+// The sockets this process holds, as "socket:[inode]" joined by spaces.
+std::string open_sockets() {
+  std::string out;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const std::string target = fs::read_symlink(entry.path(), ec).string();
+    if (!ec && target.starts_with("socket:")) out += target + " ";
+  }
+  return out;
+}
+const auto worker_sockets = baton::task("worker-sockets", [](int) { return open_sockets(); });
+
 const auto chatty = baton::task("chatty", [](int i) {
   std::cout << "hello from " << i << std::endl;
   baton::logger().warning("warned {}", i);
@@ -55,6 +69,9 @@ const auto chatty = baton::task("chatty", [](int i) {
 
 fs::path scratch(const std::string& name) {
   fs::path p = fs::temp_directory_path() / ("baton-test-runners-" + std::to_string(getpid())) / name;
+  // Emptied first: a directory left by an earlier process with the same pid (pids
+  // are reused) holds its markers, and a test that crashes once would not crash.
+  fs::remove_all(p);
   fs::create_directories(p);
   return p;
 }
@@ -163,6 +180,69 @@ TEST(ProcessPool, LargeResultsTravelByReferenceThroughResultStorage) {
   big = {};
   sum = {};
   EXPECT_FALSE(fs::exists(transient));
+}
+
+// The inline limit and the spill storage are read once per flow run (not per
+// call); a flow run that starts after they change follows the new values on the
+// same pool and its dispatch threads.
+TEST(ProcessPool, AFlowRunFollowsTheInlineLimitSetBeforeItStarts) {
+  const fs::path storage = scratch("limit-per-flow");
+  setenv("BATON_RESULT_STORAGE", storage.c_str(), 1);
+  // How many of 16 results (800 KB each: inline under the default 1 MiB) went
+  // through result storage; 16 calls keep every dispatch thread busy.
+  auto spilled = [&](const char* limit) {
+    if (limit != nullptr) setenv("BATON_INLINE_RESULT_BYTES", limit, 1);
+    else unsetenv("BATON_INLINE_RESULT_BYTES");
+    int seen = 0;
+    auto f = baton::flow("pool-limit", [&] {
+               auto runs = big_vector.map(std::vector<int>(16, 100000));
+               for (auto& v : runs) {
+                 EXPECT_EQ(v.result().size(), 100000u);
+                 seen += fs::exists(storage / "transient" / v.task_run_id().str()) ? 1 : 0;
+               }
+             }).task_runner(process_pool(2));
+    f();
+    return seen;
+  };
+  EXPECT_EQ(spilled(nullptr), 0);
+  EXPECT_EQ(spilled("65536"), 16);
+  EXPECT_EQ(spilled(nullptr), 0);
+  unsetenv("BATON_RESULT_STORAGE");
+}
+
+// Workers start while others are starting (a forking thread lets go of the
+// pool's lock meanwhile): none may keep a copy of the pool's end of another
+// worker's socket (it would stay open after the pool closes it).
+TEST(ProcessPool, AWorkerHoldsNoneOfThePoolsSockets) {
+  auto split = [](const std::string& text) {
+    std::set<std::string> out;
+    std::istringstream in(text);
+    for (std::string s; in >> s;) out.insert(s);
+    return out;
+  };
+  // Sockets of earlier pools in this process are not this pool's concern.
+  const std::set<std::string> before = split(open_sockets());
+  auto pool = process_pool(4);  // no other test uses 4 workers: a fresh pool
+  std::vector<std::string> seen;
+  std::set<std::string> ours;  // the pool's ends of its workers' sockets
+  auto f = baton::flow("pool-sockets", [&] {
+             auto runs = worker_sockets.map(std::views::iota(0, 32));
+             for (auto& r : runs) seen.push_back(r.result());
+             for (const std::string& s : split(open_sockets())) {
+               if (!before.contains(s)) ours.insert(s);
+             }
+           }).task_runner(pool);
+  f();
+  ASSERT_FALSE(ours.empty());
+  for (const std::string& worker : seen) {
+    int own = 0;
+    for (const std::string& socket : split(worker)) {
+      if (before.contains(socket)) continue;
+      ++own;
+      EXPECT_FALSE(ours.contains(socket)) << socket << " is the pool's end, held by a worker too";
+    }
+    EXPECT_EQ(own, 1) << worker;  // its own end, nothing else of this pool
+  }
 }
 
 TEST(ProcessPool, PrintsAndLogsOfWorkersLandInTheirRuns) {

@@ -2,12 +2,14 @@
 // id prefixes; list filters; cancellation through the heartbeat.
 #include "store/id_blob.h"
 #include "store/run_store_reader.h"
+#include "store/sqlite_db.h"
 #include "store/sqlite_run_store.h"
 #include "store_test_util.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -389,6 +391,96 @@ TEST(StoreBatching, RunsSpanBatchesAndImpliedPendingIsRecordedOnce) {
   ASSERT_EQ(f->history.size(), 3u);
   EXPECT_EQ(f->history[0].type, StateType::Pending);
   EXPECT_EQ(f->history[1].type, StateType::Running);
+}
+
+// Runs another connection's SQL on the database (a trigger that makes SQLite
+// refuse the store's next write, as a full disk would, and its removal).
+void exec_elsewhere(const TempDir& dir, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path(dir).c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  EXPECT_EQ(rc, SQLITE_OK) << (err != nullptr ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+TEST(StoreBatching, ABatchResentAfterARefusedWriteRecordsEachTransitionOnce) {
+  TempDir dir;
+  const RunId flow = RunId::random();
+  const RunId task = RunId::random();
+  auto store = open_store(dir);
+  // Written by an earlier batch: both runs have rows.
+  std::vector<Event> b1 = {flow_created(flow, "f", at_second(1)), flow_state(flow, StateType::Running, at_second(2)),
+                           task_created(task, flow, "t", at_second(3)),
+                           task_state(task, StateType::Running, at_second(4))};
+  store->write(b1);
+  exec_elsewhere(dir,
+                 "CREATE TRIGGER refuse_flow BEFORE UPDATE ON flow_runs BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+                 "CREATE TRIGGER refuse_task BEFORE UPDATE ON task_runs BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+  std::vector<Event> b2 = {task_state(task, StateType::Completed, at_second(5)),
+                           flow_state(flow, StateType::Completed, at_second(6))};
+  EXPECT_THROW(store->write(b2), SqliteError);
+  EXPECT_THROW(store->write(b2), SqliteError);  // the event stream resends it as long as it is refused
+  exec_elsewhere(dir, "DROP TRIGGER refuse_flow; DROP TRIGGER refuse_task;");
+  store->write(b2);
+
+  auto reader = open_reader(dir);
+  auto t = reader->task_runs(flow);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  ASSERT_EQ(t->size(), 1u);
+  EXPECT_EQ((*t)[0].state, StateType::Completed);
+  ASSERT_EQ((*t)[0].history.size(), 3u);
+  EXPECT_EQ((*t)[0].history[0].type, StateType::Pending);
+  EXPECT_EQ((*t)[0].history[1].type, StateType::Running);
+  EXPECT_EQ((*t)[0].history[2].type, StateType::Completed);
+  EXPECT_EQ((*t)[0].history[2].at, at_second(5));
+  auto f = reader->flow_run(flow);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->state, StateType::Completed);
+  ASSERT_EQ(f->history.size(), 3u);
+  EXPECT_EQ(f->history[1].type, StateType::Running);
+  EXPECT_EQ(f->history[2].type, StateType::Completed);
+}
+
+TEST(StoreBatching, RunsThatOutliveTheirCreationsBatchOneAfterAnotherKeepTheirOwnCreationData) {
+  TempDir dir;
+  SqliteRunStoreOptions o;
+  o.path = db_path(dir);
+  o.task_run_write_delay = std::chrono::seconds(60);  // written when final only
+  auto opened = SqliteRunStore::open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  auto store = std::move(opened).value();
+  const RunId flow = RunId::random();
+  std::vector<Event> b0 = {flow_created(flow, "f", at_second(1))};
+  store->write(b0);
+  // Each run is created in one batch and final in the next, so the store keeps
+  // a copy of its creation in between; the second run's copy reuses the first's.
+  std::vector<RunId> tasks;
+  for (int i = 0; i < 3; ++i) {
+    tasks.push_back(RunId::random());
+    engine::TaskRunCreated created = task_created(tasks.back(), flow, "t" + std::to_string(i), at_second(2 + i));
+    created.run_name = "a-much-longer-run-name-than-fits-in-place-" + std::to_string(i);
+    created.parameters_json = R"({"i": )" + std::to_string(i) + "}";
+    created.tags_json = i == 1 ? R"(["one"])" : "[]";
+    std::vector<Event> create = {created, task_state(tasks.back(), StateType::Running, at_second(2 + i))};
+    store->write(create);
+    std::vector<Event> finish = {task_state(tasks.back(), StateType::Completed, at_second(3 + i))};
+    store->write(finish);
+  }
+  auto t = open_reader(dir)->task_runs(flow);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  ASSERT_EQ(t->size(), 3u);
+  for (const TaskRunRecord& r : *t) {
+    const int i = static_cast<int>(std::find(tasks.begin(), tasks.end(), r.id) - tasks.begin());
+    ASSERT_LT(i, 3);
+    EXPECT_EQ(r.task_name, "t" + std::to_string(i));
+    EXPECT_EQ(r.run_name, "a-much-longer-run-name-than-fits-in-place-" + std::to_string(i));
+    EXPECT_EQ(r.parameters_json, R"({"i": )" + std::to_string(i) + "}");
+    EXPECT_EQ(r.tags_json, i == 1 ? R"(["one"])" : "[]");
+    EXPECT_EQ(r.state, StateType::Completed);
+    EXPECT_EQ(r.history.size(), 3u);
+  }
 }
 
 TEST(StoreBatching, ANewTaskRunIsWrittenOnceFinalOrAfterTheDelay) {
