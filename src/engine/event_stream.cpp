@@ -81,8 +81,10 @@ void EventStream::push(Event&& event) {
     wake_writer_.notify_all();
     space_.wait(lock, [&] { return pending_.size() < kCapacity; });
   }
-  if (const auto* s = std::get_if<StateChanged>(&event); s != nullptr && s->kind == RunKind::Flow) {
-    move_all_to_pending();  // the task states pushed before a flow run's change come first
+  if (std::holds_alternative<StateChanged>(event)) {
+    // The task states pushed before a flow run's change, or before a task state
+    // pushed here from another thread (a watchdog's TimedOut), come first.
+    move_all_to_pending();
   } else if (t_local.stream == serial_) {
     move_to_pending(*t_local.buffer);  // this thread's earlier events come first
   }

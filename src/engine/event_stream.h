@@ -10,8 +10,11 @@
 // block. The order a run's history needs is kept: a run's creation (pushed to
 // the shared queue before its task can start) always reaches the store before
 // its state changes; one thread's events keep their order (a thread's shared
-// push first moves its buffer); a flow run's state change follows every task
-// state pushed before it; and flush() covers the buffers.
+// push first moves its buffer); a state change pushed to the shared queue (a
+// flow run's, or a task run's from a thread that did not run it, as the
+// watchdog's TimedOut) follows every task state pushed before it; and flush()
+// covers the buffers. So a run's states must all go through one thread's
+// buffer, or the later ones through push().
 //
 // Bounded: a producer waits when the store falls too far behind (backpressure),
 // so memory stays flat.

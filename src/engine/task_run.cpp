@@ -122,7 +122,12 @@ namespace {
 struct Engine {
   static void record_state(TaskRunCore& run, const State& s) {
     Runtime& rt = Runtime::get();
-    if (rt.history()) rt.record_task_state(engine::StateChanged{run.id_, engine::RunKind::Task, s.type, s.timestamp, s.message});
+    if (!rt.history()) return;
+    engine::StateChanged change{run.id_, engine::RunKind::Task, s.type, s.timestamp, s.message};
+    // A TimedOut comes from the watchdog's thread while the run's earlier states
+    // may still sit in its worker's buffer: the shared queue puts them first.
+    if (s.type == StateType::TimedOut) rt.record(std::move(change));
+    else rt.record_task_state(std::move(change));
   }
 
   // A non-final transition (Running, Retrying, AwaitingRetry).

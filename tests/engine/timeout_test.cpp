@@ -166,5 +166,31 @@ TEST_P(TimeoutOnRunner, AFlowTimeoutStopsItsRunningTasks) {
   EXPECT_EQ(states.back(), StateType::TimedOut);
 }
 
+// A run's TimedOut is recorded by the watchdog's thread, its Running by the
+// worker's: the history must still end TimedOut. The first flow gives the
+// watchdog's thread its event buffer; the second one's many new workers get
+// buffers made after it, which the writer used to sweep after the watchdog's.
+TEST(Timeout, TheHistoryOfATimedOutRunEndsTimedOutWhicheverThreadsRecordedIt) {
+  auto stubborn = baton::task("stubborn-in-history", [](int) {
+                    while (!baton::stop_requested()) std::this_thread::sleep_for(1ms);
+                    return 1;
+                  }).timeout(5ms);
+  std::vector<RunId> runs;
+  for (int workers : {1, 16}) {
+    auto f = baton::flow("timed-out-in-history", [&] {
+      for (auto& fut : stubborn.map(std::views::iota(0, workers))) {
+        fut.wait();
+        runs.push_back(fut.task_run_id());
+      }
+    }).task_runner(thread_pool(workers));
+    f();
+  }
+  for (const RunId& run : runs) {
+    auto states = testing::RecordedEvents::get().state_types_of(run);
+    ASSERT_FALSE(states.empty());
+    EXPECT_EQ(states.back(), StateType::TimedOut) << "run " << run.str() << ": " << states.size() << " states";
+  }
+}
+
 }  // namespace
 }  // namespace baton
