@@ -48,16 +48,21 @@ class GroupCommit {
   // returns once both are (ok) or the record is known not stored (an error naming
   // the key `what` and the path at fault). Blocks the caller meanwhile.
   Status commit(StagedFile payload, StagedFile record, std::string_view what);
+  // A record alone (its payload inline, or none): made durable under its target
+  // in the same passes as the others.
+  Status commit(StagedFile record, std::string_view what);
 
  private:
   struct Request {
     StagedFile payload, record;
+    bool has_payload = true;
     std::string_view what;
     Status status;
     bool done = false;
     std::condition_variable cv;
   };
   using Batch = std::vector<Request*>;
+  Status run(Request& self);
   // Run by one leader at a time.
   void run_batch(Batch::iterator first, Batch::iterator last);
 
