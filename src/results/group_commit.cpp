@@ -110,6 +110,9 @@ Status sync_staged(StagedFile& f, std::string_view what) {
 //     no record pointing at missing or partial data.
 //  4. The callers are told: ok only for records made durable by 3.
 //
+// A request without a payload file (its payload inline in the record) skips 2: its
+// one file is durable under its temporary name after 1, and whole once renamed.
+//
 // What is shared: the directory fsyncs (usually one per step per batch instead of
 // two per result). What is not: each file's own fsync. Bounded by baton's own
 // data on purpose: syncfs (one call for every file of a batch) was measured

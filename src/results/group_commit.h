@@ -2,7 +2,8 @@
 // Group commit for the local result storage: results written at the same time
 // share their fsyncs, with the durability each would have alone.
 //
-// A writer puts its payload and its record in temporaries and fsyncs them
+// A writer puts its payload and its record in temporaries (or its record alone,
+// when the payload is inline or there is none) and fsyncs them
 // (sync_staged: concurrent writers' fsyncs overlap), then calls GroupCommit::commit,
 // which renames them into place in order and syncs their directories. The first caller to arrive while no
 // commit is running leads: it takes every request queued by then (its own

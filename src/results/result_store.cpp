@@ -155,8 +155,11 @@ Result<ResultRecord> ResultStore::persist_with(std::string_view type_name, const
   r.task_name = options.task_name;
   r.task_run_id = options.task_run_id;
 
-  InlineOrStreamSink out(*storage_, r.storage_key, storage_->inline_payload_limit());
-  if (storage_->inline_payload_limit() == 0) {
+  // An explicit storage key names where the user wants the payload: it gets its
+  // file there, whatever its size. Otherwise a small payload may go inline.
+  const std::size_t inline_limit = options.storage_key ? 0 : storage_->inline_payload_limit();
+  InlineOrStreamSink out(*storage_, r.storage_key, inline_limit);
+  if (inline_limit == 0) {
     if (Status s = out.open_writer(); !s.ok()) return Status::error("cannot persist " + describe(r) + ": " + s.message());
   }
   ChecksumSink sink(out);

@@ -48,8 +48,8 @@ class GroupCommitLayouts : public ::testing::TestWithParam<bool> {
   std::vector<double> value(int i) const { return inline_payloads() ? value_for(i) : large_value_for(i); }
 };
 INSTANTIATE_TEST_SUITE_P(GroupCommit, GroupCommitLayouts, ::testing::Values(true, false),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "PayloadInline" : "PayloadFile";
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return param_info.param ? "PayloadInline" : "PayloadFile";
                          });
 
 // Runs `fn(thread, index)` on `threads` threads, `per_thread` times each, all at once.
