@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,11 +28,17 @@ struct ResultRecord {
   std::optional<std::string> cache_key;
   std::string task_name;
   RunId task_run_id;  // the run that produced the value (empty when unknown)
+  // A small payload kept inside the record itself (the storage chose to inline it:
+  // ResultStorage::inline_payload_limit), so persisting it writes one object and a
+  // cache hit reads nothing more. Null: the payload is the object under storage_key.
+  // Shared, immutable: records are copied on every cache hit.
+  std::shared_ptr<const std::string> inline_payload;
 
   bool expired(TimePoint now) const { return expires && *expires <= now; }
 };
 
-// The record as one JSON object (the metadata object's content).
+// The record as one JSON object (the metadata object's content). An inline payload
+// is the field "inline_payload" (base64); records without one read as before.
 std::string encode_record(const ResultRecord& record);
 // Parses encode_record's output; the error names `where` (the metadata key) and the field.
 Result<ResultRecord> decode_record(std::string_view text, std::string_view where);

@@ -27,6 +27,7 @@
 #include <baton/result_record.h>
 #include <baton/status.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -84,6 +85,11 @@ class ResultStorage {
   // concurrent calls share their fsyncs (group commit).
   virtual Status commit_with_metadata(PayloadWriter& payload, std::string_view key, std::string_view record);
 
+  // Payloads of at most this many bytes are kept inside their record
+  // (ResultRecord::inline_payload) instead of as a payload object: one object to
+  // write and to read. 0 (the default, and S3's): never.
+  virtual std::size_t inline_payload_limit() const { return 0; }
+
   // The decoded record under the metadata key `key` (decode_record of get_metadata),
   // none if there is none, an error naming the key if it cannot be read or parsed.
   // A storage may answer from decoded records it keeps in memory, but only while it
@@ -99,9 +105,15 @@ Status validate_storage_key(std::string_view key);
 std::shared_ptr<ResultStorage> make_memory_storage();
 
 // A local directory. Layout under `root`: payloads at <root>/<key>, metadata at
-// <root>/.baton-meta/<key>.json, temporaries in <root>/.baton-tmp (same file system,
-// so renames are atomic). Creates the directories on first write. Payload reads are
-// memory-mapped: PayloadReader::contiguous() gives the whole file without copying.
+// <root>/.baton-meta/<key>.json, temporaries in <root>/.baton-tmp and its numbered
+// subdirectories (same file system, so renames are atomic). Creates the directories
+// on first write. Payloads up to kLocalInlinePayloadLimit bytes live inside their
+// record (one file per small result). Payload reads are memory-mapped:
+// PayloadReader::contiguous() gives the whole file without copying.
 std::shared_ptr<ResultStorage> make_local_storage(std::string root);
+// Why 1 KiB: base64 (4/3) plus the record's own ~450 bytes stays well inside one
+// 4 KiB file-system block, and the record cache (16384 records at most) stays
+// bounded near 30 MB. Larger payloads keep their own file (mapped on load).
+inline constexpr std::size_t kLocalInlinePayloadLimit = 1024;
 
 }  // namespace baton

@@ -51,6 +51,59 @@ bool parse_time(const std::string& text, TimePoint& out) {
   return true;
 }
 
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const auto v = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
+                   static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8 |
+                   static_cast<unsigned char>(bytes[i + 2]);
+    for (int shift = 18; shift >= 0; shift -= 6) out.push_back(kBase64[(v >> shift) & 63]);
+  }
+  if (const std::size_t rest = bytes.size() - i; rest > 0) {
+    std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (rest == 2) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    out.push_back(kBase64[(v >> 18) & 63]);
+    out.push_back(kBase64[(v >> 12) & 63]);
+    out.push_back(rest == 2 ? kBase64[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+// Strict: whole groups of four, padding only at the end; false on anything else.
+bool base64_decode(std::string_view text, std::string& out) {
+  if (text.size() % 4 != 0) return false;
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  out.clear();
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    const int pad = last ? (text[i + 3] == '=') + (text[i + 2] == '=') : 0;
+    if (pad == 1 && text[i + 2] == '=') return false;  // "x=y=" is not padding
+    std::uint32_t v = 0;
+    for (int k = 0; k < 4; ++k) {
+      const int d = k >= 4 - pad ? 0 : value(text[i + k]);
+      if (d < 0) return false;
+      v = v << 6 | static_cast<std::uint32_t>(d);
+    }
+    out.push_back(static_cast<char>(v >> 16));
+    if (pad < 2) out.push_back(static_cast<char>(v >> 8 & 0xFF));
+    if (pad < 1) out.push_back(static_cast<char>(v & 0xFF));
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string encode_record(const ResultRecord& r) {
@@ -69,6 +122,7 @@ std::string encode_record(const ResultRecord& r) {
       {"task_name", r.task_name},
       {"task_run_id", r.task_run_id.empty() ? json(nullptr) : json(r.task_run_id.str())},
   };
+  if (r.inline_payload) j["inline_payload"] = base64_encode(*r.inline_payload);
   return j.dump(2) + "\n";
 }
 
@@ -128,6 +182,13 @@ Result<ResultRecord> decode_record(std::string_view text, std::string_view where
     std::optional<RunId> id = it->is_string() ? RunId::parse(it->get<std::string>()) : std::nullopt;
     if (!id) return bad("field 'task_run_id' is not a run id");
     r.task_run_id = *id;
+  }
+  if (auto it = j.find("inline_payload"); it != j.end() && !it->is_null()) {
+    auto bytes = std::make_shared<std::string>();
+    if (!it->is_string() || !base64_decode(it->get_ref<const std::string&>(), *bytes)) {
+      return bad("field 'inline_payload' is not base64 text");
+    }
+    r.inline_payload = std::move(bytes);
   }
   return r;
 }

@@ -151,7 +151,7 @@ bool load_from_cache(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore
     return false;
   }
   if (!found->has_value()) return false;
-  const ResultRecord& record = **found;
+  ResultRecord& record = **found;
   if (plan.keep_in_memory && plan.load_hit_now) {
     if (auto error = load_into(run, plan.storage, record)) {
       engine::log_run_message(LogLevel::Warning, flow_id(flow), run.id(), who(run),
@@ -161,12 +161,15 @@ bool load_from_cache(TaskRunCore& run, const ResultPlan& plan, const FlowRunCore
     }
     run.value_ready_.store(true, std::memory_order_release);
   }
+  std::shared_ptr<const ResultRecord> recorded;
   {
     std::lock_guard lock(run.mu_);
-    run.record_ = std::make_shared<ResultRecord>(record);
+    // Moved, not copied: a hit costs one copy of the record (out of the cache).
+    run.record_ = std::make_shared<ResultRecord>(std::move(record));
     run.record_storage_ = plan.storage;
+    recorded = run.record_;
   }
-  record_result(run, flow, record, true);
+  record_result(run, flow, *recorded, true);
   return true;
 }
 

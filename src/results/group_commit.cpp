@@ -110,6 +110,9 @@ Status sync_staged(StagedFile& f, std::string_view what) {
 //     no record pointing at missing or partial data.
 //  4. The callers are told: ok only for records made durable by 3.
 //
+// A request without a payload file (its payload inline in the record) skips 2: its
+// one file is durable under its temporary name after 1, and whole once renamed.
+//
 // What is shared: the directory fsyncs (usually one per step per batch instead of
 // two per result). What is not: each file's own fsync. Bounded by baton's own
 // data on purpose: syncfs (one call for every file of a batch) was measured
@@ -125,6 +128,7 @@ void GroupCommit::run_batch(Batch::iterator first, Batch::iterator last) {
     Request& r = **it;
     for (StagedFile* f : {&r.payload, &r.record}) {
       if (!r.status.ok()) break;
+      if (f == &r.payload && !r.has_payload) continue;
       r.status = sync_staged(*f, r.what);
       const int fd = f->fd;
       f->fd = -1;
@@ -142,6 +146,7 @@ void GroupCommit::run_batch(Batch::iterator first, Batch::iterator last) {
     for (auto it = first; it != last; ++it) {
       Request& r = **it;
       if (!r.status.ok()) continue;
+      if (member == &Request::payload && !r.has_payload) continue;
       StagedFile& f = r.*member;
       std::vector<fs::path> made_in;
       if (int err = rename_into_place(f, made_in)) {
@@ -182,7 +187,18 @@ Status GroupCommit::commit(StagedFile payload, StagedFile record, std::string_vi
   self.payload = std::move(payload);
   self.record = std::move(record);
   self.what = what;
+  return run(self);
+}
 
+Status GroupCommit::commit(StagedFile record, std::string_view what) {
+  Request self;
+  self.record = std::move(record);
+  self.has_payload = false;
+  self.what = what;
+  return run(self);
+}
+
+Status GroupCommit::run(Request& self) {
   if (fork_generation() != fork_generation_) {  // a forked child: see the header
     Batch alone{&self};
     run_batch(alone.begin(), alone.end());

@@ -2,7 +2,8 @@
 // Group commit for the local result storage: results written at the same time
 // share their fsyncs, with the durability each would have alone.
 //
-// A writer puts its payload and its record in temporaries and fsyncs them
+// A writer puts its payload and its record in temporaries (or its record alone,
+// when the payload is inline or there is none) and fsyncs them
 // (sync_staged: concurrent writers' fsyncs overlap), then calls GroupCommit::commit,
 // which renames them into place in order and syncs their directories. The first caller to arrive while no
 // commit is running leads: it takes every request queued by then (its own
@@ -48,16 +49,21 @@ class GroupCommit {
   // returns once both are (ok) or the record is known not stored (an error naming
   // the key `what` and the path at fault). Blocks the caller meanwhile.
   Status commit(StagedFile payload, StagedFile record, std::string_view what);
+  // A record alone (its payload inline, or none): made durable under its target
+  // in the same passes as the others.
+  Status commit(StagedFile record, std::string_view what);
 
  private:
   struct Request {
     StagedFile payload, record;
+    bool has_payload = true;
     std::string_view what;
     Status status;
     bool done = false;
     std::condition_variable cv;
   };
   using Batch = std::vector<Request*>;
+  Status run(Request& self);
   // Run by one leader at a time.
   void run_batch(Batch::iterator first, Batch::iterator last);
 

@@ -35,6 +35,18 @@ namespace fs = std::filesystem;
 constexpr std::string_view kMetaDir = ".baton-meta";
 constexpr std::string_view kTmpDir = ".baton-tmp";
 constexpr std::string_view kMetaSuffix = ".json";
+// Temporaries go to .baton-tmp/<n>, n = the writing thread's number modulo this.
+// Why: on ext4 the first fsync of a new file also writes its directory, and with
+// every writer creating in one directory those writes queue behind each other
+// (64 threads, one file each per result: ~280 us per file in one directory,
+// ~190 us spread over 64; docs/architecture.md).
+constexpr unsigned kTmpSlots = 64;
+
+std::string tmp_slot() {
+  static std::atomic<unsigned> next{0};
+  thread_local const std::string slot = std::to_string(next.fetch_add(1, std::memory_order_relaxed) % kTmpSlots);
+  return slot;
+}
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -97,6 +109,10 @@ class AtomicFile {
     target_ = std::move(target);
     tmp_ = tmp_dir / (std::to_string(::getpid()) + "-" + random_suffix() + ".tmp");
     fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0 && errno == ENOENT) {  // a temporaries' subdirectory not made yet
+      if (Status s = make_dirs(tmp_dir); !s.ok()) return s;
+      fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    }
     if (fd_ < 0) return io_error("cannot create temporary file", tmp_, errno);
     return Status();
   }
@@ -223,7 +239,7 @@ class LocalStorage final : public ResultStorage {
     if (Status s = validate_storage_key(key); !s.ok()) return s;
     if (Status s = prepare(); !s.ok()) return s;
     auto w = std::make_unique<LocalPayloadWriter>();
-    if (Status s = w->open(root_ / kTmpDir, root_ / fs::path(key)); !s.ok()) return s;
+    if (Status s = w->open(tmp_dir(), root_ / fs::path(key)); !s.ok()) return s;
     return std::unique_ptr<PayloadWriter>(std::move(w));
   }
 
@@ -241,14 +257,24 @@ class LocalStorage final : public ResultStorage {
     return remove_file(root_ / fs::path(key));
   }
 
+  // Through the group commit too (a record alone): small results whose payload
+  // is inline are exactly this, one file each, sharing the directory fsyncs.
   Status put_metadata(std::string_view key, std::string_view record) override {
     if (Status s = validate_storage_key(key); !s.ok()) return s;
     if (Status s = prepare(); !s.ok()) return s;
     AtomicFile f;
-    if (Status s = f.open(root_ / kTmpDir, meta_path(key)); !s.ok()) return s;
+    if (Status s = f.open(tmp_dir(), meta_path(key)); !s.ok()) return s;
     if (Status s = f.write(record.data(), record.size()); !s.ok()) return s;
-    return f.commit();
+    results::StagedFile staged = f.stage();
+    if (Status s = results::sync_staged(staged, key); !s.ok()) {
+      ::close(staged.fd);
+      ::unlink(staged.tmp.c_str());
+      return s;
+    }
+    return commits_.commit(std::move(staged), key);
   }
+
+  std::size_t inline_payload_limit() const override { return kLocalInlinePayloadLimit; }
 
   Result<std::optional<std::string>> get_metadata(std::string_view key) override {
     if (Status s = validate_storage_key(key); !s.ok()) return s;
@@ -293,7 +319,7 @@ class LocalStorage final : public ResultStorage {
       return s;
     }
     AtomicFile meta;
-    Status s = meta.open(root_ / kTmpDir, meta_path(key));
+    Status s = meta.open(tmp_dir(), meta_path(key));
     if (s.ok()) s = meta.write(record.data(), record.size());
     if (!s.ok()) {
       payload.abort();
@@ -333,6 +359,8 @@ class LocalStorage final : public ResultStorage {
   }
 
  private:
+  fs::path tmp_dir() const { return root_ / kTmpDir / tmp_slot(); }
+
   fs::path meta_path(std::string_view key) const {
     return root_ / kMetaDir / fs::path(std::string(key) + std::string(kMetaSuffix));
   }
@@ -356,8 +384,13 @@ class LocalStorage final : public ResultStorage {
     return Status();
   }
 
+  // In .baton-tmp (where earlier versions wrote) and its numbered subdirectories.
   void sweep_temporaries() {
-    const fs::path dir = root_ / kTmpDir;
+    sweep_temporaries_in(root_ / kTmpDir);
+    for (unsigned slot = 0; slot < kTmpSlots; ++slot) sweep_temporaries_in(root_ / kTmpDir / std::to_string(slot));
+  }
+
+  static void sweep_temporaries_in(const fs::path& dir) {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) return;
     while (dirent* e = ::readdir(d)) {

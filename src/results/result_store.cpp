@@ -69,7 +69,48 @@ class ChecksumSource final : public ByteSource {
   std::uint64_t bytes_ = 0;
 };
 
+// Keeps what is written in memory while it stays within `limit` bytes; past that
+// it opens the storage's payload writer and forwards everything to it. So a small
+// value becomes an inline payload and a large one streams as before (with limit 0
+// the writer is opened at once, before any byte).
+class InlineOrStreamSink final : public ByteSink {
+ public:
+  InlineOrStreamSink(ResultStorage& storage, std::string_view key, std::size_t limit)
+      : storage_(storage), key_(key), limit_(limit) {}
+  Status open_writer() {
+    Result<std::unique_ptr<PayloadWriter>> w = storage_.write_payload(key_);
+    if (!w.ok()) return w.status();
+    writer_ = std::move(*w);
+    return Status();
+  }
+  Status write(const void* data, std::size_t size) override {
+    if (!writer_ && buffer_.size() + size <= limit_) {
+      buffer_.append(static_cast<const char*>(data), size);
+      return Status();
+    }
+    if (!writer_) {
+      if (Status s = open_writer(); !s.ok()) return s;
+      if (Status s = writer_->write(buffer_.data(), buffer_.size()); !s.ok()) return s;
+      buffer_.clear();
+      buffer_.shrink_to_fit();
+    }
+    return writer_->write(data, size);
+  }
+  Status flush() override { return writer_ ? writer_->flush() : Status(); }
+  // Null while the bytes are all in memory.
+  PayloadWriter* writer() { return writer_.get(); }
+  std::string take_buffer() { return std::move(buffer_); }
+
+ private:
+  ResultStorage& storage_;
+  std::string_view key_;
+  const std::size_t limit_;
+  std::string buffer_;
+  std::unique_ptr<PayloadWriter> writer_;
+};
+
 std::string describe(const ResultRecord& r) {
+  if (r.inline_payload) return "result '" + r.key + "' (payload inline, in " + r.storage + ")";
   return "result '" + r.key + "' (payload '" + r.storage_key + "' in " + r.storage + ")";
 }
 
@@ -114,22 +155,35 @@ Result<ResultRecord> ResultStore::persist_with(std::string_view type_name, const
   r.task_name = options.task_name;
   r.task_run_id = options.task_run_id;
 
-  Result<std::unique_ptr<PayloadWriter>> writer = storage_->write_payload(r.storage_key);
-  if (!writer.ok()) return Status::error("cannot persist " + describe(r) + ": " + writer.status().message());
-  ChecksumSink sink(**writer);
+  // An explicit storage key names where the user wants the payload: it gets its
+  // file there, whatever its size. Otherwise a small payload may go inline.
+  const std::size_t inline_limit = options.storage_key ? 0 : storage_->inline_payload_limit();
+  InlineOrStreamSink out(*storage_, r.storage_key, inline_limit);
+  if (inline_limit == 0) {
+    if (Status s = out.open_writer(); !s.ok()) return Status::error("cannot persist " + describe(r) + ": " + s.message());
+  }
+  ChecksumSink sink(out);
   try {
     write(sink);
   } catch (const SerializationError& e) {
-    (*writer)->abort();
+    if (out.writer() != nullptr) out.writer()->abort();
     return Status::error("cannot persist " + describe(r) + ": " + e.what());
   }
   r.size = sink.bytes();
   r.checksum = sink.digest();
   r.created = clock_.now();
   if (options.expiration) r.expires = r.created + *options.expiration;
+  if (out.writer() == nullptr) {
+    // Small: the payload goes inside the record, one object written durably.
+    r.inline_payload = std::make_shared<const std::string>(out.take_buffer());
+    if (Status s = storage_->put_metadata(r.key, encode_record(r)); !s.ok()) {
+      return Status::error("cannot persist " + describe(r) + ": " + s.message());
+    }
+    return r;
+  }
   // Payload, then record, durably and in that order (the storage may group this
   // with other results' commits).
-  if (Status s = storage_->commit_with_metadata(**writer, r.key, encode_record(r)); !s.ok()) {
+  if (Status s = storage_->commit_with_metadata(*out.writer(), r.key, encode_record(r)); !s.ok()) {
     return Status::error("cannot persist " + describe(r) + ": " + s.message());
   }
   return r;
@@ -158,6 +212,24 @@ std::optional<LoadError> ResultStore::load_with(const ResultRecord& record, std:
   std::optional<Serializer> serializer = Serializer::from_name(record.serializer);
   if (!serializer) {
     return LoadError{LoadErrorKind::Format, describe(record) + ": unknown serializer '" + record.serializer + "'"};
+  }
+  if (record.inline_payload) {  // in the record: no storage read
+    const std::string& bytes = *record.inline_payload;
+    if (bytes.size() != record.size) {
+      return LoadError{LoadErrorKind::Corrupt, describe(record) + ": inline payload has " +
+                                                   std::to_string(bytes.size()) + " bytes, the record says " +
+                                                   std::to_string(record.size)};
+    }
+    if (const std::uint64_t actual = hash64(bytes.data(), bytes.size()); actual != record.checksum) {
+      return corrupt_checksum(record, actual);
+    }
+    SpanSource source(std::string_view{bytes});
+    try {
+      read(*serializer, source);
+    } catch (const std::exception& e) {
+      return LoadError{LoadErrorKind::Format, describe(record) + ": " + e.what()};
+    }
+    return std::nullopt;
   }
   Result<std::unique_ptr<PayloadReader>> reader = storage_->read_payload(record.storage_key);
   if (!reader.ok()) return LoadError{LoadErrorKind::Io, reader.status().message()};

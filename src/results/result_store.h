@@ -84,6 +84,8 @@ class ResultStore {
   Clock& clock() const { return clock_; }
 
   // Writes `value` with this store's serializer: payload, then its metadata record.
+  // A payload within the storage's inline_payload_limit() goes inside the record
+  // (one object), unless options.storage_key names where it must be.
   template <Serializable T>
   Result<ResultRecord> persist(const T& value, const PersistOptions& options) {
     return persist_with(type_name<T>(), options, [&](ByteSink& sink) { serialize_to(serializer_, value, sink); });

@@ -19,7 +19,11 @@ namespace {
 std::uint64_t tmp_bytes(const std::filesystem::path& tmp_dir) {
   std::uint64_t total = 0;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(tmp_dir, ec)) total += e.file_size(ec);
+  // .baton-tmp and its numbered subdirectories
+  for (auto it = std::filesystem::recursive_directory_iterator(tmp_dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  }
   return total;
 }
 

@@ -34,7 +34,23 @@ PersistOptions options(const std::string& key) {
   return o;
 }
 
+// Small values (64 bytes) are kept inside their record: one file per result.
 std::vector<double> value_for(int i) { return std::vector<double>(8, static_cast<double>(i) + 0.5); }
+// Large enough (2 KiB) for a payload file of its own next to its record.
+std::vector<double> large_value_for(int i) { return std::vector<double>(256, static_cast<double>(i) + 0.25); }
+static_assert(8 * sizeof(double) < kLocalInlinePayloadLimit && 256 * sizeof(double) > kLocalInlinePayloadLimit);
+
+// The group commit's tests run with both layouts: the payload inline in its record
+// (one file per result) and a payload file next to the record (two files).
+class GroupCommitLayouts : public ::testing::TestWithParam<bool> {
+ protected:
+  bool inline_payloads() const { return GetParam(); }
+  std::vector<double> value(int i) const { return inline_payloads() ? value_for(i) : large_value_for(i); }
+};
+INSTANTIATE_TEST_SUITE_P(GroupCommit, GroupCommitLayouts, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return param_info.param ? "PayloadInline" : "PayloadFile";
+                         });
 
 // Runs `fn(thread, index)` on `threads` threads, `per_thread` times each, all at once.
 template <class Fn>
@@ -48,11 +64,15 @@ void on_threads(int threads, int per_thread, Fn fn) {
   for (auto& th : pool) th.join();
 }
 
-// Temporaries left in the storage's scratch directory.
+// Temporaries left in the storage's scratch directories (.baton-tmp and its
+// numbered subdirectories, which stay).
 std::size_t temporaries(const fs::path& root) {
   std::size_t n = 0;
   std::error_code ec;
-  for (auto it = fs::directory_iterator(root / ".baton-tmp", ec); !ec && it != fs::directory_iterator(); ++it) ++n;
+  for (auto it = fs::recursive_directory_iterator(root / ".baton-tmp", ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    n += it->is_regular_file(ec) ? 1 : 0;
+  }
   return n;
 }
 
@@ -61,7 +81,7 @@ class FaultReset {
   ~FaultReset() { results::set_commit_fault_for_testing({}); }
 };
 
-TEST(GroupCommit, ManyConcurrentSmallResultsAreAllReadableOnceReportedPersistedAndShareFsyncs) {
+TEST_P(GroupCommitLayouts, ManyConcurrentResultsAreAllReadableOnceReportedPersistedAndShareFsyncs) {
   testing::TempDir dir;
   const fs::path root = dir.path() / "store";
   ResultStore store(make_local_storage(root.string()));
@@ -70,7 +90,7 @@ TEST(GroupCommit, ManyConcurrentSmallResultsAreAllReadableOnceReportedPersistedA
   const std::uint64_t fsyncs_before = results::local_fsync_count();
   on_threads(kThreads, kEach, [&](int t, int i) {
     const int n = t * kEach + i;
-    auto r = store.persist(value_for(n), options("k" + std::to_string(n)));
+    auto r = store.persist(value(n), options("k" + std::to_string(n)));
     if (!r.ok()) {
       ADD_FAILURE() << r.status().message();
       ++failed;
@@ -78,8 +98,12 @@ TEST(GroupCommit, ManyConcurrentSmallResultsAreAllReadableOnceReportedPersistedA
   });
   ASSERT_EQ(failed, 0);
   const std::uint64_t fsyncs = results::local_fsync_count() - fsyncs_before;
-  // Each result alone needs four (payload, record, and their directories).
-  EXPECT_LT(fsyncs, 4u * kResults) << "the results did not share their fsyncs";
+  // Each result alone needs two per file (the file, its directory): two files with
+  // a payload file, one with the payload inline.
+  const std::uint64_t alone = inline_payloads() ? 2u : 4u;
+  EXPECT_LT(fsyncs, alone * kResults) << "the results did not share their fsyncs";
+  // Every file's own fsync is still there.
+  EXPECT_GE(fsyncs, alone / 2 * kResults);
 
   // A fresh storage object (nothing in memory) reads every one back.
   ResultStore reader(make_local_storage(root.string()));
@@ -87,14 +111,15 @@ TEST(GroupCommit, ManyConcurrentSmallResultsAreAllReadableOnceReportedPersistedA
     auto rec = reader.lookup("k" + std::to_string(n));
     ASSERT_TRUE(rec.ok()) << rec.status().message();
     ASSERT_TRUE(rec->has_value()) << "k" << n;
+    EXPECT_EQ((*rec)->inline_payload != nullptr, inline_payloads()) << "k" << n;
     auto loaded = reader.load<std::vector<double>>(**rec);
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-    EXPECT_EQ(loaded.value(), value_for(n));
+    EXPECT_EQ(loaded.value(), value(n));
   }
   EXPECT_EQ(temporaries(root), 0u);
 }
 
-TEST(GroupCommit, AFailureInTheGroupFailsExactlyTheResultsItConcerns) {
+TEST_P(GroupCommitLayouts, AFailureInTheGroupFailsExactlyTheResultsItConcerns) {
   FaultReset reset;
   testing::TempDir dir;
   const fs::path root = dir.path() / "store";
@@ -114,7 +139,7 @@ TEST(GroupCommit, AFailureInTheGroupFailsExactlyTheResultsItConcerns) {
   std::vector<char> ok(kThreads * kEach, 0);
   on_threads(kThreads, kEach, [&](int t, int i) {
     const int n = t * kEach + i;
-    auto r = store.persist(value_for(n), options(key_of(n)));
+    auto r = store.persist(value(n), options(key_of(n)));
     ok[n] = r.ok();
     if (!r.ok()) errors[n] = r.status().message();
   });
@@ -130,7 +155,7 @@ TEST(GroupCommit, AFailureInTheGroupFailsExactlyTheResultsItConcerns) {
       ASSERT_TRUE(rec->has_value()) << key;
       auto loaded = reader.load<std::vector<double>>(**rec);
       ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-      EXPECT_EQ(loaded.value(), value_for(n));
+      EXPECT_EQ(loaded.value(), value(n));
     } else {
       EXPECT_FALSE(ok[n]) << key << " was reported persisted";
       EXPECT_FALSE(rec->has_value()) << key << " left a record";
@@ -145,7 +170,7 @@ TEST(GroupCommit, AFailureInTheGroupFailsExactlyTheResultsItConcerns) {
   EXPECT_EQ(temporaries(root), 0u);
 }
 
-TEST(GroupCommit, ADirectoryThatCannotBeSyncedLeavesNoRecordBehind) {
+TEST_P(GroupCommitLayouts, ADirectoryThatCannotBeSyncedLeavesNoRecordBehind) {
   FaultReset reset;
   testing::TempDir dir;
   const fs::path root = dir.path() / "store";
@@ -153,7 +178,7 @@ TEST(GroupCommit, ADirectoryThatCannotBeSyncedLeavesNoRecordBehind) {
     return step == "fsync_dir" && path == root / ".baton-meta" ? EIO : 0;
   });
   ResultStore store(make_local_storage(root.string()));
-  auto r = store.persist(value_for(1), options("k1"));
+  auto r = store.persist(value(1), options("k1"));
   results::set_commit_fault_for_testing({});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("cannot fsync directory " + (root / ".baton-meta").string()), std::string::npos)
@@ -173,7 +198,7 @@ TEST(GroupCommit, ANewKeyDirectoryIsMadeDurableInItsParentToo) {
     return 0;
   });
   ResultStore store(make_local_storage(root.string()));
-  ASSERT_TRUE(store.persist(value_for(1), options("taxi/2026/jan")).ok());
+  ASSERT_TRUE(store.persist(large_value_for(1), options("taxi/2026/jan")).ok());
   results::set_commit_fault_for_testing({});
   // The payload went into root/taxi/2026 (new, as is root/taxi): a crash must not
   // lose either directory's entry, so root and root/taxi are synced too; the same
@@ -184,20 +209,22 @@ TEST(GroupCommit, ANewKeyDirectoryIsMadeDurableInItsParentToo) {
   }
 }
 
-TEST(GroupCommit, ALoneWriteIsCommittedAtOnceByItsOwnThread) {
+TEST_P(GroupCommitLayouts, ALoneWriteIsCommittedAtOnceByItsOwnThread) {
   testing::TempDir dir;
   ResultStore store(make_local_storage((dir.path() / "store").string()));
   const std::uint64_t before = results::local_fsync_count();
   // Nothing else is writing: the write must not wait for company. (The generous
   // bound only turns a hang into a failure; it is not a speed requirement.)
-  auto done = std::async(std::launch::async, [&] { return store.persist(value_for(7), options("lone")); });
+  auto done = std::async(std::launch::async, [&] { return store.persist(value(7), options("lone")); });
   ASSERT_EQ(done.wait_for(60s), std::future_status::ready) << "a lone write waited for a batch";
   auto r = done.get();
   ASSERT_TRUE(r.ok()) << r.status().message();
-  // Synced on its own: its two files, then the payload's and the record's directories.
-  EXPECT_EQ(results::local_fsync_count() - before, 4u);
+  // Synced on its own: each file, then each file's directory (the record alone
+  // when its payload is inline; else the payload's file and directory too).
+  EXPECT_EQ(results::local_fsync_count() - before, inline_payloads() ? 2u : 4u);
   auto rec = store.lookup("lone");
   ASSERT_TRUE(rec.ok() && rec->has_value());
+  EXPECT_EQ(store.load<std::vector<double>>(**rec).value(), value(7));
 }
 
 // A tmpfs of 1 MiB, mounted for the test (needs root; skipped otherwise).
@@ -291,7 +318,7 @@ TEST(GroupCommit, AForkedChildCommitsThroughItsParentsStorageWhileTheParentIsMid
   // results are being written).
   std::atomic<bool> inside{false}, release{false};
   results::set_commit_fault_for_testing([&](std::string_view step, const fs::path& path) {
-    if (step == "rename" && path.filename() == "held") {
+    if (step == "rename" && path.filename() == "held.json") {  // its record (its payload is inline)
       inside = true;
       while (!release) std::this_thread::sleep_for(1ms);
     }
