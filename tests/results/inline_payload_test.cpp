@@ -6,6 +6,8 @@
 #include "util/hash.h"
 #include "testutil/temp_dir.h"
 
+#include "sample_types.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,29 +23,12 @@
 #include <variant>
 #include <vector>
 
-namespace inline_test {
-
-struct Point {
-  double x = 0, y = 0;
-  std::string label;
-  std::vector<int> tags;
-  template <class Archive>
-  void serialize(Archive& ar) {
-    ar("x", x)("y", y)("label", label)("tags", tags);
-  }
-  friend bool operator==(const Point&, const Point&) = default;
-};
-
-enum class Color : std::uint8_t { Red = 1, Green = 2 };
-
-}  // namespace inline_test
-
 namespace baton {
 namespace {
 
 namespace fs = std::filesystem;
-using inline_test::Color;
-using inline_test::Point;
+using results_test::Color;
+using results_test::Point;
 
 PersistOptions options(const std::string& key) {
   PersistOptions o;

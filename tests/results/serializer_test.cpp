@@ -1,5 +1,7 @@
 #include <baton/serializer.h>
 
+#include "sample_types.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,16 +9,7 @@
 
 namespace ser_test {
 
-struct Point {
-  double x = 0, y = 0;
-  std::string label;
-  std::vector<int> tags;
-  template <class Archive>
-  void serialize(Archive& ar) {
-    ar("x", x)("y", y)("label", label)("tags", tags);
-  }
-  friend bool operator==(const Point&, const Point&) = default;
-};
+using results_test::Point;
 
 // A type that cannot be changed: a free function found by ADL.
 struct Legacy {
@@ -29,7 +22,7 @@ void baton_serialize(Archive& ar, Legacy& l) {
   ar("id", l.id)("where", l.where);
 }
 
-enum class Color : std::uint8_t { Red = 1, Green = 2 };
+using results_test::Color;
 
 struct NoSerializer {
   int x = 0;
