@@ -95,6 +95,16 @@ Status sync_staged(StagedFile& f, std::string_view what) {
   return Status();
 }
 
+Status sync_staged_or_discard(std::initializer_list<StagedFile*> files, std::string_view what) {
+  for (StagedFile* f : files) {
+    if (Status s = sync_staged(*f, what); !s.ok()) {
+      for (StagedFile* g : files) discard(*g);
+      return s;
+    }
+  }
+  return Status();
+}
+
 // One pass over a batch. The order is what makes sharing fsyncs safe:
 //
 //  1. Every temporary (payloads and records) is durable: its writer fsynced it
@@ -128,7 +138,7 @@ void GroupCommit::run_batch(Batch::iterator first, Batch::iterator last) {
     Request& r = **it;
     for (StagedFile* f : {&r.payload, &r.record}) {
       if (!r.status.ok()) break;
-      if (f == &r.payload && !r.has_payload) continue;
+      if (f->empty()) continue;
       r.status = sync_staged(*f, r.what);
       const int fd = f->fd;
       f->fd = -1;
@@ -146,8 +156,8 @@ void GroupCommit::run_batch(Batch::iterator first, Batch::iterator last) {
     for (auto it = first; it != last; ++it) {
       Request& r = **it;
       if (!r.status.ok()) continue;
-      if (member == &Request::payload && !r.has_payload) continue;
       StagedFile& f = r.*member;
+      if (f.empty()) continue;
       std::vector<fs::path> made_in;
       if (int err = rename_into_place(f, made_in)) {
         r.status = io_error("cannot rename into", f.target, err, r.what);
@@ -193,7 +203,6 @@ Status GroupCommit::commit(StagedFile payload, StagedFile record, std::string_vi
 Status GroupCommit::commit(StagedFile record, std::string_view what) {
   Request self;
   self.record = std::move(record);
-  self.has_payload = false;
   self.what = what;
   return run(self);
 }

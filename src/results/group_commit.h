@@ -24,6 +24,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@ namespace baton::results {
 
 // A file written under a temporary name, waiting to be synced and renamed.
 struct StagedFile {
+  bool empty() const { return target.empty(); }  // none (a record whose payload is inline)
   int fd = -1;
   std::filesystem::path tmp;     // in <root>/.baton-tmp
   std::filesystem::path target;  // where it goes
@@ -56,7 +58,6 @@ class GroupCommit {
  private:
   struct Request {
     StagedFile payload, record;
-    bool has_payload = true;
     std::string_view what;
     Status status;
     bool done = false;
@@ -75,6 +76,11 @@ class GroupCommit {
 
 // Fsyncs `f` unless it is synced already; an error names the file and `what`.
 Status sync_staged(StagedFile& f, std::string_view what);
+
+// sync_staged for each of `files`; if one fails, all are discarded (closed, their
+// temporaries removed) and its error returned. For a writer that syncs its own
+// files before commit, so that concurrent writers' fsyncs overlap.
+Status sync_staged_or_discard(std::initializer_list<StagedFile*> files, std::string_view what);
 
 // How many forks lie between the first process and this one: a process forked
 // from the one that made an object sees a larger number than the object recorded.

@@ -266,11 +266,7 @@ class LocalStorage final : public ResultStorage {
     if (Status s = f.open(tmp_dir(), meta_path(key)); !s.ok()) return s;
     if (Status s = f.write(record.data(), record.size()); !s.ok()) return s;
     results::StagedFile staged = f.stage();
-    if (Status s = results::sync_staged(staged, key); !s.ok()) {
-      ::close(staged.fd);
-      ::unlink(staged.tmp.c_str());
-      return s;
-    }
+    if (Status s = results::sync_staged_or_discard({&staged}, key); !s.ok()) return s;
     return commits_.commit(std::move(staged), key);
   }
 
@@ -329,15 +325,8 @@ class LocalStorage final : public ResultStorage {
     // the group commit then shares the renames' directory fsyncs.
     results::StagedFile staged_payload = local->file().stage();
     results::StagedFile staged_meta = meta.stage();
-    s = results::sync_staged(staged_payload, key);
-    if (s.ok()) s = results::sync_staged(staged_meta, key);
-    if (!s.ok()) {
-      for (results::StagedFile* f : {&staged_payload, &staged_meta}) {
-        ::close(f->fd);
-        ::unlink(f->tmp.c_str());
-      }
-      return s;
-    }
+    s = results::sync_staged_or_discard({&staged_payload, &staged_meta}, key);
+    if (!s.ok()) return s;
     return commits_.commit(std::move(staged_payload), std::move(staged_meta), key);
   }
 

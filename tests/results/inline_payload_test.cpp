@@ -83,13 +83,7 @@ class InlinePayloads : public ::testing::TestWithParam<Serializer> {
 };
 
 INSTANTIATE_TEST_SUITE_P(Serializers, InlinePayloads,
-                         ::testing::Values(Serializer::binary(), Serializer::json(), Serializer::binary().compressed(),
-                                           Serializer::json().compressed(9)),
-                         [](const auto& param_info) {
-                           std::string n = param_info.param.name();
-                           for (char& c : n) c = c == '+' ? '_' : c;
-                           return n;
-                         });
+                         results_test::every_serializer(), results_test::SerializerName());
 
 TEST_P(InlinePayloads, EveryValueTypeReadsBackIdentically) {
   round_trip("bool", true);

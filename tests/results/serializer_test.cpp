@@ -93,13 +93,7 @@ T round_trip_trickle(const Serializer& s, const T& value) {
 class EverySerializer : public ::testing::TestWithParam<Serializer> {};
 
 INSTANTIATE_TEST_SUITE_P(Serializers, EverySerializer,
-                         ::testing::Values(Serializer::binary(), Serializer::json(), Serializer::binary().compressed(),
-                                           Serializer::json().compressed(9)),
-                         [](const auto& param_info) {
-                           std::string n = param_info.param.name();
-                           for (char& c : n) c = c == '+' ? '_' : c;
-                           return n;
-                         });
+                         results_test::every_serializer(), results_test::SerializerName());
 
 #define EXPECT_ROUND_TRIP(...)                                         \
   do {                                                                \
